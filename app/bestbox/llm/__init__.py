@@ -1,0 +1,1 @@
+"""Talking to llama-server's OpenAI-compatible API."""

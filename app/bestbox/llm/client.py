@@ -1,0 +1,187 @@
+"""One async client per llama-server, on the `openai` package.
+
+llama-server adds `timings` (prompt_n, cache_n, prompt_ms, predicted_n, predicted_per_second) to
+every completion and to the last streamed chunk; we surface them instead of guessing.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, AsyncIterator
+
+import httpx
+from openai import AsyncOpenAI
+
+
+@dataclass
+class Completion:
+    text: str
+    timings: dict = field(default_factory=dict)
+    usage: dict = field(default_factory=dict)
+    finish_reason: str | None = None
+    tool_calls: list[dict] = field(default_factory=list)
+
+
+@dataclass
+class StreamEvent:
+    """kind: 'token' (text), 'tool_call_delta', 'done' (timings, finish_reason, tool_calls)."""
+
+    kind: str
+    text: str = ""
+    timings: dict = field(default_factory=dict)
+    finish_reason: str | None = None
+    tool_calls: list[dict] = field(default_factory=list)
+
+
+def _extra(obj: Any, name: str) -> Any:
+    extra = getattr(obj, "model_extra", None) or {}
+    return extra.get(name) if name in extra else getattr(obj, name, None)
+
+
+class LLMClient:
+    def __init__(self, base_url: str, api_key: str = "", timeout: float = 120.0, name: str = ""):
+        """base_url is the server root, e.g. http://127.0.0.1:8081 (the /v1 is added here)."""
+        self.name = name
+        self.base_url = base_url.rstrip("/")
+        self.api_key = api_key or "none"
+        self._client = AsyncOpenAI(
+            base_url=self.base_url + "/v1",
+            api_key=self.api_key,
+            timeout=httpx.Timeout(timeout, connect=3.0),
+            max_retries=0,  # a dead server must fail fast so the router can fall back
+        )
+
+    async def close(self) -> None:
+        await self._client.close()
+
+    async def complete(
+        self,
+        messages: list[dict],
+        *,
+        max_tokens: int = 256,
+        temperature: float = 0.0,
+        grammar: str | None = None,
+        json_schema: dict | None = None,
+        tools: list[dict] | None = None,
+        tool_choice: str | None = None,
+        timeout: float | None = None,
+        cache_prompt: bool = True,
+        extra: dict | None = None,
+    ) -> Completion:
+        body: dict = {"cache_prompt": cache_prompt}
+        if grammar:
+            body["grammar"] = grammar
+        if extra:
+            body.update(extra)
+        kw: dict = {}
+        if json_schema is not None:
+            kw["response_format"] = {"type": "json_schema",
+                                     "json_schema": {"name": "out", "schema": json_schema, "strict": True}}
+        if tools:
+            kw["tools"] = tools
+            if tool_choice:
+                kw["tool_choice"] = tool_choice
+        if timeout is not None:
+            kw["timeout"] = timeout
+        resp = await self._client.chat.completions.create(
+            model="local", messages=messages, max_tokens=max_tokens, temperature=temperature,
+            extra_body=body, **kw,
+        )
+        choice = resp.choices[0]
+        calls = [
+            {"id": tc.id, "name": tc.function.name, "arguments": tc.function.arguments}
+            for tc in (choice.message.tool_calls or [])
+        ]
+        return Completion(
+            text=choice.message.content or "",
+            timings=_extra(resp, "timings") or {},
+            usage=resp.usage.model_dump() if resp.usage else {},
+            finish_reason=choice.finish_reason,
+            tool_calls=calls,
+        )
+
+    async def stream(
+        self,
+        messages: list[dict],
+        *,
+        max_tokens: int = 512,
+        temperature: float = 0.3,
+        tools: list[dict] | None = None,
+        json_schema: dict | None = None,
+        grammar: str | None = None,
+        extra: dict | None = None,
+    ) -> AsyncIterator[StreamEvent]:
+        """Yield tokens as they arrive. Closing the iterator (e.g. task cancelled) closes the HTTP
+        stream, which makes llama-server stop generating for this request."""
+        body: dict = {"cache_prompt": True}
+        if grammar:
+            body["grammar"] = grammar
+        if extra:
+            body.update(extra)
+        kw: dict = {}
+        if tools:
+            kw["tools"] = tools
+        if json_schema is not None:
+            kw["response_format"] = {"type": "json_schema",
+                                     "json_schema": {"name": "out", "schema": json_schema, "strict": True}}
+        stream = await self._client.chat.completions.create(
+            model="local", messages=messages, max_tokens=max_tokens, temperature=temperature,
+            stream=True, extra_body=body, **kw,
+        )
+        calls: dict[int, dict] = {}
+        timings: dict = {}
+        finish = None
+        try:
+            async for chunk in stream:
+                t = _extra(chunk, "timings")
+                if t:
+                    timings = t
+                if not chunk.choices:
+                    continue
+                ch = chunk.choices[0]
+                if ch.finish_reason:
+                    finish = ch.finish_reason
+                delta = ch.delta
+                if delta is None:
+                    continue
+                for tc in delta.tool_calls or []:
+                    slot = calls.setdefault(tc.index or 0, {"id": None, "name": "", "arguments": ""})
+                    if tc.id:
+                        slot["id"] = tc.id
+                    if tc.function and tc.function.name:
+                        slot["name"] += tc.function.name
+                    if tc.function and tc.function.arguments:
+                        slot["arguments"] += tc.function.arguments
+                    yield StreamEvent("tool_call_delta")
+                if delta.content:
+                    yield StreamEvent("token", text=delta.content)
+        finally:
+            await stream.close()
+        yield StreamEvent("done", timings=timings, finish_reason=finish,
+                          tool_calls=[calls[i] for i in sorted(calls)])
+
+
+def parse_json_object(text: str) -> dict | None:
+    """Garbage-tolerant: the first {...} object in the text, or None."""
+    text = text.strip()
+    try:
+        v = json.loads(text)
+        return v if isinstance(v, dict) else None
+    except json.JSONDecodeError:
+        pass
+    start = text.find("{")
+    while start != -1:
+        depth = 0
+        for i in range(start, len(text)):
+            if text[i] == "{":
+                depth += 1
+            elif text[i] == "}":
+                depth -= 1
+                if depth == 0:
+                    try:
+                        v = json.loads(text[start : i + 1])
+                        return v if isinstance(v, dict) else None
+                    except json.JSONDecodeError:
+                        break
+        start = text.find("{", start + 1)
+    return None

@@ -1,0 +1,84 @@
+"""A turn's trace: the one definition of stages and timings that the CLI's JSON, the chat
+badges and the benchmark all read."""
+from __future__ import annotations
+
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+
+def now_ms() -> float:
+    return time.perf_counter() * 1000.0
+
+
+@dataclass
+class Stage:
+    name: str
+    start_ms: float
+    end_ms: float | None = None
+    detail: dict = field(default_factory=dict)
+
+    @property
+    def ms(self) -> float | None:
+        return None if self.end_ms is None else self.end_ms - self.start_ms
+
+
+@dataclass
+class TurnTrace:
+    """Stages are timed relative to `t0_ms` (input complete: Enter pressed, recording closed, or
+    for voice the last voiced sample when `origin_ms` is set earlier)."""
+
+    t0_ms: float = field(default_factory=now_ms)
+    stages: list[Stage] = field(default_factory=list)
+    marks: dict[str, float] = field(default_factory=dict)
+    values: dict[str, float | int | str | None] = field(default_factory=dict)
+
+    @contextmanager
+    def stage(self, name: str, **detail):
+        st = Stage(name, now_ms() - self.t0_ms, detail=dict(detail))
+        self.stages.append(st)
+        try:
+            yield st
+        finally:
+            st.end_ms = now_ms() - self.t0_ms
+
+    def add_stage(self, name: str, ms: float, **detail) -> Stage:
+        """Record a stage measured elsewhere (e.g. in a worker thread)."""
+        end = now_ms() - self.t0_ms
+        st = Stage(name, end - ms, end, dict(detail))
+        self.stages.append(st)
+        return st
+
+    def mark(self, name: str) -> float:
+        """First occurrence wins (e.g. first_token)."""
+        if name not in self.marks:
+            self.marks[name] = now_ms() - self.t0_ms
+        return self.marks[name]
+
+    def stage_ms(self, name: str) -> float | None:
+        total = [s.ms for s in self.stages if s.name == name and s.ms is not None]
+        return sum(total) if total else None
+
+    def timings(self) -> dict:
+        """Flat numbers for JSON output and badges."""
+        out: dict = {
+            "route_ms": self.stage_ms("route"),
+            "ttft_ms": self.marks.get("first_token"),
+            "first_output_ms": self.marks.get("first_output"),
+            "total_ms": self.marks.get("done"),
+        }
+        for s in self.stages:
+            if s.name not in ("route",):
+                out.setdefault(f"{s.name}_ms", self.stage_ms(s.name))
+        out.update(self.values)
+        return {k: (round(v, 2) if isinstance(v, float) else v) for k, v in out.items()}
+
+    def to_dict(self) -> dict:
+        return {
+            "timings": self.timings(),
+            "stages": [
+                {"name": s.name, "start_ms": round(s.start_ms, 2),
+                 "ms": None if s.ms is None else round(s.ms, 2), **({"detail": s.detail} if s.detail else {})}
+                for s in self.stages
+            ],
+        }
