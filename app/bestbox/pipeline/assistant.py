@@ -1,0 +1,262 @@
+"""The turn pipeline: route → pick the server → answer (agent with tools, or a quick answer),
+streamed as TurnEvents, every stage timed in a TurnTrace, every message kept in History.
+
+No Qt here: the chat pane, `bestbox ask`, `bestbox voice` and `bestbox bench` all drive this."""
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from typing import AsyncIterator, Protocol
+
+from ..config import Config
+from ..llm.client import LLMClient
+from ..trace import TurnTrace, now_ms
+from .events import TurnEvent
+from .history import History
+
+log = logging.getLogger(__name__)
+
+DOMAIN_AGENTS = ("erp", "crm", "it_ops", "oa")
+MODEL_LABEL = {"heavy": "heavy", "light": "light"}
+
+
+class Endpoints(Protocol):
+    """What the pipeline needs of the server supervision: a client for a ready server, or None."""
+
+    def client(self, name: str) -> LLMClient | None: ...
+
+
+class BothServersDown(RuntimeError):
+    pass
+
+
+class Assistant:
+    def __init__(self, config: Config, endpoints: Endpoints, *, history: History | None = None,
+                 router=None, db_path=None):
+        from ..agents import open_database  # noqa: deferred: builds the demo DB on first use
+        from ..routing.corrections import CorrectionsStore
+        from ..routing.router import Router
+
+        self.config = config
+        self.endpoints = endpoints
+        self.history = history or History()
+        self.corrections = CorrectionsStore()
+        self.router = router or Router(config, self.corrections)
+        self.db_path = db_path or open_database(config)
+
+    # -- conversation helpers the UI uses --------------------------------------------------------
+    def new_conversation(self) -> str:
+        return self.history.new_conversation()
+
+    def correct_route(self, turn_id: str, agent: str) -> None:
+        self.corrections.correct(turn_id, agent)
+        self.router.reload_examples()
+
+    def routing_report(self) -> dict:
+        return self.corrections.report()
+
+    # -- a turn ----------------------------------------------------------------------------------
+    def _pick_server(self, tier: str) -> tuple[str | None, LLMClient | None, str | None]:
+        """The server that answers, and a note when it is not the one the policy wanted."""
+        other = "light" if tier == "heavy" else "heavy"
+        c = self.endpoints.client(tier)
+        if c is not None:
+            return tier, c, None
+        c = self.endpoints.client(other)
+        if c is None:
+            return None, None, None
+        if other == "light":
+            note = "Answered by the small (light) model because the heavy server is not running; answers may be weaker."
+        else:
+            note = "Answered by the heavy model because the light server is not running."
+        return other, c, note
+
+    async def run_turn(self, text: str, conversation_id: str | None = None, *, source: str = "typed",
+                       trace: TurnTrace | None = None, meta: dict | None = None,
+                       auto_confirm: bool | None = None) -> AsyncIterator[TurnEvent]:
+        """Run one turn. Cancelling the consuming task stops generation (the HTTP stream closes)
+        and keeps the partial answer in history, marked partial."""
+        trace = trace or TurnTrace()
+        text = text.strip()
+        turn_id = uuid.uuid4().hex[:12]
+        conv = self.history.ensure(conversation_id, text)
+        context = self.history.context(conv)
+        self.history.add_message(conv, "user", text, turn_id=turn_id, meta={"source": source, **(meta or {})})
+
+        light = self.endpoints.client("light")
+        heavy = self.endpoints.client("heavy")
+        with trace.stage("route"):
+            decision = await self.router.route(text, light, heavy)
+        self.corrections.record(turn_id, text, decision)
+        route = decision.to_dict()
+        yield TurnEvent("route", {"decision": route, "turn_id": turn_id, "conversation_id": conv})
+
+        served_by, client, note = self._pick_server(decision.tier)
+        if client is None:
+            msg = "Both model servers are down. Start them from the server panel (or `bestbox servers start`)."
+            self.history.add_message(conv, "assistant", "", turn_id=turn_id, partial=True,
+                                     meta={"route": route, "error": msg})
+            yield TurnEvent("error", {"message": msg, "both_down": True, "turn_id": turn_id,
+                                      "conversation_id": conv})
+            return
+        if note:
+            yield TurnEvent("note", {"text": note})
+
+        answer_parts: list[str] = []
+        tool_calls: list[dict] = []
+        server_timings: dict = {}
+        msg_id = self.history.add_message(conv, "assistant", "", turn_id=turn_id, partial=True,
+                                          meta={"route": route, "model": served_by})
+        finished = False
+        error: str | None = None
+        try:
+            async for ev in self._answer(decision, client, served_by, text, context, trace, auto_confirm):
+                if ev.kind == "token":
+                    trace.mark("first_token")
+                    trace.mark("first_output")
+                    answer_parts.append(ev.data["text"])
+                elif ev.kind == "tool_call":
+                    trace.mark("first_output")
+                elif ev.kind == "tool_result":
+                    tool_calls.append({k: ev.data.get(k) for k in ("name", "arguments", "rows", "error")})
+                elif ev.kind == "done":
+                    server_timings = ev.data.get("server_timings") or {}
+                    if ev.data.get("answer") and not answer_parts:
+                        answer_parts.append(ev.data["answer"])
+                    continue
+                yield ev
+            finished = True
+        except asyncio.CancelledError:
+            error = "stopped"
+            raise
+        except Exception as e:  # a server that dies mid-answer, garbage, network errors
+            error = _readable(e, served_by)
+            log.warning("turn failed: %s", error, exc_info=True)
+        finally:
+            trace.mark("done")
+            answer = "".join(answer_parts)
+            tps = server_timings.get("predicted_per_second")
+            if tps:
+                trace.values["tokens_per_s"] = round(float(tps), 2)
+            for k in ("prompt_n", "cache_n", "predicted_n"):
+                if k in server_timings:
+                    trace.values[f"server_{k}"] = server_timings[k]
+            meta_out = {"route": route, "model": served_by, "timings": trace.timings(), "tool_calls": tool_calls,
+                        **({"error": error} if error else {})}
+            self.history.update_message(msg_id, text=answer, meta=meta_out, partial=not finished)
+        if error:
+            yield TurnEvent("error", {"message": error, "partial_answer": answer, "turn_id": turn_id,
+                                      "conversation_id": conv})
+            return
+        yield TurnEvent("done", {"answer": answer, "route": route, "tool_calls": tool_calls,
+                                 "timings": trace.timings(), "model": served_by, "partial": False,
+                                 "turn_id": turn_id, "conversation_id": conv, "trace": trace.to_dict()})
+
+    async def _answer(self, decision, client: LLMClient, served_by: str, text: str, context: list[dict],
+                      trace: TurnTrace, auto_confirm: bool | None) -> AsyncIterator[TurnEvent]:
+        from ..agents.loop import AgentRunner
+
+        agent = decision.agent if decision.agent in DOMAIN_AGENTS else "general"
+        mode = self.config.server(served_by).tools_mode
+        runner = AgentRunner(client, self.db_path, tools_mode=mode)
+        pending: asyncio.Queue = asyncio.Queue()
+
+        async def confirm(preview) -> bool:
+            if auto_confirm is not None:
+                return auto_confirm
+            fut = asyncio.get_running_loop().create_future()
+            await pending.put(TurnEvent("confirm", {"tool": preview.name, "arguments": preview.arguments,
+                                                    "preview": preview.text}, reply=fut))
+            return await fut
+
+        messages = context + [{"role": "user", "content": text}]
+        agen = runner.run(agent, messages, confirm=confirm)
+        async for ev in _merge(agen, pending):
+            if isinstance(ev, TurnEvent):
+                yield ev
+                continue
+            kind = ev.kind
+            if kind == "token":
+                yield TurnEvent("token", {"text": ev.text})
+            elif kind == "tool_call":
+                yield TurnEvent("tool_call", {"name": ev.name, "arguments": ev.arguments})
+            elif kind == "tool_result":
+                yield TurnEvent("tool_result", {"name": ev.name, "arguments": getattr(ev, "arguments", None),
+                                                "rows": ev.rows, "summary": ev.summary, "error": ev.error,
+                                                "result": ev.result})
+            elif kind == "declined":
+                yield TurnEvent("note", {"text": f"Cancelled: {ev.name} was not run."})
+            elif kind == "done":
+                yield TurnEvent("done", {"answer": ev.text, "server_timings": ev.timings})
+
+
+async def _merge(agen, queue: asyncio.Queue):
+    """Interleave the agent's events with confirmation requests raised while it waits."""
+    nxt = asyncio.ensure_future(agen.__anext__())
+    qget = asyncio.ensure_future(queue.get())
+    try:
+        while True:
+            done, _ = await asyncio.wait({nxt, qget}, return_when=asyncio.FIRST_COMPLETED)
+            if qget in done:
+                yield qget.result()
+                qget = asyncio.ensure_future(queue.get())
+            if nxt in done:
+                try:
+                    item = nxt.result()
+                except StopAsyncIteration:
+                    return
+                yield item
+                nxt = asyncio.ensure_future(agen.__anext__())
+    finally:
+        for t in (nxt, qget):
+            if not t.done():
+                t.cancel()
+        await agen.aclose()
+
+
+def _readable(e: BaseException, server: str | None) -> str:
+    import httpx
+    import openai
+
+    name = f"the {server} server" if server else "the model server"
+    if isinstance(e, (openai.APIConnectionError, httpx.ConnectError, httpx.RemoteProtocolError,
+                      httpx.ReadError)):
+        return f"Lost the connection to {name} mid-answer; it may have crashed. The partial answer is kept."
+    if isinstance(e, openai.APITimeoutError):
+        return f"{name.capitalize()} did not answer in time."
+    if isinstance(e, openai.APIStatusError):
+        return f"{name.capitalize()} returned an error ({e.status_code}): {str(e)[:300]}"
+    return f"Something went wrong while answering: {e}"
+
+
+async def run_text_turn(text: str, *, config: Config, trace: TurnTrace | None = None, source: str = "typed",
+                        on_event=None, endpoints: Endpoints | None = None, assistant: Assistant | None = None,
+                        auto_confirm: bool = False) -> dict:
+    """One whole turn without a window; returns what `bestbox ask --json` prints."""
+    if assistant is None:
+        if endpoints is None:
+            raise ValueError("need endpoints or an assistant")
+        assistant = Assistant(config, endpoints)
+    trace = trace or TurnTrace()
+    result: dict = {"route": None, "answer": "", "tool_calls": [], "timings": {}, "model": None, "notes": []}
+    tokens: list[str] = []
+    async for ev in assistant.run_turn(text, source=source, trace=trace, auto_confirm=auto_confirm):
+        if on_event:
+            on_event(ev)
+        if ev.kind == "route":
+            d = ev.data["decision"]
+            result["route"] = d
+            result["turn_id"] = ev.data["turn_id"]
+        elif ev.kind == "note":
+            result["notes"].append(ev.data["text"])
+        elif ev.kind == "token":
+            tokens.append(ev.data["text"])
+        elif ev.kind == "done":
+            result.update({k: ev.data[k] for k in ("answer", "tool_calls", "model", "timings")})
+            result["stages"] = ev.data["trace"]["stages"]
+        elif ev.kind == "error":
+            result["error"] = ev.data["message"]
+            result["answer"] = "".join(tokens)
+            result["timings"] = trace.timings()
+    return result
