@@ -94,6 +94,18 @@ class ServersConfig(_Strict):
     heavy: ServerConfig = Field(default_factory=_default_heavy)
     light: ServerConfig = Field(default_factory=_default_light)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _per_server_defaults(cls, data):
+        # A partial [servers.light] table keeps the light server's own defaults (port 8081, ...),
+        # not the generic ServerConfig ones.
+        if isinstance(data, dict):
+            data = dict(data)
+            for name, factory in (("heavy", _default_heavy), ("light", _default_light)):
+                if isinstance(data.get(name), dict):
+                    data[name] = {**factory().model_dump(), **data[name]}
+        return data
+
     @model_validator(mode="after")
     def _distinct_ports(self) -> "ServersConfig":
         if self.heavy.port == self.light.port:
