@@ -1,0 +1,1 @@
+"""Microphone capture, resampling to 16 kHz mono, and end-of-speech detection. No Qt here."""

@@ -1,0 +1,167 @@
+"""One glossary of domain words, for Whisper and for the cleanup model.
+
+Built-in office terms + names from the demo company database (vendors, customers; read-only,
+cheap) + the user's `speech.glossary_extra`. Whisper gets ~10 terms (long lists help less, and a
+bare comma list made tiny.en drop the start of an utterance in our tests, so they go in as a short
+sentence); the cleanup model gets the whole list.
+"""
+from __future__ import annotations
+
+import difflib
+import logging
+import re
+import sqlite3
+from pathlib import Path
+
+from .. import paths
+from ..config import Config
+
+log = logging.getLogger(__name__)
+
+# Ordered by how often office requests use them; the first ones are Whisper's default hint.
+BUILTIN_TERMS = [
+    "vendors", "invoices", "purchase order", "procurement", "requisition", "CRM", "pipeline", "VPN",
+    "ticket", "leave balance", "meeting room", "backup", "incident", "customers", "suppliers",
+    "quotation", "budget", "expense report", "approval", "payroll", "deal", "opportunity", "lead",
+    "account manager", "inventory", "stock", "shipment", "reimbursement", "overdue", "unpaid",
+    "password reset", "laptop", "printer", "server", "outage", "helpdesk", "onboarding", "timesheet",
+    "holiday", "sick leave", "calendar", "conference call", "ERP", "SKU", "net 30", "accounts payable",
+    "accounts receivable", "quarterly revenue",
+]
+
+_NAME_TABLE = re.compile(r"(vendor|supplier|customer|client|compan|account|employee|department)", re.I)
+_NAME_COLS = ("name", "company", "company_name", "vendor_name", "customer_name", "full_name", "title")
+
+
+def _db_path(config: Config | None) -> Path | None:
+    if config is not None and config.data.database:
+        p = Path(config.data.database).expanduser()
+        return p if p.exists() else None
+    try:
+        p = paths.data_dir() / "demo_company.sqlite"
+    except Exception:
+        return None
+    return p if p.exists() else None
+
+
+def names_from_database(db: Path, limit_per_table: int = 100) -> list[str]:
+    """Vendor/customer (and similar) names, read-only, tolerant of whatever schema is there."""
+    out: list[str] = []
+    try:
+        con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=0.5)
+    except sqlite3.Error:
+        return out
+    try:
+        tables = [r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+        for t in tables:
+            if not _NAME_TABLE.search(t):
+                continue
+            cols = [r[1] for r in con.execute(f'PRAGMA table_info("{t}")')]
+            col = next((c for c in _NAME_COLS if c in cols), None)
+            if col is None:
+                continue
+            for (v,) in con.execute(f'SELECT DISTINCT "{col}" FROM "{t}" WHERE "{col}" IS NOT NULL LIMIT ?',
+                                    (limit_per_table,)):
+                s = str(v).strip()
+                if 2 <= len(s) <= 60:
+                    out.append(s)
+    except sqlite3.Error as e:
+        log.debug("glossary: cannot read %s: %s", db, e)
+    finally:
+        con.close()
+    return out
+
+
+def _words(s: str) -> list[str]:
+    return re.findall(r"[a-z0-9']+", s.lower())
+
+
+class Glossary:
+    def __init__(self, terms: list[str] | None = None, *, extra: list[str] | None = None,
+                 names: list[str] | None = None):
+        seen: set[str] = set()
+        self.extra = self._dedup(extra or [], seen)
+        self.builtin = self._dedup(terms if terms is not None else BUILTIN_TERMS, seen)
+        self.names = self._dedup(names or [], seen)
+
+    @staticmethod
+    def _dedup(items: list[str], seen: set[str]) -> list[str]:
+        out = []
+        for t in items:
+            t = " ".join(str(t).split())
+            k = t.lower()
+            if t and k not in seen:
+                seen.add(k)
+                out.append(t)
+        return out
+
+    @classmethod
+    def from_config(cls, config: Config | None = None, *, with_database: bool = True) -> "Glossary":
+        extra = list(config.speech.glossary_extra) if config is not None else []
+        names: list[str] = []
+        if with_database:
+            db = _db_path(config)
+            if db is not None:
+                names = names_from_database(db)
+        return cls(extra=extra, names=names)
+
+    def all_terms(self) -> list[str]:
+        return self.extra + self.builtin + self.names
+
+    def for_cleanup(self) -> list[str]:
+        """The whole list: the cleanup model sees every term."""
+        return self.all_terms()
+
+    def for_whisper(self, text_hint: str | None = None, n: int = 10) -> list[str]:
+        """~n most relevant terms. Without a hint: the user's own terms, then the most common office
+        terms. With a hint (earlier transcript, conversation so far): terms whose words match or
+        nearly match the hint's words come first ("menders" → "vendors")."""
+        terms = self.all_terms()
+        if not text_hint:
+            return (self.extra + self.builtin)[:n]
+        hint = set(_words(text_hint))
+        scored = []
+        for i, t in enumerate(terms):
+            tw = _words(t)
+            if not tw:
+                continue
+            best = 0.0
+            for w in tw:
+                if w in hint:
+                    best = max(best, 1.0)
+                    continue
+                for h in hint:
+                    if len(h) >= 3 and abs(len(h) - len(w)) <= 3:
+                        best = max(best, difflib.SequenceMatcher(None, h, w).ratio())
+            base = 0.3 if t in self.extra else 0.0
+            scored.append((best + base - i * 1e-4, t))
+        scored.sort(reverse=True)
+        relevant = [t for s, t in scored if s >= 0.7][:n]
+        for t in self.extra + self.builtin:  # fill with the defaults
+            if len(relevant) >= n:
+                break
+            if t not in relevant:
+                relevant.append(t)
+        return relevant
+
+    @staticmethod
+    def whisper_prompt(terms: list[str]) -> str:
+        """A short sentence: tiny.en follows it better than a bare list (see module doc)."""
+        if not terms:
+            return ""
+        body = ", ".join(terms[:-1]) + (f" and {terms[-1]}" if len(terms) > 1 else terms[0])
+        return f"Office requests about {body}."
+
+    def near_misses(self, text: str, threshold: float = 0.7) -> list[tuple[str, str]]:
+        """(heard word, glossary word) pairs where a word is close to, but not, a single-word
+        term: a sign Whisper misheard a domain word and cleanup should run before answering."""
+        single = {t.lower() for t in self.all_terms() if " " not in t and len(t) >= 4}
+        out = []
+        for w in set(_words(text)):
+            if len(w) < 4 or w in single:
+                continue
+            for t in single:
+                if abs(len(t) - len(w)) <= 2 and difflib.SequenceMatcher(None, w, t).ratio() >= threshold:
+                    out.append((w, t))
+                    break
+        return out
