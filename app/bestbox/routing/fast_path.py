@@ -1,0 +1,257 @@
+"""The local fast path: a small lexical classifier that needs no server.
+
+TF-IDF over words, word bigrams and character 3–5-grams (the character n-grams absorb speech
+recognition noise: "menders" still shares "nder", "ders" with "vendors"), one centroid per agent,
+cosine similarity, a softmax over the similarities for a calibrated-ish confidence. Trained at
+load from the shipped examples plus the user's corrections (a few tens of milliseconds), decides
+in well under a millisecond. Corrections also sit in a nearest-neighbour memory, so the corrected
+text — or a close variant — routes to the corrected agent at once.
+
+Also here: `estimate_task`, the cheap complexity / answer-length guess the tiering policy reads.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import marshal
+import math
+import re
+import sys
+import time
+from collections import Counter
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Iterable
+
+from .decision import AGENTS, DOMAIN_AGENTS
+from .policy import Task
+
+FILLERS = frozenset({"um", "umm", "uh", "uhh", "er", "erm", "hmm", "uhm", "ah", "eh"})
+SOFTMAX_SCALE = 45.0        # cosines → probabilities; the NLL-best scale in 5-fold CV on the train split
+CORRECTION_WEIGHT = 4.0     # a corrected example counts like this many shipped ones in its centroid
+CORRECTION_MATCH = 0.80     # cosine to a corrected text at which the correction decides outright
+TEST_SHARE = 5              # 1 in 5 examples (by text hash) is held out for accuracy
+MODEL_VERSION = 1           # bump when features() or the model changes (invalidates the cache)
+
+
+def normalize(text: str) -> list[str]:
+    """Lowercase words without punctuation or fillers ("Um, what's PO-4512?" → what s po 4512)."""
+    t = text.lower().replace("'", "").replace("\u2019", "")
+    t = re.sub(r"[^a-z0-9%]+", " ", t)
+    return [w for w in t.split() if w not in FILLERS]
+
+
+def norm_key(text: str) -> str:
+    return " ".join(normalize(text))
+
+
+def split_of(text: str) -> str:
+    """Deterministic train/test split by a hash of the normalized text."""
+    h = int(hashlib.sha1(norm_key(text).encode()).hexdigest(), 16)
+    return "test" if h % TEST_SHARE == 0 else "train"
+
+
+def features(text: str) -> Counter:
+    toks = normalize(text)
+    f: Counter = Counter()
+    for w in toks:
+        f["w:" + w] += 1
+        s = f"<{w}>"
+        for n in (3, 4, 5):
+            for i in range(len(s) - n + 1):
+                f[s[i : i + n]] += 1
+    for a, b in zip(toks, toks[1:]):
+        f["b:" + a + "_" + b] += 1
+    return f
+
+
+def load_examples(path: Path | None = None, split: str = "all") -> list[dict]:
+    """The shipped labelled set (or a JSONL file of {"text", "agent"}); split: train, test, all."""
+    if path is None:
+        text = resources.files("bestbox.routing").joinpath("data/labelled.jsonl").read_text(encoding="utf-8")
+    else:
+        text = Path(path).read_text(encoding="utf-8")
+    rows = []
+    for line in text.splitlines():
+        line = line.strip()
+        if not line:
+            continue
+        r = json.loads(line)
+        if r.get("agent") not in AGENTS:
+            raise ValueError(f"unknown agent {r.get('agent')!r} in {line!r}")
+        if split == "all" or split_of(r["text"]) == split:
+            rows.append({"text": r["text"], "agent": r["agent"]})
+    return rows
+
+
+@dataclass
+class FastResult:
+    agent: str
+    confidence: float
+    scores: dict
+    correction: bool = False   # decided by a stored correction's text
+    ms: float = 0.0
+
+
+def _cache_file(key: str) -> Path:
+    from .. import paths
+
+    return paths.data_dir() / "cache" / f"fastpath-{key[:16]}.marshal"
+
+
+def _cache_load(key: str):
+    try:
+        return marshal.loads(_cache_file(key).read_bytes())
+    except (OSError, EOFError, ValueError, TypeError):
+        return None
+
+
+def _cache_save(key: str, value) -> None:
+    try:
+        f = _cache_file(key)
+        f.parent.mkdir(parents=True, exist_ok=True)
+        for old in f.parent.glob("fastpath-*.marshal.tmp"):
+            old.unlink(missing_ok=True)
+        tmp = f.with_suffix(".marshal.tmp")
+        tmp.write_bytes(marshal.dumps(value))
+        tmp.replace(f)
+    except OSError:
+        pass  # a read-only data dir only costs the cache
+
+
+def _unit(v: dict) -> dict:
+    n = math.sqrt(sum(x * x for x in v.values())) or 1.0
+    return {k: x / n for k, x in v.items()}
+
+
+class FastPath:
+    """`FastPath.from_shipped(corrections)` → `.classify(text)` → FastResult."""
+
+    def __init__(self, examples: Iterable[dict], corrections: Iterable[tuple[str, str]] = ()):
+        self._examples = [(e["text"], e["agent"]) for e in examples]
+        self._corrections: dict[str, tuple[str, str]] = {}   # norm text → (text, agent); last wins
+        for text, agent in corrections:
+            self._corrections[norm_key(text)] = (text, agent)
+        self._build()
+
+    @classmethod
+    def from_shipped(cls, corrections: Iterable[tuple[str, str]] = (), split: str = "all") -> "FastPath":
+        return cls(load_examples(split=split), corrections)
+
+    # -- training -------------------------------------------------------------------------------
+    # The shipped examples fix the vocabulary and IDF; their per-agent vector sums are cached on
+    # disk (marshal, keyed by the examples' hash), so a warm load takes a few milliseconds.
+    # Corrections are added on top of those sums: cheap, and the correction takes effect at once.
+    def _build(self) -> None:
+        t0 = time.perf_counter()
+        key = hashlib.sha1(json.dumps([MODEL_VERSION, sys.version_info[:2], self._examples]).encode()).hexdigest()
+        cached = _cache_load(key)
+        if cached is None:
+            rows = [(features(t), a) for t, a in self._examples]
+            df: Counter = Counter()
+            for f, _ in rows:
+                df.update(f.keys())
+            n = len(rows)
+            idf = {k: math.log((1 + n) / (1 + d)) + 1.0 for k, d in df.items()}
+            self._idf, self._unseen_idf = idf, math.log(1 + n) + 1.0
+            sums: dict[str, dict] = {a: {} for a in AGENTS}
+            for f, agent in rows:
+                acc = sums[agent]
+                for k, x in self._vec(f).items():
+                    acc[k] = acc.get(k, 0.0) + x
+            self._sums = sums
+            _cache_save(key, (idf, self._unseen_idf, sums))
+        else:
+            self._idf, self._unseen_idf, self._sums = cached
+        self._apply_corrections()
+        self.build_ms = (time.perf_counter() - t0) * 1000.0
+
+    def _apply_corrections(self) -> None:
+        sums = {a: dict(s) for a, s in self._sums.items()} if self._corrections else self._sums
+        self._memory = []
+        for text, agent in self._corrections.values():
+            v = self._vec(features(text), unseen=True)
+            self._memory.append((v, agent))
+            acc = sums[agent]
+            for k, x in v.items():
+                acc[k] = acc.get(k, 0.0) + CORRECTION_WEIGHT * x
+        self._centroids = {a: _unit(c) for a, c in sums.items()}
+
+    def _vec(self, f: Counter, unseen: bool = False) -> dict:
+        """L2-normalised TF-IDF. unseen=True keeps features the shipped set lacks (corrections)."""
+        idf = self._idf
+        if unseen:
+            u = self._unseen_idf
+            return _unit({k: (1.0 + math.log(c)) * idf.get(k, u) for k, c in f.items()})
+        return _unit({k: (1.0 + math.log(c)) * idf[k] for k, c in f.items() if k in idf})
+
+    def add_example(self, text: str, agent: str) -> None:
+        """A user correction: joins the examples and the correction memory at once."""
+        if agent not in AGENTS:
+            raise ValueError(f"unknown agent {agent!r}; one of {', '.join(AGENTS)}")
+        self._corrections[norm_key(text)] = (text, agent)
+        self._apply_corrections()
+
+    def clear_corrections(self) -> None:
+        self._corrections.clear()
+        self._apply_corrections()
+
+    @property
+    def n_examples(self) -> int:
+        return len(self._examples)
+
+    @property
+    def n_corrections(self) -> int:
+        return len(self._corrections)
+
+    # -- deciding -------------------------------------------------------------------------------
+    def classify(self, text: str) -> FastResult:
+        t0 = time.perf_counter()
+        v = self._vec(features(text))
+        scores = {a: sum(x * c.get(k, 0.0) for k, x in v.items()) for a, c in self._centroids.items()}
+        top = max(scores.values())
+        exps = {a: math.exp(SOFTMAX_SCALE * (s - top)) for a, s in scores.items()}
+        z = sum(exps.values())
+        probs = {a: e / z for a, e in exps.items()}
+        agent = max(probs, key=probs.get)
+        res = FastResult(agent, probs[agent], probs)
+        if self._memory:
+            vu = self._vec(features(text), unseen=True)
+            sim, near = max(((sum(x * m.get(k, 0.0) for k, x in vu.items()), a) for m, a in self._memory),
+                            key=lambda p: p[0])
+            if sim >= CORRECTION_MATCH:
+                res = FastResult(near, max(sim, probs[near]), probs, correction=True)
+        res.ms = (time.perf_counter() - t0) * 1000.0
+        return res
+
+
+# -- a cheap guess at how big the work is ----------------------------------------------------------
+
+LONG_CUES = ("analy", "compare", "comparison", "explain", "write", "draft", "summar", "report", "trend",
+             "plan", "describe", "why", "essay", "story", "breakdown", "review", "forecast", "evaluate",
+             "recommend", "pros and cons", "step by step", "in detail", "overview")
+SHORT_CREATIVE = ("joke", "haiku", "riddle", "quote", "limerick", "fun fact", "synonym", "rhymes")
+SEQUENCE_CUES = (" and then ", " then ", " after that ", " afterwards ", " and also ", "; ", " as well as ")
+
+
+def estimate_task(text: str, agent: str) -> Task:
+    """Complexity, steps and answer length from cue words; domain agents need tools (their data)."""
+    words = normalize(text)
+    low = " " + " ".join(words) + " "
+    raw = " " + text.lower() + " "
+    steps = 1 + sum(raw.count(c) for c in SEQUENCE_CUES)
+    long_cue = any(c in low for c in LONG_CUES)
+    short_creative = any(c in low for c in SHORT_CREATIVE)
+    domain = agent in DOMAIN_AGENTS
+    if long_cue and not short_creative:
+        complexity = "high" if (steps > 1 or len(words) > 12 or domain) else "medium"
+        tokens = 300
+    elif steps > 1 or len(words) > 14:
+        complexity, tokens = "medium", 120
+    elif domain:
+        complexity, tokens = "medium", 150     # a table or a few rows from a tool, then a sentence
+    else:
+        complexity, tokens = "low", 40 if short_creative else 30
+    return Task(type="answer", domain=agent, requires_tools=domain, requires_planning=steps > 1,
+                steps=steps, estimated_output_tokens=tokens, complexity=complexity)
