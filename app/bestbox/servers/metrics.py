@@ -1,0 +1,59 @@
+"""Folding llama-server's /metrics (Prometheus text) and /slots (JSON) into supervisor stats."""
+from __future__ import annotations
+
+import re
+
+from .state import _Stats
+
+_LINE = re.compile(r"^llamacpp:([a-z_]+)(?:\{[^}]*\})?\s+([-+0-9.eEinfa]+)\s*$")
+
+
+def parse_prometheus(text: str) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for line in text.splitlines():
+        m = _LINE.match(line.strip())
+        if m:
+            try:
+                out[m.group(1)] = float(m.group(2))
+            except ValueError:
+                pass
+    return out
+
+
+def apply_metrics(st: _Stats, text: str) -> None:
+    """Generation speed from the change of predicted tokens / predicted seconds between polls
+    (falls back to the server's own running average); in-flight requests."""
+    m = parse_prometheus(text)
+    tok, sec = m.get("tokens_predicted_total"), m.get("tokens_predicted_seconds_total")
+    if tok is not None and sec is not None:
+        if st.pred_tokens is not None and st.pred_seconds is not None:
+            dt, ds = tok - st.pred_tokens, sec - st.pred_seconds
+            if dt > 0 and ds > 0:
+                st.tokens_per_s = round(dt / ds, 1)
+        elif tok > 0 and sec > 0 and st.tokens_per_s is None:
+            st.tokens_per_s = round(tok / sec, 1)
+        st.pred_tokens, st.pred_seconds = tok, sec
+    if "requests_processing" in m:
+        st.requests_processing = int(m["requests_processing"])
+
+
+def apply_slots(st: _Stats, slots) -> None:
+    """Busy slots now; requests counted as each slot takes a new task (while we watch)."""
+    if not isinstance(slots, list):
+        return
+    st.total_slots = len(slots) or st.total_slots
+    busy = 0
+    for s in slots:
+        if not isinstance(s, dict):
+            continue
+        if s.get("is_processing"):
+            busy += 1
+        sid, task = s.get("id"), s.get("id_task")
+        if isinstance(task, int) and task >= 0:
+            prev = st.slot_busy.get(sid)
+            if prev is not None and prev != task:
+                st.requests_total = (st.requests_total or 0) + 1
+            elif prev is None and st.requests_total is None:
+                st.requests_total = 0
+            st.slot_busy[sid] = task
+    st.busy_slots = busy

@@ -1,0 +1,749 @@
+"""One Supervisor per llama-server. ONE asyncio task owns the state (llama-swap's lesson).
+
+Public async methods (start/stop/restart/sweep/observe) put a command on the task's queue and await
+its reply; everyone else reads `snapshot()` or subscribes. Slow I/O that must not delay a Stop (the
+one-token readiness completion) runs in a helper task that posts its result back to the queue.
+"""
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import httpx
+import psutil
+
+from .. import paths
+from ..config import ServerConfig
+from . import procs
+from .command import ServerCommand, build_command
+from .logs import LoadProgress, LogTail, exit_description, readable_reason
+from .metrics import apply_metrics, apply_slots
+from .state import SETTLED, ServerSnapshot, ServerState, _Stats
+
+log = logging.getLogger(__name__)
+S = ServerState
+
+STOP_GRACE_S = 5.0
+HEALTH_TIMEOUT_S = 1.0
+SLOW_HEALTH_S = 1.5
+PROBE_TIMEOUT_S = 120.0
+PROBE_ATTEMPTS = 3
+
+
+class Supervisor:
+    def __init__(self, name: str, cfg: ServerConfig, *, api_key: str = "", server_binary: str = "",
+                 state_dir: Path | None = None, detached: bool = False, allow_demo: bool = True,
+                 backoff_s: float = 0.5) -> None:
+        self.name = name
+        self.cfg = cfg
+        self.api_key = api_key
+        self.server_binary = server_binary
+        self.state_dir = Path(state_dir) if state_dir else paths.state_dir()
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        self.detached = detached          # no parent-death signal: the server outlives this process
+        self.allow_demo = allow_demo
+        self.backoff_s = backoff_s
+        self.log_path = self.state_dir / f"{name}.log"
+        self.logs = LogTail(self.log_path)
+        self._subs: list[Callable[[ServerSnapshot], Any]] = []
+        self._waiters: list[tuple[Callable[[ServerSnapshot], bool], asyncio.Future]] = []
+        self._queue: asyncio.Queue | None = None
+        self._task: asyncio.Task | None = None
+        self._get: asyncio.Future | None = None
+        self._cmd: ServerCommand = build_command(name, cfg, api_key=api_key, server_binary=server_binary,
+                                                 allow_demo=allow_demo)
+        # --- everything below is written by the owner task only ---
+        self._state = S.STOPPED
+        self._message = ""
+        self._proc: subprocess.Popen | None = None
+        self._pid: int | None = None
+        self._pgid: int | None = None
+        self._owned = False
+        self._adopted = False
+        self._gen = 0
+        self._started_wall: float | None = None
+        self._deadline = 0.0
+        self._last_log_size = 0
+        self._probe: asyncio.Task | None = None
+        self._probe_failures = 0
+        self._restarts = 0
+        self._restart_at = 0.0
+        self._health_bad = 0
+        self._tick_n = 0
+        self._need_props = True
+        self._stats = _Stats()
+        self._tree: procs.TreeStats | None = None
+        self._progress = LoadProgress()
+        self._http: httpx.AsyncClient | None = None
+        self._last_notify = 0.0
+        self._snap = self._build_snapshot()
+
+    # ------------------------------------------------------------------ public (any task) -------
+    def snapshot(self) -> ServerSnapshot:
+        return self._snap
+
+    def subscribe(self, cb: Callable[[ServerSnapshot], Any]) -> Callable[[], None]:
+        """cb(snapshot) on the event loop after every change. Exceptions are logged, never raised."""
+        self._subs.append(cb)
+
+        def unsubscribe() -> None:
+            if cb in self._subs:
+                self._subs.remove(cb)
+        return unsubscribe
+
+    def subscribe_logs(self, cb: Callable[[list[str]], Any]) -> Callable[[], None]:
+        return self.logs.subscribe(cb)
+
+    def log_lines(self, n: int = 200) -> list[str]:
+        return self.logs.tail(n)
+
+    @property
+    def command(self) -> ServerCommand:
+        return self._cmd
+
+    async def start(self, wait: bool = True, timeout: float | None = None) -> ServerSnapshot:
+        """Start (or adopt, or recognise an external server). With wait, return once settled:
+        ready, external, failed, port_conflict or stopped."""
+        await self._call("start")
+        return await self.wait_settled(timeout) if wait else self._snap
+
+    async def stop(self) -> ServerSnapshot:
+        """Stop what we own (SIGTERM group, grace, SIGKILL group, reap). Idempotent. An external
+        server is only no longer watched."""
+        await self._call("stop")
+        return self._snap
+
+    async def restart(self, wait: bool = True, timeout: float | None = None) -> ServerSnapshot:
+        await self._call("stop")
+        return await self.start(wait, timeout)
+
+    async def sweep(self) -> str:
+        """Find our leftover from a PID file: adopt it (same port), stop it (old config), or remove
+        a stale file. Returns what was done, in words ('' when nothing)."""
+        return await self._call("sweep")
+
+    async def observe(self) -> ServerSnapshot:
+        """While stopped: look at the port without starting anything (external / port_conflict)."""
+        await self._call("observe")
+        return self._snap
+
+    async def refuse(self, message: str) -> ServerSnapshot:
+        await self._call("refuse", message)
+        return self._snap
+
+    async def wait_for(self, pred: Callable[[ServerSnapshot], bool], timeout: float | None = None) -> ServerSnapshot:
+        if pred(self._snap):
+            return self._snap
+        fut = asyncio.get_running_loop().create_future()
+        self._waiters.append((pred, fut))
+        try:
+            return await asyncio.wait_for(fut, timeout)
+        finally:
+            self._waiters = [w for w in self._waiters if w[1] is not fut]
+
+    async def wait_settled(self, timeout: float | None = None) -> ServerSnapshot:
+        return await self.wait_for(lambda s: s.state in SETTLED, timeout)
+
+    async def close(self) -> None:
+        """End the owner task (does not stop the server: call stop() first for that)."""
+        if self._task and not self._task.done():
+            self._task.cancel()
+            try:
+                await self._task
+            except (asyncio.CancelledError, Exception):
+                pass
+        self._task = None
+
+    # ------------------------------------------------------------------ plumbing -------------
+    def _ensure_task(self) -> None:
+        if self._task is None or self._task.done():
+            self._queue = asyncio.Queue()
+            self._get = None
+            self._task = asyncio.get_running_loop().create_task(self._run(), name=f"supervisor-{self.name}")
+
+    async def _call(self, kind: str, *args) -> Any:
+        self._ensure_task()
+        fut = asyncio.get_running_loop().create_future()
+        await self._queue.put(("cmd", kind, fut, args))
+        return await fut
+
+    async def _run(self) -> None:
+        self._http = httpx.AsyncClient(timeout=httpx.Timeout(HEALTH_TIMEOUT_S, connect=0.5), trust_env=False)
+        try:
+            while True:
+                if self._get is None:
+                    self._get = asyncio.ensure_future(self._queue.get())
+                done, _ = await asyncio.wait({self._get}, timeout=self._tick_interval())
+                item = self._get.result() if done else None
+                if done:
+                    self._get = None
+                try:
+                    if item is None:
+                        await self._tick()
+                    elif item[0] == "cmd":
+                        await self._command(*item[1:])
+                    else:
+                        await self._event(item)
+                except asyncio.CancelledError:
+                    raise
+                except Exception as e:  # never let one bad step kill supervision
+                    log.exception("supervisor %s: step failed", self.name)
+                    if item and item[0] == "cmd" and not item[2].done():
+                        item[2].set_exception(e)
+        finally:
+            if self._get is not None:
+                self._get.cancel()
+            if self._probe:
+                self._probe.cancel()
+            await self._http.aclose()
+
+    def _tick_interval(self) -> float:
+        if self._state in (S.STARTING, S.LOADING):
+            return 0.25
+        if self._state in (S.READY, S.DEGRADED):
+            return 0.5
+        if self._state is S.CRASHED:
+            return max(0.05, min(0.5, self._restart_at - time.monotonic()))
+        return 1.0
+
+    async def _command(self, kind: str, fut: asyncio.Future, args: tuple) -> None:
+        result: Any = None
+        if kind == "start":
+            await self._do_start()
+        elif kind == "stop":
+            await self._do_stop()
+        elif kind == "sweep":
+            result = await self._do_sweep()
+        elif kind == "observe":
+            if self._state in (S.STOPPED, S.PORT_CONFLICT, S.FAILED, S.EXTERNAL):
+                await self._check_port(spawn=False)
+        elif kind == "refuse":
+            if self._state not in (S.READY, S.DEGRADED, S.STARTING, S.LOADING, S.EXTERNAL):
+                self._set(S.FAILED, args[0])
+        if not fut.done():
+            fut.set_result(result)
+
+    async def _event(self, item: tuple) -> None:
+        kind, gen = item[0], item[1]
+        if gen != self._gen:
+            return  # from an earlier run
+        if kind == "probe":
+            self._probe = None
+            ok, detail, timings = item[2:]
+            if ok:
+                self._probe_failures = 0
+                if timings.get("predicted_per_second"):
+                    self._stats.tokens_per_s = round(float(timings["predicted_per_second"]), 1)
+                self._progress.value = 1.0
+                note = "; ".join(self._cmd.notes)
+                self._set(S.READY, ("adopted our server from an earlier run" if self._adopted else "ready")
+                          + (f" ({note})" if note else ""))
+            elif self._state in (S.STARTING, S.LOADING):
+                self._probe_failures += 1
+                if self._probe_failures >= PROBE_ATTEMPTS:
+                    await self._fail_start(f"/health says OK but a one-token completion failed: {detail}")
+
+    # ------------------------------------------------------------------ state --------------------
+    def _build_snapshot(self) -> ServerSnapshot:
+        st, cmd = self._stats, self._cmd
+        serving = self._state in (S.READY, S.DEGRADED, S.EXTERNAL)
+        uptime = (time.time() - self._started_wall) if (self._started_wall and self._state not in
+                                                        (S.STOPPED, S.FAILED, S.PORT_CONFLICT, S.CRASHED)) else None
+        return ServerSnapshot(
+            name=self.name, state=self._state, pid=self._pid, host=self.cfg.host, port=self.cfg.port,
+            base_url=cmd.base_url, model_path=str(cmd.model_path or cmd.configured_model or ""),
+            model_name=st.model_name or (cmd.model_path.name if cmd.model_path else ""),
+            using_demo_model=cmd.using_demo_model, ctx_size=st.ctx_size or self.cfg.ctx_size,
+            uptime_s=round(uptime, 1) if uptime is not None else None,
+            tokens_per_s=st.tokens_per_s, requests_total=st.requests_total,
+            requests_processing=st.requests_processing if serving else None,
+            busy_slots=st.busy_slots if serving else None, total_slots=st.total_slots,
+            rss_bytes=st.rss_bytes if self._pid else None, cpu_percent=st.cpu_percent if self._pid else None,
+            vram_bytes=st.vram_bytes if self._pid else None,
+            load_progress=self._progress.value if self._state in (S.STARTING, S.LOADING, S.READY) else None,
+            message=self._message, restarts=self._restarts, owned=self._owned, adopted=self._adopted,
+            custom_command=cmd.custom, log_path=str(self.log_path),
+        )
+
+    def _set(self, state: ServerState | None = None, message: str | None = None) -> None:
+        if state is not None and state is not self._state:
+            log.info("server %s: %s -> %s %s", self.name, self._state.value, state.value, message or "")
+            self._state = state
+            self._tick_n = 0
+        if message is not None:
+            self._message = message
+        self._publish()
+
+    def _publish(self) -> None:
+        new = self._build_snapshot()
+        old, self._snap = self._snap, new
+        now = time.monotonic()
+        same = dataclasses.replace(new, uptime_s=None, cpu_percent=None, rss_bytes=None) == \
+            dataclasses.replace(old, uptime_s=None, cpu_percent=None, rss_bytes=None)
+        if same and now - self._last_notify < 1.0:
+            return  # live numbers only: at most one notification a second
+        self._last_notify = now
+        for cb in list(self._subs):
+            try:
+                r = cb(new)
+                if asyncio.iscoroutine(r):
+                    asyncio.ensure_future(r)
+            except Exception:
+                log.exception("subscriber of %s failed", self.name)
+        for pred, fut in list(self._waiters):
+            if not fut.done() and pred(new):
+                fut.set_result(new)
+
+    def _note(self, text: str) -> None:
+        self.logs.append(f"[bestbox] {text}")
+
+    # ------------------------------------------------------------------ start -------------------
+    async def _do_start(self, restart: bool = False) -> None:
+        if self._state in (S.STARTING, S.LOADING, S.READY, S.DEGRADED, S.EXTERNAL):
+            return
+        if not restart:
+            self._restarts = 0
+        self._cmd = build_command(self.name, self.cfg, api_key=self.api_key, server_binary=self.server_binary,
+                                  allow_demo=self.allow_demo)
+        if not self._cmd.ok:
+            self._note(self._cmd.error)
+            self._set(S.FAILED, self._cmd.error)
+            return
+        await self._check_port(spawn=True)
+
+    async def _check_port(self, spawn: bool) -> None:
+        host, port = self.cfg.host, self.cfg.port
+        loop = asyncio.get_running_loop()
+        if await loop.run_in_executor(None, procs.port_is_free, host, port):
+            if spawn:
+                self._spawn()
+            elif self._state is not S.FAILED:
+                self._set(S.STOPPED, f"port {port} is free")
+            return
+        rec = procs.read_pid(self.state_dir, self.name)
+        if rec and rec.port == port:
+            p = procs.record_alive(rec)
+            if p is not None:
+                self._adopt(rec)
+                return
+        holder = await loop.run_in_executor(None, procs.port_holder, port)
+        if holder.is_llama_server or await self._looks_like_llama(host, port):
+            self._pid, self._owned, self._adopted = holder.pid, False, False
+            self._need_props = True
+            who = f" (PID {holder.pid})" if holder.pid else ""
+            self._set(S.EXTERNAL, f"a llama-server we did not start{who} already listens on port {port}: "
+                                  "monitoring it, never stopping it")
+            return
+        self._pid = None
+        self._set(S.PORT_CONFLICT, f"{holder.describe()}. Stop that process or give "
+                                   f"[servers.{self.name}] another port.")
+
+    async def _looks_like_llama(self, host: str, port: int) -> bool:
+        try:
+            r = await self._http.get(f"{self._cmd.base_url}/health")
+            data = r.json()
+        except (httpx.HTTPError, ValueError):
+            return False
+        if r.status_code == 200 and isinstance(data, dict) and data.get("status") == "ok":
+            return True
+        err = data.get("error") if isinstance(data, dict) else None
+        return r.status_code == 503 and isinstance(err, dict) and "Loading model" in str(err.get("message"))
+
+    def _spawn(self) -> None:
+        argv = self._cmd.argv
+        self._rotate_log()
+        masked = [("***" if self.api_key and a == self.api_key else a) for a in argv]
+        self.logs.restart()
+        self._progress.reset()
+        try:
+            with open(self.log_path, "ab") as out:
+                out.write(f"[bestbox] starting {self.name}: {' '.join(masked)}\n".encode())
+                out.flush()
+                self._proc = subprocess.Popen(
+                    argv, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, close_fds=True,
+                    start_new_session=True,
+                    preexec_fn=None if self.detached else procs.pdeathsig_preexec(signal.SIGTERM))
+        except FileNotFoundError:
+            msg = (f"cannot start {self.name}: {argv[0]} does not exist. "
+                   "Set [llama] server_binary to your llama-server, or install the 'server' extra.")
+            self._note(msg)
+            self._set(S.FAILED, msg)
+            return
+        except PermissionError:
+            msg = f"cannot start {self.name}: {argv[0]} is not executable (chmod +x it)"
+            self._note(msg)
+            self._set(S.FAILED, msg)
+            return
+        except OSError as e:
+            msg = f"cannot start {self.name}: {argv[0]}: {e.strerror or e}"
+            self._note(msg)
+            self._set(S.FAILED, msg)
+            return
+        self._gen += 1
+        self._pid = self._pgid = self._proc.pid
+        self._owned, self._adopted = True, False
+        self._started_wall = time.time()
+        self._deadline = time.monotonic() + self.cfg.start_timeout_s
+        self._last_log_size = 0
+        self._probe_failures = 0
+        self._health_bad = 0
+        self._need_props = True
+        self._stats = _Stats()
+        self._tree = procs.TreeStats(self._pid)
+        try:
+            ctime = psutil.Process(self._pid).create_time()
+        except psutil.Error:
+            ctime = 0.0
+        procs.write_pid(self.state_dir, procs.PidRecord(
+            name=self.name, pid=self._pid, port=self.cfg.port, host=self.cfg.host,
+            model=str(self._cmd.model_path or ""), started_at=self._started_wall, app_pid=os.getpid(),
+            detached=self.detached, create_time=ctime, log=str(self.log_path), argv=masked))
+        what = "restarting" if self._restarts else "starting"
+        demo = " with the bundled demo model" if self._cmd.using_demo_model else ""
+        self._set(S.STARTING, f"{what} on port {self.cfg.port}{demo}")
+
+    def _adopt(self, rec: procs.PidRecord) -> None:
+        self._gen += 1
+        self._proc = None
+        self._pid = rec.pid
+        try:
+            self._pgid = os.getpgid(rec.pid) if os.getpgid(rec.pid) == rec.pid else None
+        except OSError:
+            self._pgid = None
+        self._owned, self._adopted = False, True
+        self._started_wall = rec.started_at
+        self._deadline = time.monotonic() + self.cfg.start_timeout_s
+        self._probe_failures = 0
+        self._health_bad = 0
+        self._need_props = True
+        self._stats = _Stats()
+        self._tree = procs.TreeStats(rec.pid)
+        self.logs.start_at_end()
+        self._last_log_size = self._log_size()
+        self._note(f"adopted {self.name} (PID {rec.pid}) started earlier by PID {rec.app_pid}")
+        self._set(S.STARTING, f"adopting our server from an earlier run (PID {rec.pid})")
+
+    def _rotate_log(self) -> None:
+        try:
+            if self.log_path.exists() and self.log_path.stat().st_size:
+                os.replace(self.log_path, self.log_path.with_suffix(".log.1"))
+        except OSError:
+            pass
+
+    def _log_size(self) -> int:
+        try:
+            return self.log_path.stat().st_size
+        except OSError:
+            return 0
+
+    # ------------------------------------------------------------------ ticks -------------------
+    async def _tick(self) -> None:
+        new = self.logs.read_new()
+        if self._state in (S.STARTING, S.LOADING):
+            for ln in new:
+                self._progress.feed(ln)
+            self._progress.feed(self.logs.partial)
+            await self._tick_starting()
+        elif self._state in (S.READY, S.DEGRADED):
+            await self._tick_ready()
+        elif self._state is S.EXTERNAL:
+            await self._tick_external()
+        elif self._state is S.CRASHED and time.monotonic() >= self._restart_at:
+            self._cmd = build_command(self.name, self.cfg, api_key=self.api_key,
+                                      server_binary=self.server_binary, allow_demo=self.allow_demo)
+            if not self._cmd.ok:
+                self._set(S.FAILED, self._cmd.error)
+                return
+            await self._check_port(spawn=True)
+
+    def _exit_code(self) -> tuple[bool, int | None]:
+        if self._proc is not None:
+            rc = self._proc.poll()
+            return rc is not None, rc
+        if self._pid is not None and self._adopted:
+            return procs.pid_gone(self._pid), None
+        return False, None
+
+    async def _tick_starting(self) -> None:
+        exited, rc = self._exit_code()
+        if exited:
+            self.logs.read_new()
+            reason = readable_reason(self.logs.tail(60), port=self.cfg.port,
+                                     model=str(self._cmd.model_path or self.cfg.model), returncode=rc)
+            self._forget_process()
+            self._note(reason)
+            self._set(S.FAILED, reason)
+            return
+        now = time.monotonic()
+        size = self._log_size()
+        if size != self._last_log_size:  # the log moves: loading progresses, give it more time
+            self._last_log_size = size
+            self._deadline = max(self._deadline, now + self.cfg.start_timeout_s)
+        if now > self._deadline:
+            await self._fail_start(f"not ready after {self.cfg.start_timeout_s:.0f} s without progress in its log; "
+                                   f"last log line: {next(iter(reversed(self.logs.tail(5))), '(none)')}")
+            return
+        if self._probe is not None:
+            self._set()
+            return
+        code = await self._health_code()
+        if code == 503:
+            if self._state is S.STARTING:
+                self._set(S.LOADING, "loading the model")
+            else:
+                self._set()
+        elif code == 200:
+            self._probe = asyncio.ensure_future(self._run_probe(self._gen))
+            self._set(S.LOADING, "model loaded; checking that it can generate")
+        else:
+            self._set()
+
+    async def _fail_start(self, reason: str) -> None:
+        if self._owned:
+            await self._terminate()
+        self._forget_process()
+        self._note(reason)
+        self._set(S.FAILED, reason)
+
+    async def _tick_ready(self) -> None:
+        exited, rc = self._exit_code()
+        if exited:
+            self._on_crash(rc)
+            return
+        self._tick_n += 1
+        if self._tick_n % 2:
+            return
+        t0 = time.monotonic()
+        code, err = None, ""
+        try:
+            r = await self._http.get(f"{self._cmd.base_url}/health", timeout=SLOW_HEALTH_S + 0.5)
+            code = r.status_code
+        except httpx.HTTPError as e:
+            err = type(e).__name__
+        took = time.monotonic() - t0
+        if code == 200 and took <= SLOW_HEALTH_S:
+            self._health_bad = 0
+            if self._state is S.DEGRADED:
+                self._set(S.READY, "ready again")
+        else:
+            self._health_bad += 1
+            why = (f"health check answered {code}" if code and code != 200 else
+                   f"health check failed ({err})" if err else f"health check slow ({took:.1f} s)")
+            if self._health_bad >= 2:
+                self._set(S.DEGRADED, why)
+        await self._collect_stats()
+        self._set()
+
+    async def _tick_external(self) -> None:
+        self._tick_n += 1
+        code = await self._health_code()
+        if code is None:
+            self._health_bad += 1
+            if self._health_bad >= 3:
+                self._pid = None
+                self._set(S.STOPPED, f"the external server on port {self.cfg.port} stopped answering")
+            return
+        self._health_bad = 0
+        if self._tick_n % 2 == 0:
+            await self._collect_stats()
+        self._set()
+
+    async def _health_code(self) -> int | None:
+        try:
+            r = await self._http.get(f"{self._cmd.base_url}/health")
+            return r.status_code
+        except httpx.HTTPError:
+            return None
+
+    async def _run_probe(self, gen: int) -> None:
+        ok, detail, timings = False, "", {}
+        try:
+            r = await self._http.post(
+                f"{self._cmd.base_url}/v1/chat/completions", headers=self._auth(), timeout=PROBE_TIMEOUT_S,
+                json={"messages": [{"role": "user", "content": "Hi"}], "max_tokens": 1, "temperature": 0})
+            if r.status_code == 200:
+                ok, timings = True, (r.json().get("timings") or {})
+            else:
+                detail = f"HTTP {r.status_code}: {r.text[:200]}"
+        except (httpx.HTTPError, ValueError) as e:
+            detail = f"{type(e).__name__}: {e}" if str(e) else type(e).__name__
+        except asyncio.CancelledError:
+            return
+        if self._queue is not None:
+            await self._queue.put(("probe", gen, ok, detail, timings))
+
+    def _auth(self) -> dict:
+        return {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
+
+    async def _collect_stats(self) -> None:
+        base, h = self._cmd.base_url, self._auth()
+
+        async def get(path: str):
+            try:
+                r = await self._http.get(base + path, headers=h, timeout=1.5)
+                return r if r.status_code == 200 else None
+            except httpx.HTTPError:
+                return None
+        reqs = [get("/metrics"), get("/slots")]
+        if self._need_props:
+            reqs.append(get("/props"))
+        res = await asyncio.gather(*reqs)
+        if res[0] is not None:
+            apply_metrics(self._stats, res[0].text)
+        if res[1] is not None:
+            try:
+                apply_slots(self._stats, res[1].json())
+            except ValueError:
+                pass
+        if len(res) > 2 and res[2] is not None:
+            try:
+                props = res[2].json()
+                self._need_props = False
+                dgs = props.get("default_generation_settings") or {}
+                self._stats.model_name = props.get("model_alias") or Path(props.get("model_path", "")).name
+                self._stats.ctx_size = dgs.get("n_ctx") or self._stats.ctx_size
+                self._stats.total_slots = props.get("total_slots") or self._stats.total_slots
+            except (ValueError, AttributeError):
+                pass
+        if self._pid and self._tree is None or (self._tree and self._tree.pid != self._pid):
+            self._tree = procs.TreeStats(self._pid) if self._pid else None
+        if self._tree:
+            self._stats.rss_bytes, cpu = self._tree.sample()
+            self._stats.cpu_percent = round(cpu, 1) if cpu is not None else None
+        if self._pid and self._tick_n % 10 == 0:
+            vram = await asyncio.get_running_loop().run_in_executor(None, procs.vram_by_pid)
+            self._stats.vram_bytes = vram.get(self._pid) if vram else None
+
+    # ------------------------------------------------------------------ crash / stop -----------
+    def _on_crash(self, rc: int | None) -> None:
+        self.logs.read_new()
+        reason = readable_reason(self.logs.tail(40), port=self.cfg.port, model=str(self._cmd.model_path),
+                                 returncode=rc)
+        if rc is not None and rc < 0:
+            reason = f"llama-server {exit_description(rc)}"
+        elif rc is None:
+            reason = "llama-server exited (it was not our child, so its exit code is unknown)"
+        self._forget_process()
+        if self._restarts < self.cfg.max_restarts:
+            delay = self.backoff_s * (2 ** self._restarts)
+            self._restarts += 1
+            self._restart_at = time.monotonic() + delay
+            msg = f"{reason}; restarting in {delay:.1f} s (attempt {self._restarts} of {self.cfg.max_restarts})"
+            self._note(msg)
+            self._set(S.CRASHED, msg)
+        else:
+            msg = f"{reason}; gave up after {self.cfg.max_restarts} automatic restarts"
+            self._note(msg)
+            self._set(S.FAILED, msg)
+
+    def _forget_process(self) -> None:
+        if self._probe:
+            self._probe.cancel()
+            self._probe = None
+        if self._pid is not None and (self._owned or self._adopted):
+            procs.remove_pid(self.state_dir, self.name, self._pid)
+        if self._proc is not None:
+            try:
+                self._proc.wait(timeout=0.5)  # reap
+            except subprocess.TimeoutExpired:
+                pass
+        self._gen += 1
+        self._proc = None
+        self._pid = self._pgid = None
+        self._tree = None
+        self._owned = self._adopted = False
+        self._started_wall = None
+
+    async def _do_stop(self) -> None:
+        if self._state is S.EXTERNAL:
+            self._pid = None
+            self._set(S.STOPPED, f"no longer watching the external server on port {self.cfg.port} "
+                                 "(it keeps running: it is not ours)")
+            return
+        if self._pid is None or not (self._owned or self._adopted):
+            if self._state is not S.STOPPED:
+                self._forget_process()
+                self._set(S.STOPPED, "stopped")
+            return
+        self._set(S.STOPPING, f"stopping (PID {self._pid})")
+        how = await self._terminate()
+        self._forget_process()
+        self._note(f"stopped ({how})")
+        self._set(S.STOPPED, "stopped")
+
+    async def _terminate(self) -> str:
+        """SIGTERM to the group, grace period, SIGKILL to the group, reap. Returns what it took."""
+        pid, pgid, proc = self._pid, self._pgid, self._proc
+        if pid is None:
+            return "nothing to stop"
+
+        def gone() -> bool:
+            if proc is not None:
+                return proc.poll() is not None
+            return procs.pid_gone(pid)
+
+        self._send(pid, pgid, signal.SIGTERM)
+        end = time.monotonic() + STOP_GRACE_S
+        while time.monotonic() < end and not gone():
+            await asyncio.sleep(0.05)
+        how = "SIGTERM"
+        if not gone():
+            how = f"SIGKILL after {STOP_GRACE_S:.0f} s"
+            self._send(pid, pgid, signal.SIGKILL)
+            end = time.monotonic() + 5.0
+            while time.monotonic() < end and not gone():
+                await asyncio.sleep(0.05)
+        if pgid is not None:  # anything left in the group (custom commands) goes too
+            try:
+                os.killpg(pgid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        if proc is not None:
+            try:
+                proc.wait(timeout=1.0)
+            except subprocess.TimeoutExpired:
+                pass
+        return how
+
+    @staticmethod
+    def _send(pid: int, pgid: int | None, sig: int) -> None:
+        try:
+            if pgid is not None:
+                os.killpg(pgid, sig)
+            else:
+                procs.signal_tree(pid, sig)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+    # ------------------------------------------------------------------ sweep -------------------
+    async def _do_sweep(self) -> str:
+        rec = procs.read_pid(self.state_dir, self.name)
+        if rec is None:
+            return ""
+        if self._pid is not None and rec.pid == self._pid:
+            return ""  # that is the one we watch
+        if procs.record_alive(rec) is None:
+            procs.remove_pid(self.state_dir, self.name, rec.pid)
+            return f"removed a stale PID file of {self.name} (PID {rec.pid} is gone)"
+        if self._state not in (S.STOPPED, S.FAILED, S.PORT_CONFLICT):
+            return ""
+        if rec.port == self.cfg.port:
+            self._adopt(rec)
+            return f"adopted {self.name} (PID {rec.pid}) on port {rec.port}"
+        # Ours, but from a config that no longer applies: clean it up.
+        try:
+            pgid = rec.pid if os.getpgid(rec.pid) == rec.pid else None
+        except OSError:
+            pgid = None
+        self._pid, self._pgid, self._adopted = rec.pid, pgid, True
+        await self._terminate()
+        self._forget_process()
+        procs.remove_pid(self.state_dir, self.name)
+        return f"stopped our leftover {self.name} (PID {rec.pid}) on old port {rec.port}"
