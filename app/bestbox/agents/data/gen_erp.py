@@ -28,6 +28,8 @@ CATEGORIES: dict[str, tuple[list[str], list[str], str, tuple[float, float]]] = {
     "Services": (["Consulting", "Services", "Partners"], ["Maintenance visit", "Calibration service",
                  "Training day", "Audit service", "Cleaning contract", "Repair service"], "day", (150, 1600)),
 }
+SKU_PREFIX = {"Raw materials": "RAW", "Electronics": "ELE", "Packaging": "PAK", "Chemicals": "CHM", "MRO": "MRO",
+              "IT hardware": "ITH", "Office supplies": "OFF", "Logistics": "LOG", "Services": "SRV"}
 VARIANTS = ["S", "M", "L", "XL", "Pro", "Basic", "Plus", "HD", "Eco", "Max", "10", "20", "50", "100"]
 WAREHOUSES = [("WH-BER", "Berlin Central", "Berlin", "Germany"), ("WH-RTM", "Rotterdam Port", "Rotterdam", "Netherlands"),
               ("WH-LYS", "Lyon South", "Lyon", "France"), ("WH-CHI", "Chicago Midwest", "Chicago", "United States"),
@@ -62,7 +64,7 @@ def generate(con: sqlite3.Connection, rng: random.Random, today: date, n_vendors
             for var in rng.sample(VARIANTS, 6):
                 pid += 1
                 cost = round(rng.uniform(lo, hi), 2)
-                products.append((pid, f"{cat[:3].upper()}-{pid:05d}", f"{noun} {var}", cat, unit, cost,
+                products.append((pid, f"{SKU_PREFIX[cat]}-{pid:05d}", f"{noun} {var}", cat, unit, cost,
                                  rng.choice(by_cat[cat])))
                 prod_by_cat[cat].append((pid, cost))
     con.executemany("INSERT INTO products VALUES (?,?,?,?,?,?,?)", products)

@@ -58,7 +58,7 @@ def generate(con: sqlite3.Connection, rng: random.Random, today: date, n_hosts=6
             daily = 18 * max(0.0, math.sin((ts.hour - 7) / 12 * math.pi))
             cpu = min(100.0, base_cpu + daily + rng.uniform(-5, 5) + (35 if hot and k < 12 else 0))
             mem = min(100.0, base_mem + rng.uniform(-4, 4) + (25 if hot and k < 12 else 0))
-            disk = min(99.5, disk + rng.uniform(0, 0.08) + (0.3 if hot else 0))
+            disk = min(99.5, disk + rng.uniform(0, 0.08) + (0.12 if hot else 0))
             metrics.append((h[0], dt(ts), round(max(cpu, 0.5), 1), round(mem, 1), round(disk, 1)))
     con.executemany("INSERT INTO host_metrics VALUES (?,?,?,?,?)", metrics)
 
