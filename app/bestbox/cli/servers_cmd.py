@@ -1,0 +1,166 @@
+"""`bestbox servers start|stop|status|logs|command [heavy|light|all] [--json]`.
+
+`start` uses the same supervisor as the GUI, waits until ready (or a readable failure) and leaves
+the servers running detached with PID files, so `stop` and the GUI find and adopt them.
+"""
+from __future__ import annotations
+
+import json
+import sys
+
+
+def register(sub) -> None:
+    p = sub.add_parser("servers", help="start, stop and inspect the two llama.cpp servers")
+    p.add_argument("action", choices=["start", "stop", "status", "restart", "logs", "command"])
+    p.add_argument("name", nargs="?", default="all", choices=["heavy", "light", "all"])
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument("-n", "--lines", type=int, default=60, help="logs: how many lines")
+    p.add_argument("--timeout", type=float, default=None, help="start: give up after this many seconds")
+    p.set_defaults(func=run)
+
+
+def _load():
+    from .. import config
+
+    loaded = config.load()
+    for issue in loaded.issues:
+        print(f"config {loaded.path}: {issue}", file=sys.stderr)
+    return loaded.config
+
+
+def _fmt_bytes(n) -> str:
+    return f"{n / 1024 ** 2:.0f} MiB" if n else "-"
+
+
+def _print_table(snaps: dict, extra: list[str] | None = None) -> None:
+    for msg in extra or []:
+        print(msg)
+    for name, s in snaps.items():
+        bits = [f"{name:6s} {s.state.value:13s} port {s.port}"]
+        if s.pid:
+            bits.append(f"pid {s.pid}")
+        if s.model_name or s.model_path:
+            bits.append(f"model {s.model_name or s.model_path}" + (" (demo)" if s.using_demo_model else ""))
+        if s.rss_bytes:
+            bits.append(f"rss {_fmt_bytes(s.rss_bytes)}")
+        if s.tokens_per_s:
+            bits.append(f"{s.tokens_per_s} tok/s")
+        print("  ".join(bits))
+        if s.message:
+            print(f"       {s.message}")
+
+
+def _emit(args, snaps: dict, notes: list[str], ok: bool) -> int:
+    if args.json:
+        print(json.dumps({"ok": ok, "notes": notes, "servers": {n: s.to_dict() for n, s in snaps.items()}},
+                         indent=1))
+    else:
+        _print_table(snaps, notes)
+    return 0 if ok else 1
+
+
+def run(args) -> int:
+    if args.action == "command":
+        return _command(args)
+    if args.action == "logs":
+        return _logs(args)
+    import asyncio
+
+    return asyncio.run(_run(args))
+
+
+async def _run(args) -> int:
+    import asyncio
+
+    from ..servers import ServerManager, ServerState
+
+    cfg = _load()
+    mgr = ServerManager(cfg, detached=True)
+    names = mgr.names(args.name) if args.name != "all" else ["heavy", "light"]
+    notes = await mgr.sweep()
+    try:
+        if args.action in ("start", "restart"):
+            if args.action == "restart":
+                await mgr.stop(args.name)
+            snaps = await mgr.start(args.name, wait=True, timeout=args.timeout)
+            if mgr.memory_warning:
+                notes.append("warning: " + mgr.memory_warning)
+            ok = all(s.state in (ServerState.READY, ServerState.EXTERNAL) for s in snaps.values())
+            return _emit(args, snaps, notes, ok)
+        if args.action == "stop":
+            # Adopted (from PID files) and anything we just started: ours to stop. External: never.
+            for n in names:
+                try:
+                    await mgr.supervisors[n].wait_settled(timeout=30)
+                except asyncio.TimeoutError:
+                    pass
+            snaps = {}
+            for n in names:
+                before = mgr.snapshot(n)
+                snap = await mgr.supervisors[n].stop()
+                if before.state is ServerState.EXTERNAL:
+                    notes.append(f"{n}: port {before.port} is served by a llama-server we did not start "
+                                 f"(PID {before.pid}); left running")
+                snaps[n] = snap
+            return _emit(args, snaps, notes, True)
+        # status
+        await mgr.observe(args.name)
+        for n in names:
+            try:
+                await mgr.supervisors[n].wait_settled(timeout=15)
+            except asyncio.TimeoutError:
+                pass
+        await asyncio.sleep(1.2)  # one round of /props, /metrics, /slots for the numbers
+        snaps = {n: mgr.snapshot(n) for n in names}
+        return _emit(args, snaps, notes, True)
+    finally:
+        # Detached: leave the servers running; only end our watching tasks.
+        for s in mgr.supervisors.values():
+            await s.close()
+
+
+def _command(args) -> int:
+    from ..servers import build_command
+
+    cfg = _load()
+    names = ["heavy", "light"] if args.name == "all" else [args.name]
+    rc = 0
+    out = {}
+    for n in names:
+        cmd = build_command(n, cfg.server(n), cfg)
+        if not cmd.ok:
+            print(f"{n}: {cmd.error}", file=sys.stderr)
+            rc = 1
+            continue
+        for note in cmd.notes:
+            print(f"{n}: {note}", file=sys.stderr)
+        out[n] = cmd
+    if args.json:
+        print(json.dumps({n: {"argv": c.argv, "shell": c.shell(), "using_demo_model": c.using_demo_model,
+                              "custom": c.custom, "port": c.port} for n, c in out.items()}, indent=1))
+    else:
+        for c in out.values():
+            print(c.shell())
+    return rc
+
+
+def _logs(args) -> int:
+    from .. import paths
+
+    names = ["heavy", "light"] if args.name == "all" else [args.name]
+    for n in names:
+        path = paths.state_dir() / f"{n}.log"
+        if not path.exists():
+            print(f"== {n}: no log yet ({path})")
+            continue
+        with open(path, "rb") as f:
+            f.seek(0, 2)
+            size = f.tell()
+            f.seek(max(0, size - 512 * 1024))
+            lines = f.read().decode("utf-8", "replace").splitlines()[-args.lines:]
+        if args.json:
+            print(json.dumps({"name": n, "path": str(path), "lines": lines}))
+        else:
+            print(f"== {n} ({path})")
+            print("\n".join(lines))
+    return 0
