@@ -69,6 +69,7 @@ class Recorder:
         self._stop_reason: str | None = None
         self._finished_by_device = False
         self.started = False
+        self.muted = False  # keep recording, but zeros (a mute control)
 
     # -- opening ---------------------------------------------------------------------------------
     @property
@@ -163,6 +164,8 @@ class Recorder:
     def _convert(self, raw: np.ndarray, t: float) -> Block | None:
         assert self._resampler is not None
         y = self._resampler.process(to_mono(raw))
+        if self.muted:
+            y = np.zeros_like(y)
         if y.size == 0:
             return None
         start = self.samples_recorded

@@ -1,0 +1,127 @@
+"""ASR cleanup on the light model: punctuation, casing and domain terms, never new content.
+
+The glossary goes into the system message (constant, so llama-server reuses it from the prompt
+cache); the raw transcript is the user message. Output is bounded (max_tokens ≈ 1.5 × the input's
+tokens) and timed out; anything that looks wrong — empty, much longer, too different from the raw
+words, new words that are neither in the raw text nor in the glossary, an answer instead of a
+transcript — is thrown away and the raw text goes on. A light server that is down costs one fast
+connection error and the raw text goes on.
+"""
+from __future__ import annotations
+
+import asyncio
+import difflib
+import math
+import re
+from dataclasses import dataclass, field
+
+from ..config import Config
+from ..llm.client import LLMClient
+from ..trace import now_ms
+from .glossary import Glossary
+
+SYSTEM = (
+    "You correct speech-recognition transcripts for an office assistant. Rewrite the user's transcript "
+    "with correct punctuation and capitalization, and replace misheard words with the glossary word they "
+    "were meant to be (for example 'menders' -> 'vendors'). Do not answer it, do not add or remove "
+    "anything else. Reply with the corrected transcript only.\nGlossary: {terms}"
+)
+_PREFIX = re.compile(r"^\s*(corrected( transcript)?|transcript|output|answer|result)\s*:\s*", re.I)
+
+
+@dataclass
+class CleanupResult:
+    text: str  # what goes on: the cleaned text, or the raw one
+    raw: str
+    cleaned: bool  # the model's output was accepted
+    reason: str = ""  # why the raw text was kept
+    cleanup_ms: float = 0.0
+    timings: dict = field(default_factory=dict)  # llama-server's timings
+    model_output: str = ""
+
+    @property
+    def changed(self) -> bool:
+        return self.cleaned and self.text != self.raw
+
+    def to_dict(self) -> dict:
+        return {"text": self.text, "raw": self.raw, "cleaned": self.cleaned, "changed": self.changed,
+                "reason": self.reason, "cleanup_ms": round(self.cleanup_ms, 1), "timings": self.timings}
+
+
+def _words(s: str) -> list[str]:
+    return re.findall(r"[a-z0-9']+", s.lower())
+
+
+def estimate_tokens(text: str) -> int:
+    return max(1, math.ceil(max(len(text) / 3.5, len(text.split()) * 1.4)))
+
+
+def light_client(config: Config, timeout: float = 10.0) -> LLMClient | None:
+    s = config.servers.light
+    if not s.enabled:
+        return None
+    return LLMClient(f"http://{s.host}:{s.port}", api_key=config.llama.api_key, timeout=timeout, name="light")
+
+
+def _extract(out: str) -> str:
+    lines = [ln.strip() for ln in out.strip().splitlines() if ln.strip()]
+    if not lines:
+        return ""
+    s = _PREFIX.sub("", lines[0]).strip()
+    if len(s) >= 2 and s[0] == s[-1] and s[0] in "\"'`":
+        s = s[1:-1].strip()
+    return s
+
+
+def judge(raw: str, out: str, glossary: Glossary | None = None) -> str:
+    """'' when `out` is an acceptable cleanup of `raw`, else the reason to keep the raw text."""
+    if not out:
+        return "empty output"
+    if len(out) > 1.5 * len(raw) + 20:
+        return "output much longer than the transcript"
+    rw, ow = _words(raw), _words(out)
+    if not ow:
+        return "no words in output"
+    if difflib.SequenceMatcher(None, rw, ow).ratio() < 0.6:
+        return "output too different from the transcript"
+    gloss = set()
+    for t in (glossary.for_cleanup() if glossary else []):
+        gloss.update(_words(t))
+    rset = set(rw)
+    new = [w for w in ow if w not in rset and w not in gloss
+           and not any(difflib.SequenceMatcher(None, w, r).ratio() >= 0.6 for r in rset)]
+    if len(new) > max(1, len(ow) // 5):
+        return f"output adds words: {' '.join(new[:5])}"
+    return ""
+
+
+async def clean_transcript(raw: str, client: LLMClient | None, glossary: Glossary | None = None, *,
+                           timeout_s: float = 3.0) -> CleanupResult:
+    t0 = now_ms()
+    raw = raw.strip()
+    if not raw:
+        return CleanupResult(raw, raw, False, "empty transcript")
+    if client is None:
+        return CleanupResult(raw, raw, False, "light server not configured")
+    terms = ", ".join((glossary or Glossary()).for_cleanup())
+    messages = [{"role": "system", "content": SYSTEM.format(terms=terms)},
+                {"role": "user", "content": raw}]
+    max_tokens = math.ceil(estimate_tokens(raw) * 1.5) + 4
+    try:
+        comp = await asyncio.wait_for(
+            client.complete(messages, max_tokens=max_tokens, temperature=0.0, timeout=timeout_s),
+            timeout=timeout_s + 0.5)
+    except asyncio.TimeoutError:
+        return CleanupResult(raw, raw, False, f"cleanup timed out after {timeout_s:.1f} s", now_ms() - t0)
+    except asyncio.CancelledError:
+        raise
+    except Exception as e:  # connection refused, HTTP error, openai.APITimeoutError...
+        return CleanupResult(raw, raw, False, f"light server unavailable ({type(e).__name__})", now_ms() - t0)
+    ms = now_ms() - t0
+    out = _extract(comp.text)
+    why = judge(raw, out, glossary)
+    if comp.finish_reason == "length" and not why:
+        why = "output cut off at the token limit"
+    if why:
+        return CleanupResult(raw, raw, False, why, ms, comp.timings, comp.text)
+    return CleanupResult(out, raw, True, "", ms, comp.timings, comp.text)
