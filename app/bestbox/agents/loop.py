@@ -1,0 +1,380 @@
+"""The agent loop: pick a tool (natively or schema-forced), run it, then stream the answer.
+
+    runner = AgentRunner(client, db_path, tools_mode="auto")
+    async for ev in runner.run("erp", [{"role": "user", "content": "top vendors this quarter"}],
+                               confirm=ask_user):
+        ...   # ToolCallEvent, ConfirmNeededEvent, DeclinedEvent, ToolResultEvent, TokenEvent, DoneEvent
+
+Two ways to get a tool call:
+- native: OpenAI `tools` on a server started with --jinja whose chat template supports tools (Qwen2.5).
+- schema: `response_format` forces {"tool": <one of the names>, "arguments": <that tool's schema>},
+  which any model follows (even SmolLM2-135M); the result goes back as a user turn.
+`auto` asks the server's /props and picks native when its template supports tools.
+
+The loop never raises for bad model output; each problem becomes a tool-result error the model
+sees, bounded by `max_steps`. Cancelling the consuming task closes the HTTP stream.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import AsyncIterator, Awaitable, Callable, ClassVar
+
+import httpx
+import openai
+
+from ..llm.client import LLMClient
+from . import prompts
+from .calls import (CallError, ParsedCall, ToolCallRecord, call_schema, parse_native_call, parse_schema_output,
+                    result_for_model, result_summary)
+from .tools import Tool, get_tool, tools_for
+from .tools.base import today
+
+MAX_CALLS_PER_STEP = 4
+
+
+# Events ---------------------------------------------------------------------------------------------
+
+@dataclass
+class AgentEvent:
+    kind: ClassVar[str] = ""
+
+    def to_dict(self) -> dict:
+        return {"kind": self.kind, **asdict(self)}
+
+
+@dataclass
+class ToolCallPreview:
+    """What a data-changing call will do; the UI shows `description` and asks the user."""
+    name: str
+    arguments: dict
+    description: str
+    agent: str
+    call_id: str = ""
+
+
+@dataclass
+class ToolCallEvent(AgentEvent):
+    kind: ClassVar[str] = "tool_call"
+    name: str
+    arguments: dict
+    step: int
+    call_id: str = ""
+    mutating: bool = False
+
+
+@dataclass
+class ConfirmNeededEvent(AgentEvent):
+    kind: ClassVar[str] = "confirm_needed"
+    preview: ToolCallPreview
+
+
+@dataclass
+class DeclinedEvent(AgentEvent):
+    kind: ClassVar[str] = "declined"
+    name: str
+    arguments: dict
+    call_id: str = ""
+
+
+@dataclass
+class ToolResultEvent(AgentEvent):
+    kind: ClassVar[str] = "tool_result"
+    name: str
+    result: dict
+    rows: int | None
+    error: str | None
+    summary: str
+    ms: float
+    call_id: str = ""
+
+
+@dataclass
+class LLMCallEvent(AgentEvent):
+    """One finished model request (tool choice or a native step), with the server's timings."""
+    kind: ClassVar[str] = "llm_call"
+    purpose: str
+    ms: float
+    timings: dict
+    text: str = ""
+
+
+@dataclass
+class TokenEvent(AgentEvent):
+    kind: ClassVar[str] = "token"
+    text: str
+
+
+@dataclass
+class DoneEvent(AgentEvent):
+    kind: ClassVar[str] = "done"
+    text: str
+    timings: dict                       # the answer request's server timings (prompt_n, predicted_per_second, …)
+    tool_calls: list[dict]              # {name, arguments, rows_returned, error, ms}
+    agent: str = ""
+    mode: str = ""                      # native | schema | none
+    steps: int = 0                      # model requests made
+    metrics: dict = field(default_factory=dict)  # ttft_ms, total_ms, tools_ms, llm_ms
+    note: str = ""
+
+
+# Mode probing ---------------------------------------------------------------------------------------
+
+async def probe_tools_mode(base_url: str, api_key: str = "", timeout: float = 3.0) -> str:
+    """'native' when the server's chat template supports tool calls (/props chat_template_caps), else 'schema'."""
+    headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+    try:
+        async with httpx.AsyncClient(timeout=timeout) as http:
+            r = await http.get(base_url.rstrip("/") + "/props", headers=headers)
+            caps = (r.json() or {}).get("chat_template_caps") or {}
+    except (httpx.HTTPError, ValueError, AttributeError):
+        return "schema"
+    return "native" if caps.get("supports_tool_calls") or caps.get("supports_tools") else "schema"
+
+
+Confirm = Callable[[ToolCallPreview], Awaitable[bool]]
+
+
+class AgentRunner:
+    def __init__(self, client: LLMClient, db_path: str | Path, tools_mode: str = "auto", *,
+                 answer_max_tokens: int = 400, call_max_tokens: int = 200, max_result_chars: int = 6000,
+                 temperature: float = 0.2):
+        if tools_mode not in ("auto", "native", "schema"):
+            raise ValueError(f"tools_mode must be auto, native or schema, not {tools_mode!r}")
+        self.client = client
+        self.db_path = Path(db_path)
+        self.tools_mode = tools_mode
+        self.answer_max_tokens = answer_max_tokens
+        self.call_max_tokens = call_max_tokens
+        self.max_result_chars = max_result_chars
+        self.temperature = temperature
+        self._resolved: str | None = None if tools_mode == "auto" else tools_mode
+
+    async def resolve_mode(self) -> str:
+        if self._resolved is None:
+            self._resolved = await probe_tools_mode(self.client.base_url, self.client.api_key)
+        return self._resolved
+
+    async def run(self, agent: str, messages: list[dict], *, confirm: Confirm | None = None, max_steps: int = 4,
+                  tool_choice: str | None = None) -> AsyncIterator[AgentEvent]:
+        """Answer the conversation `messages` (user/assistant turns, no system) as `agent`.
+
+        tool_choice: None/"auto" (the model picks; schema mode always calls one tool first),
+        "required" (native: passed to the server), or a tool name (forces that tool, via schema).
+        confirm: awaited for every data-changing call; None declines them all.
+        """
+        st = _RunState(agent=agent, t0=time.perf_counter(), max_steps=max(1, min(int(max_steps), 8)))
+        tools = tools_for(agent)
+        if not tools:
+            st.mode = "none"
+            sys = prompts.agent_system_prompt(agent, [], mode="none", today=today())
+            async for ev in self._answer(st, [{"role": "system", "content": sys}, *messages], "answer"):
+                yield ev
+            yield st.done()
+            return
+        forced = get_tool(tool_choice) if tool_choice not in (None, "auto", "required") else None
+        if tool_choice not in (None, "auto", "required") and (forced is None or forced not in tools):
+            forced = None
+            st.note = f"tool_choice '{tool_choice}' is not a tool of agent {agent}; the model chooses"
+        mode = "schema" if forced else await self.resolve_mode()
+        st.mode = mode
+        runner = self._run_native(st, tools, messages, confirm, tool_choice) if mode == "native" else \
+            self._run_schema(st, [forced] if forced else tools, messages, confirm)
+        async for ev in runner:
+            yield ev
+        yield st.done()
+
+    # schema mode ------------------------------------------------------------------------------------
+
+    async def _run_schema(self, st: "_RunState", tools: list[Tool], messages: list[dict],
+                          confirm: Confirm | None) -> AsyncIterator[AgentEvent]:
+        sys = prompts.agent_system_prompt(st.agent, tools_for(st.agent), mode="schema", today=today())
+        convo = [{"role": "system", "content": sys}, *messages]
+        extra: list[dict] = []          # call/result turns added after the user's messages
+        schema = call_schema(tools)
+        retried = False
+        attempts = max(1, st.max_steps - 1)  # the last step is always the answer
+        while st.steps < attempts:
+            t = time.perf_counter()
+            try:
+                comp = await self.client.complete([*convo, *extra], json_schema=schema, temperature=0.0,
+                                                  max_tokens=self.call_max_tokens)
+            except (openai.APIError, httpx.HTTPError) as e:
+                st.note = f"the model server failed while choosing a tool: {_short(e)}"
+                break
+            st.steps += 1
+            yield LLMCallEvent("tool_choice", _ms(t), comp.timings, comp.text[:500])
+            parsed = parse_schema_output(comp.text, tools)
+            if isinstance(parsed, CallError) and comp.finish_reason == "length":
+                parsed.message += " (the reply was cut off at the token limit)"
+            if isinstance(parsed, CallError) and parsed.name is None:
+                # No usable call at all: ask once more, then answer without data.
+                if retried:
+                    st.note = f"no usable tool call: {parsed.message}"
+                    break
+                retried = True
+                extra += [{"role": "assistant", "content": comp.text[:500] or "(empty)"},
+                          {"role": "user", "content": prompts.retry_message(parsed.message)}]
+                continue
+            call_id = f"call_{st.steps}"
+            name = parsed.name
+            args = parsed.arguments if isinstance(parsed, ParsedCall) else {}
+            async for ev in self._execute(st, name, args, parsed, call_id, confirm):
+                yield ev
+            result = st.last_result
+            extra += [{"role": "assistant", "content": json.dumps({"tool": name, "arguments": args})},
+                      {"role": "user", "content": prompts.tool_result_message(
+                          name, args, result_for_model(result, self.max_result_chars))}]
+            if "error" not in result:
+                break               # one successful call answers the question; an error gets another try
+        answer_msgs = [{"role": "system", "content": prompts.answer_system_prompt(st.agent, today())}, *messages, *extra]
+        if not extra and st.note:
+            answer_msgs.append({"role": "system", "content": "No company data could be retrieved for this "
+                                                              "question; say so briefly and suggest rephrasing."})
+        async for ev in self._answer(st, answer_msgs, "answer"):
+            yield ev
+
+    # native mode ------------------------------------------------------------------------------------
+
+    async def _run_native(self, st: "_RunState", tools: list[Tool], messages: list[dict], confirm: Confirm | None,
+                          tool_choice: str | None) -> AsyncIterator[AgentEvent]:
+        sys = prompts.agent_system_prompt(st.agent, tools, mode="native", today=today())
+        convo = [{"role": "system", "content": sys}, *messages]
+        specs = [t.schema for t in tools]
+        while st.steps < st.max_steps:
+            last = st.steps == st.max_steps - 1
+            extra = {"tool_choice": "required"} if tool_choice == "required" and st.steps == 0 else None
+            text = ""
+            async for ev in self._answer(st, convo, "native_step", tools=None if last else specs, extra=extra):
+                if isinstance(ev, TokenEvent):
+                    text += ev.text
+                yield ev
+            calls = st.last_stream_calls
+            if st.failed or not calls:
+                return
+            calls = calls[:MAX_CALLS_PER_STEP]
+            ids = [c.get("id") or f"call_{st.steps}_{i}" for i, c in enumerate(calls)]
+            convo.append({"role": "assistant", "content": text or None, "tool_calls": [
+                {"id": i, "type": "function", "function": {"name": str(c.get("name", ""))[:100],
+                                                           "arguments": str(c.get("arguments", ""))[:4000]}}
+                for i, c in zip(ids, calls)]})
+            for c, cid in zip(calls, ids):
+                parsed = parse_native_call(c, tools)
+                name = parsed.name or str(c.get("name") or "?")[:100]
+                args = parsed.arguments if isinstance(parsed, ParsedCall) else {}
+                async for ev in self._execute(st, name, args, parsed, cid, confirm):
+                    yield ev
+                convo.append({"role": "tool", "tool_call_id": cid,
+                              "content": result_for_model(st.last_result, self.max_result_chars)})
+
+    # shared -----------------------------------------------------------------------------------------
+
+    async def _execute(self, st: "_RunState", name: str, args: dict, parsed: ParsedCall | CallError, call_id: str,
+                       confirm: Confirm | None) -> AsyncIterator[AgentEvent]:
+        """Run one parsed call (or report its parse error), asking for confirmation when it changes data."""
+        tool = get_tool(name)
+        yield ToolCallEvent(name, args, st.steps, call_id, bool(tool and tool.mutating))
+        t = time.perf_counter()
+        record = ToolCallRecord(name, args)
+        if isinstance(parsed, CallError):
+            result = parsed.as_result()
+        elif tool.mutating:
+            desc = await asyncio.to_thread(tool.preview, self.db_path, **args)
+            if desc.startswith("Cannot run"):
+                result = {"error": desc.split(": ", 1)[-1], "tool": name}
+            else:
+                preview = ToolCallPreview(name, args, desc, st.agent, call_id)
+                yield ConfirmNeededEvent(preview)
+                ok = False
+                if confirm is not None:
+                    try:
+                        ok = bool(await confirm(preview))
+                    except asyncio.CancelledError:
+                        raise
+                    except Exception:
+                        ok = False
+                if ok:
+                    result = await asyncio.to_thread(tool.run, self.db_path, **args)
+                else:
+                    record.declined = True
+                    yield DeclinedEvent(name, args, call_id)
+                    result = {"declined": True, "message": f"The user declined: {desc} Nothing was changed."}
+        else:
+            result = await asyncio.to_thread(tool.run, self.db_path, **args)
+        rows, err, summary = result_summary(result)
+        record.rows_returned, record.error, record.ms = rows, err, _ms(t)
+        st.tool_ms += record.ms
+        st.records.append(record)
+        st.last_result = result
+        yield ToolResultEvent(name, result, rows, err, summary, record.ms, call_id)
+
+    async def _answer(self, st: "_RunState", msgs: list[dict], purpose: str, *, tools: list[dict] | None = None,
+                      extra: dict | None = None) -> AsyncIterator[AgentEvent]:
+        """Stream one model request: tokens out as they come; tool calls (native) kept in st."""
+        t = time.perf_counter()
+        st.last_stream_calls = []
+        stream = self.client.stream(msgs, max_tokens=self.answer_max_tokens, temperature=self.temperature,
+                                    tools=tools, extra=extra)
+        try:
+            async for ev in stream:
+                if ev.kind == "token" and ev.text:
+                    st.mark_first_token()
+                    st.text += ev.text
+                    yield TokenEvent(ev.text)
+                elif ev.kind == "done":
+                    st.timings = ev.timings or {}
+                    st.last_stream_calls = ev.tool_calls or []
+        except (openai.APIError, httpx.HTTPError) as e:
+            st.failed = True
+            msg = _short(e)
+            if tools and ("jinja" in msg.lower() or "tool" in msg.lower()) and self.tools_mode == "auto":
+                self._resolved = "schema"  # the server cannot do native tools after all; next run uses schema
+            st.note = (st.note + "; " if st.note else "") + f"the model server failed: {msg}"
+        finally:
+            await stream.aclose()
+        st.steps += 1
+        st.llm_ms += _ms(t)
+        yield LLMCallEvent(purpose, _ms(t), st.timings)
+
+
+@dataclass
+class _RunState:
+    agent: str
+    t0: float
+    max_steps: int
+    mode: str = ""
+    steps: int = 0
+    text: str = ""
+    timings: dict = field(default_factory=dict)
+    records: list[ToolCallRecord] = field(default_factory=list)
+    last_result: dict = field(default_factory=dict)
+    last_stream_calls: list[dict] = field(default_factory=list)
+    first_token_ms: float | None = None
+    tool_ms: float = 0.0
+    llm_ms: float = 0.0
+    failed: bool = False
+    note: str = ""
+
+    def mark_first_token(self) -> None:
+        if self.first_token_ms is None:
+            self.first_token_ms = _ms(self.t0)
+
+    def done(self) -> DoneEvent:
+        return DoneEvent(self.text, self.timings, [r.as_dict() for r in self.records], self.agent, self.mode,
+                         self.steps, {"ttft_ms": _r(self.first_token_ms), "total_ms": _r(_ms(self.t0)),
+                                      "tools_ms": _r(self.tool_ms), "llm_ms": _r(self.llm_ms)}, self.note)
+
+
+def _ms(t0: float) -> float:
+    return (time.perf_counter() - t0) * 1000.0
+
+
+def _r(x: float | None) -> float | None:
+    return None if x is None else round(x, 2)
+
+
+def _short(e: Exception) -> str:
+    return f"{type(e).__name__}: {str(e)[:200]}"

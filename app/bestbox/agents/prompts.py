@@ -1,0 +1,53 @@
+"""System prompts per agent. The static text comes first so llama-server's prompt cache reuses it."""
+from __future__ import annotations
+
+from datetime import date
+
+from .tools import Tool
+
+COMPANY = "BestBox Demo Manufacturing, a mid-sized European manufacturer"
+
+ROLES = {
+    "erp": "the ERP assistant: vendors, purchase orders, procurement spend, invoices, stock and requisitions",
+    "crm": "the CRM assistant: customers, contacts, sales pipeline, won deals, calls and complaints",
+    "it_ops": "the IT operations assistant: hosts, services, metrics, incidents, tickets, backups and logs",
+    "oa": "the office assistant: company policies and templates, leave balances, meeting rooms and bookings",
+    "general": "a helpful office assistant",
+}
+
+STYLE = ("Be concise. Use only numbers that appear in tool results; never invent data. Amounts are EUR. "
+         "Use a short Markdown table when listing several items. If a tool returned an error, say what went "
+         "wrong in one sentence.")
+
+
+def agent_system_prompt(agent: str, tools: list[Tool], *, mode: str, today: date | None = None) -> str:
+    """The system prompt for choosing tools. In schema mode it lists the tools, since the model only
+    sees their names and arguments through the response format."""
+    today = today or date.today()
+    head = f"You are {ROLES.get(agent, ROLES['general'])} of {COMPANY}. Today is {today.isoformat()}."
+    if not tools:
+        return f"{head} Answer briefly and helpfully. {STYLE}"
+    if mode == "native":
+        return (f"{head} Answer questions about company data by calling the tools; do not guess figures. "
+                f"Call a tool that changes data only when the user asked for that change. {STYLE}")
+    listing = "\n".join(f"- {t.name}: {t.description}" for t in tools)
+    return (f"{head}\nTools:\n{listing}\n"
+            "Reply with one JSON object that calls the tool which answers the user's request: "
+            '{"tool": "<name>", "arguments": {...}}. Leave out arguments you do not need.')
+
+
+def answer_system_prompt(agent: str, today: date | None = None) -> str:
+    """The system prompt for the final, streamed answer (schema mode)."""
+    today = today or date.today()
+    return (f"You are {ROLES.get(agent, ROLES['general'])} of {COMPANY}. Today is {today.isoformat()}. "
+            f"Answer the user's question from the tool result you are given. {STYLE}")
+
+
+def tool_result_message(name: str, arguments: dict, result_text: str) -> str:
+    """How a schema-mode tool result is shown to the model (as a user turn, which every template has)."""
+    return (f"Result of {name} {arguments}:\n{result_text}\n"
+            "Now answer my question using this result.")
+
+
+def retry_message(problem: str) -> str:
+    return f"That was not a usable tool call ({problem}). Reply with a corrected tool call as JSON."
