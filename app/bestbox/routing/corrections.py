@@ -162,3 +162,6 @@ class CorrectionStore:
             "route_ms_by_mode": times(3),
             "route_ms_by_decided_by": times(2),
         }
+
+
+CorrectionsStore = CorrectionStore  # the name the pipeline imports

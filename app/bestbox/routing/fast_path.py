@@ -194,6 +194,11 @@ class FastPath:
         self._corrections[norm_key(text)] = (text, agent)
         self._apply_corrections()
 
+    def set_corrections(self, pairs: Iterable[tuple[str, str]]) -> None:
+        """Replace all corrections at once (the last one per text wins)."""
+        self._corrections = {norm_key(t): (t, a) for t, a in pairs if a in AGENTS}
+        self._apply_corrections()
+
     def clear_corrections(self) -> None:
         self._corrections.clear()
         self._apply_corrections()

@@ -115,3 +115,9 @@ class Router:
             return self.store.correct(turn_or_text, agent)
         self.fast.add_example(turn_or_text, agent)
         return {"turn_id": None, "text": turn_or_text, "agent": agent, "previous_agent": None}
+
+    def reload_examples(self) -> None:
+        """Re-sync the fast path with the store's corrections (e.g. after another process wrote
+        some). Corrections made through the store reach the fast path already, at once."""
+        if self.store is not None:
+            self.fast.set_corrections(self.store.corrections())
