@@ -20,12 +20,13 @@ MAX_LOG_BYTES = 20 * 1024 * 1024  # the file is truncated (lines stay in the rin
 # Ordered milestones of a llama-server start and the progress they mean.
 _MILESTONES = [
     (re.compile(r"loading model"), 0.05),
+    (re.compile(r"llama threadpool init"), 0.80),
     (re.compile(r"llama_model_loader: loaded meta data"), 0.10),
     (re.compile(r"load_tensors:"), 0.20),
     (re.compile(r"llama_context:|llama_kv_cache"), 0.85),
     (re.compile(r"warming up"), 0.90),
-    (re.compile(r"initializing slots|init: initializing"), 0.95),
-    (re.compile(r"main: model loaded|server is listening|all slots are idle"), 1.0),
+    (re.compile(r"initializing slots|init: initializing|n_slots ="), 0.95),
+    (re.compile(r"\bmodel loaded\b|server is listening|listening on http|all slots are idle"), 1.0),
 ]
 _DOTS = re.compile(r"^\.+$")
 
@@ -44,6 +45,11 @@ class LoadProgress:
 
     def _raise(self, v: float) -> None:
         self.value = max(self.value or 0.0, min(1.0, v))
+
+    def estimate_from_time(self, elapsed: float, previous: float | None) -> None:
+        """Where the log says little, the previous load time of the same model gives an estimate."""
+        if previous and previous > 0:
+            self._raise(min(0.95, 0.95 * elapsed / previous))
 
     def feed(self, line: str) -> None:
         s = line.strip()

@@ -28,9 +28,9 @@ def apply_metrics(st: _Stats, text: str) -> None:
     if tok is not None and sec is not None:
         if st.pred_tokens is not None and st.pred_seconds is not None:
             dt, ds = tok - st.pred_tokens, sec - st.pred_seconds
-            if dt > 0 and ds > 0:
+            if dt >= 2 and ds >= 0.005:  # a 1-token probe says nothing about speed
                 st.tokens_per_s = round(dt / ds, 1)
-        elif tok > 0 and sec > 0 and st.tokens_per_s is None:
+        elif tok >= 8 and sec >= 0.01 and st.tokens_per_s is None:
             st.tokens_per_s = round(tok / sec, 1)
         st.pred_tokens, st.pred_seconds = tok, sec
     if "requests_processing" in m:

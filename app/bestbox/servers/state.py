@@ -41,7 +41,8 @@ class ServerSnapshot:
     model_path: str = ""
     model_name: str = ""
     using_demo_model: bool = False
-    ctx_size: int | None = None
+    ctx_size: int | None = None             # configured total context (shared by the slots)
+    ctx_per_slot: int | None = None         # from /props
     uptime_s: float | None = None
     tokens_per_s: float | None = None       # generation speed: /metrics deltas, else last completion timings
     requests_total: int | None = None       # requests finished while we watched (busy slots going idle)
@@ -82,7 +83,7 @@ class _Stats:
     cpu_percent: float | None = None
     vram_bytes: int | None = None
     model_name: str = ""
-    ctx_size: int | None = None
+    ctx_per_slot: int | None = None
     pred_tokens: float | None = None
     pred_seconds: float | None = None
     slot_busy: dict = field(default_factory=dict)

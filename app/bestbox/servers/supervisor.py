@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import json
 import logging
 import os
 import signal
@@ -81,6 +82,8 @@ class Supervisor:
         self._stats = _Stats()
         self._tree: procs.TreeStats | None = None
         self._progress = LoadProgress()
+        self._spawned_mono: float | None = None
+        self._prev_load_s: float | None = None
         self._http: httpx.AsyncClient | None = None
         self._last_notify = 0.0
         self._snap = self._build_snapshot()
@@ -239,9 +242,9 @@ class Supervisor:
             ok, detail, timings = item[2:]
             if ok:
                 self._probe_failures = 0
-                if timings.get("predicted_per_second"):
-                    self._stats.tokens_per_s = round(float(timings["predicted_per_second"]), 1)
                 self._progress.value = 1.0
+                if self._owned and self._spawned_mono:
+                    self._remember_load_time(time.monotonic() - self._spawned_mono)
                 note = "; ".join(self._cmd.notes)
                 self._set(S.READY, ("adopted our server from an earlier run" if self._adopted else "ready")
                           + (f" ({note})" if note else ""))
@@ -260,7 +263,7 @@ class Supervisor:
             name=self.name, state=self._state, pid=self._pid, host=self.cfg.host, port=self.cfg.port,
             base_url=cmd.base_url, model_path=str(cmd.model_path or cmd.configured_model or ""),
             model_name=st.model_name or (cmd.model_path.name if cmd.model_path else ""),
-            using_demo_model=cmd.using_demo_model, ctx_size=st.ctx_size or self.cfg.ctx_size,
+            using_demo_model=cmd.using_demo_model, ctx_size=self.cfg.ctx_size, ctx_per_slot=st.ctx_per_slot,
             uptime_s=round(uptime, 1) if uptime is not None else None,
             tokens_per_s=st.tokens_per_s, requests_total=st.requests_total,
             requests_processing=st.requests_processing if serving else None,
@@ -390,6 +393,8 @@ class Supervisor:
         self._pid = self._pgid = self._proc.pid
         self._owned, self._adopted = True, False
         self._started_wall = time.time()
+        self._spawned_mono = time.monotonic()
+        self._prev_load_s = self._load_times().get(str(self._cmd.model_path))
         self._deadline = time.monotonic() + self.cfg.start_timeout_s
         self._last_log_size = 0
         self._probe_failures = 0
@@ -430,6 +435,20 @@ class Supervisor:
         self._note(f"adopted {self.name} (PID {rec.pid}) started earlier by PID {rec.app_pid}")
         self._set(S.STARTING, f"adopting our server from an earlier run (PID {rec.pid})")
 
+    def _load_times(self) -> dict:
+        try:
+            return json.loads((self.state_dir / "load_times.json").read_text())
+        except (OSError, ValueError):
+            return {}
+
+    def _remember_load_time(self, seconds: float) -> None:
+        times = self._load_times()
+        times[str(self._cmd.model_path)] = round(seconds, 2)
+        try:
+            (self.state_dir / "load_times.json").write_text(json.dumps(times, indent=1))
+        except OSError:
+            pass
+
     def _rotate_log(self) -> None:
         try:
             if self.log_path.exists() and self.log_path.stat().st_size:
@@ -450,6 +469,8 @@ class Supervisor:
             for ln in new:
                 self._progress.feed(ln)
             self._progress.feed(self.logs.partial)
+            if self._owned and self._spawned_mono:
+                self._progress.estimate_from_time(time.monotonic() - self._spawned_mono, self._prev_load_s)
             await self._tick_starting()
         elif self._state in (S.READY, S.DEGRADED):
             await self._tick_ready()
@@ -607,8 +628,9 @@ class Supervisor:
                 props = res[2].json()
                 self._need_props = False
                 dgs = props.get("default_generation_settings") or {}
-                self._stats.model_name = props.get("model_alias") or Path(props.get("model_path", "")).name
-                self._stats.ctx_size = dgs.get("n_ctx") or self._stats.ctx_size
+                alias = props.get("model_alias") or props.get("model_path") or ""
+                self._stats.model_name = Path(alias).name if "/" in alias or alias.endswith(".gguf") else alias
+                self._stats.ctx_per_slot = dgs.get("n_ctx") or self._stats.ctx_per_slot
                 self._stats.total_slots = props.get("total_slots") or self._stats.total_slots
             except (ValueError, AttributeError):
                 pass
