@@ -1,0 +1,245 @@
+"""`run_gui(args)`: the QApplication on a qasync loop, the services, the window and the tray.
+
+The window shows first (well under 1.5 s); the servers start and the assistant is built in the
+background afterwards. Quit — from the window, the tray, Ctrl+C or SIGTERM — stops the servers this
+process started (`ServerManager.shutdown()`), then ends the loop."""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import signal
+import socket
+import sys
+import time
+
+from PySide6.QtCore import QObject, QSocketNotifier, QTimer, Signal
+from PySide6.QtWidgets import QApplication
+
+from .. import config as config_mod
+from . import icons, theme
+from .assistant_adapter import AssistantAdapter
+from .main_window import MainWindow
+from .server_bridge import ServerBridge
+from .tray import Tray
+from .voice_adapter import VoiceController, default_session_factory
+
+log = logging.getLogger(__name__)
+
+
+def config_banner_text(loaded) -> str:
+    lines = [f"Problems in the config file {loaded.path} — those values use their defaults:"]
+    lines += [f"• {issue}" for issue in loaded.issues[:8]]
+    if len(loaded.issues) > 8:
+        lines.append(f"• … and {len(loaded.issues) - 8} more (run `bestbox doctor`)")
+    return "\n".join(lines)
+
+
+class AppController(QObject):
+    """Owns the services and the window; the only place that starts and stops things."""
+
+    finished = Signal()
+
+    def __init__(self, app: QApplication, loaded, *, manager=None, assistant_factory=None, session_factory=None,
+                 start_servers: bool | None = None, use_tray: bool = True, tray_retry_s: float = 30.0):
+        super().__init__()
+        self.app = app
+        self.loaded = loaded
+        self.config = loaded.config
+        # Without a manager given, the servers package is imported after the first paint.
+        self.manager = manager
+        self.bridge = ServerBridge(manager, self)
+        self.assistant = AssistantAdapter(None, self.bridge, self)
+        self._assistant_factory = assistant_factory or self._default_assistant
+        if session_factory is None:
+            session_factory = default_session_factory(self.config, self.assistant)
+        self.voice = VoiceController(session_factory, self)
+        self.window = MainWindow(self.bridge, self.assistant, self.voice, loaded)
+        self.window.quit_requested.connect(self.request_quit)
+        self.start_servers = self.config.app.start_servers_on_launch if start_servers is None else start_servers
+        self.tray: Tray | None = None
+        if use_tray:
+            self.tray = Tray(self.window, self.bridge, retry_s=tray_retry_s)
+            self.tray.quit_requested.connect(self.request_quit)
+            self.tray.talk_requested.connect(self._tray_talk)
+            self.window.set_tray(self.tray)
+        self.quitting = False
+        self.shown_at: float | None = None
+        self.sweep_notes: list[str] = []
+        self._tasks: set[asyncio.Task] = set()
+        if loaded.issues:
+            self.window.banners.show_message(config_banner_text(loaded), "error", "config")
+        elif getattr(loaded, "created", False):
+            self.window.banners.show_message(
+                f"Welcome! A commented config file was written to {loaded.path}. Point the servers' "
+                "model paths at your GGUF files there; until then the bundled demo model answers.", "info", "config")
+
+    def _default_assistant(self):
+        from ..pipeline.assistant import Assistant
+
+        return Assistant(self.config, self.manager)
+
+    async def _ensure_manager(self) -> None:
+        if self.manager is not None:
+            return
+        import importlib
+
+        loop = asyncio.get_running_loop()
+        # The import (httpx, psutil, …) takes a few hundred ms: a worker thread does it.
+        mod = await loop.run_in_executor(None, importlib.import_module, "bestbox.servers.manager")
+        self.manager = mod.ServerManager(self.config)
+        self.bridge.attach(self.manager)
+
+    def _tray_talk(self) -> None:
+        if not self.window.isVisible():
+            self.window.showNormal()
+        self.voice.toggle()
+
+    def _spawn(self, coro) -> asyncio.Task:
+        t = asyncio.ensure_future(coro)
+        self._tasks.add(t)
+        t.add_done_callback(self._tasks.discard)
+        return t
+
+    # -- start -----------------------------------------------------------------------------------
+    def show(self) -> None:
+        self.window.show()
+        self.shown_at = time.perf_counter()
+        # Everything slow happens after the first paint.
+        QTimer.singleShot(0, self._after_show)
+
+    def _after_show(self) -> None:
+        if self.tray is not None:
+            self.tray.start()
+        self._spawn(self._background_start())
+
+    async def _background_start(self) -> None:
+        await self._ensure_manager()
+        self._spawn(self.assistant.build(self._assistant_factory))
+        self.sweep_notes = await self.bridge.prepare(self.start_servers)
+        for note in self.sweep_notes:
+            log.info("start-up sweep: %s", note)
+        if self.start_servers:
+            warning = await self.bridge.memory_check()
+            self.window.servers.set_memory_warning(warning)
+            if warning:
+                self.window.banners.show_message(warning, "warn", "memory")
+
+    # -- quit ------------------------------------------------------------------------------------
+    def request_quit(self) -> None:
+        if self.quitting:
+            return
+        self._spawn(self.quit())
+
+    async def quit(self) -> None:
+        if self.quitting:
+            return
+        self.quitting = True
+        self.window.quitting = True
+        self.window.chat.stop()
+        self.voice.cancel()
+        self.window.hide()
+        if self.tray is not None:
+            self.tray.hide()
+        try:
+            await self.bridge.shutdown()
+        except Exception as e:  # noqa: BLE001
+            log.warning("shutdown: %s", e)
+        self.window.close()
+        self.finished.emit()
+
+
+class _SignalWaker:
+    """Ctrl+C / SIGTERM while Qt's C++ loop runs: Python runs its handlers only when it gets control,
+    so the signal writes to a socket that a QSocketNotifier watches."""
+
+    def __init__(self, on_signal):
+        self.r, self.w = socket.socketpair()
+        self.r.setblocking(False)
+        self.w.setblocking(False)
+        self.prev_fd = signal.set_wakeup_fd(self.w.fileno())
+        self.notifier = QSocketNotifier(self.r.fileno(), QSocketNotifier.Type.Read)
+        self.notifier.activated.connect(self._drain)
+        self.count = 0
+        self.on_signal = on_signal
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, self._handler)
+
+    def _drain(self) -> None:
+        try:
+            while self.r.recv(64):
+                pass
+        except (BlockingIOError, OSError):
+            pass
+
+    def _handler(self, signum, _frame) -> None:
+        self.count += 1
+        self.on_signal(signum, self.count)
+
+    def close(self) -> None:
+        signal.set_wakeup_fd(self.prev_fd)
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, signal.SIG_DFL)
+        self.notifier.setEnabled(False)
+        self.r.close()
+        self.w.close()
+
+
+def make_app() -> QApplication:
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("BestBox")
+    app.setApplicationDisplayName("BestBox")
+    app.setDesktopFileName("bestbox")
+    app.setQuitOnLastWindowClosed(False)
+    theme.apply(app)
+    app.setWindowIcon(icons.app_icon())
+    return app
+
+
+def run_gui(args) -> int:
+    t0 = time.perf_counter()
+    import qasync
+
+    logging.basicConfig(level=os.environ.get("BESTBOX_LOG", "WARNING").upper(),
+                        format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    app = make_app()
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    loaded = config_mod.load()
+    start = False if getattr(args, "no_start", False) else None
+    ctrl = AppController(app, loaded, start_servers=start)
+    ctrl.finished.connect(loop.stop)
+
+    def on_signal(signum, count):
+        if count > 1:  # a second Ctrl+C: stop waiting for a clean shutdown
+            loop.call_soon_threadsafe(loop.stop)
+        else:
+            loop.call_soon_threadsafe(ctrl.request_quit)
+
+    waker = _SignalWaker(on_signal)
+    ctrl.show()
+    shown_ms = (time.perf_counter() - t0) * 1000
+    report = os.environ.get("BESTBOX_GUI_REPORT")
+    if report:
+        _write_report(report, ctrl, shown_ms)
+    log.info("window shown %.0f ms after run_gui", shown_ms)
+    try:
+        with loop:
+            loop.run_forever()
+    finally:
+        waker.close()
+    return 0
+
+
+def _write_report(path: str, ctrl: AppController, shown_ms: float) -> None:
+    """For tests: when the window showed, measured from process start and from run_gui."""
+    try:
+        import psutil
+
+        since_process = (time.time() - psutil.Process().create_time()) * 1000
+    except Exception:  # noqa: BLE001
+        since_process = None
+    with open(path, "w") as f:
+        json.dump({"shown_ms": round(shown_ms, 1), "shown_since_process_ms": since_process,
+                   "visible": ctrl.window.isVisible()}, f)

@@ -1,0 +1,114 @@
+"""The one place the UI meets the turn pipeline (`bestbox.pipeline.Assistant`).
+
+The Assistant is built off the UI thread (it opens or generates the demo database and loads the
+router), so the window never waits for it; a turn sent before it is ready waits for it here, and
+a turn sent while the servers are still loading waits for one of them (Stop cancels both waits)."""
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+from typing import AsyncIterator, Callable
+
+from PySide6.QtCore import QObject, Signal
+
+from ..pipeline.events import TurnEvent
+
+log = logging.getLogger(__name__)
+
+
+async def _maybe(v):
+    return await v if inspect.isawaitable(v) else v
+
+
+class AssistantAdapter(QObject):
+    ready = Signal()
+    failed = Signal(str)
+
+    def __init__(self, assistant=None, servers=None, parent: QObject | None = None):
+        """servers: a ServerBridge-like object with `snapshots` and `is_serving(name)` (optional)."""
+        super().__init__(parent)
+        self.assistant = assistant
+        self.servers = servers
+        self.error: str | None = None
+        self._ready = asyncio.Event() if assistant is None else None
+
+    # -- building --------------------------------------------------------------------------------
+    async def build(self, factory: Callable[[], object]) -> None:
+        """Run `factory` (which returns an Assistant) in a worker thread."""
+        self._factory = factory
+        loop = asyncio.get_running_loop()
+        try:
+            self.assistant = await loop.run_in_executor(None, factory)
+            self.error = None
+        except Exception as e:  # noqa: BLE001 - shown to the user
+            log.exception("assistant failed to start")
+            self.error = f"The assistant could not start: {e}"
+            self.failed.emit(self.error)
+        else:
+            self.ready.emit()
+        finally:
+            if self._ready is not None:
+                self._ready.set()
+
+    async def wait_ready(self) -> bool:
+        if self.assistant is None and self._ready is not None:
+            await self._ready.wait()
+        return self.assistant is not None
+
+    # -- servers ---------------------------------------------------------------------------------
+    def server_state(self) -> str:
+        """'serving' (at least one answers), 'starting' (none yet, one on its way) or 'down'."""
+        if self.servers is None:
+            return "serving"
+        return self.servers.overall()
+
+    async def wait_for_servers(self, timeout_s: float = 600.0) -> str:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout_s
+        while self.server_state() == "starting" and loop.time() < deadline:
+            await asyncio.sleep(0.1)
+        return self.server_state()
+
+    # -- a turn ----------------------------------------------------------------------------------
+    async def run_turn(self, text: str, conversation_id: str | None = None, *, source: str = "typed",
+                       meta: dict | None = None) -> AsyncIterator[TurnEvent]:
+        if self.assistant is None and self.error and getattr(self, "_factory", None) is not None:
+            await self.build(self._factory)  # it failed before: try once more
+        if not await self.wait_ready():
+            yield TurnEvent("error", {"message": self.error or "The assistant is not available."})
+            return
+        kw = {"source": source}
+        if meta:
+            kw["meta"] = meta
+        async for ev in self.assistant.run_turn(text, conversation_id, **kw):
+            yield ev
+
+    # -- history and routing ---------------------------------------------------------------------
+    @property
+    def history(self):
+        return getattr(self.assistant, "history", None)
+
+    def list_conversations(self) -> list[dict]:
+        h = self.history
+        return h.list_conversations() if h is not None else []
+
+    def load(self, conversation_id: str) -> list[dict]:
+        h = self.history
+        return h.load(conversation_id) if h is not None else []
+
+    def delete(self, conversation_id: str) -> None:
+        if self.history is not None:
+            self.history.delete(conversation_id)
+
+    def correct_route(self, turn_id: str, agent: str) -> None:
+        if self.assistant is not None and turn_id:
+            self.assistant.correct_route(turn_id, agent)
+
+    def routing_report(self) -> dict:
+        if self.assistant is None:
+            return {}
+        try:
+            return self.assistant.routing_report() or {}
+        except Exception as e:  # noqa: BLE001
+            return {"error": str(e)}

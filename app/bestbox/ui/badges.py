@@ -1,0 +1,236 @@
+"""Small pill labels under an answer (agent, tier, who routed, timings), the route badge that lets
+the user correct the agent, and a flow layout that wraps them."""
+from __future__ import annotations
+
+from PySide6.QtCore import QPoint, QRect, QSize, Qt, Signal
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QLabel, QLayout, QMenu, QSizePolicy, QToolButton, QWidget, QWidgetItem
+
+from . import theme
+
+AGENTS = {"erp": "ERP", "crm": "CRM", "it_ops": "IT Ops", "oa": "Office", "general": "General"}
+AGENT_HINT = {"erp": "purchasing, vendors, invoices, stock", "crm": "customers, opportunities, complaints",
+              "it_ops": "hosts, incidents, tickets, backups", "oa": "policies, leave, rooms, meetings",
+              "general": "everything else, no tools"}
+DECIDERS = {"fast": "fast path", "fast_path": "fast path", "llm": "light LLM", "light_llm": "light LLM",
+            "router_llm": "light LLM", "fallback": "fallback rule", "rule": "rule", "correction": "your correction",
+            "heavy": "heavy LLM", "user": "you"}
+
+# role → (background, text colour)
+_ROLE = {
+    "agent": ("#e6effd", "#1f4fb8"),
+    "heavy": ("#efe9fb", "#5b3aa6"),
+    "light": ("#e6f5ee", "#1d7a47"),
+    "meta": ("#f1f3f6", "#4f5864"),
+    "warn": ("#fff2dc", "#94600a"),
+    "error": ("#fdeaea", "#a52f2f"),
+}
+
+
+def _pill_css(role: str) -> str:
+    bg, fg = _ROLE.get(role, _ROLE["meta"])
+    return f"background:{bg}; color:{fg}; border-radius:10px; padding:0px 8px; font-size:8.5pt;"
+
+
+BADGE_H = 20
+
+
+def fmt_ms(ms) -> str | None:
+    if ms is None:
+        return None
+    ms = float(ms)
+    return f"{ms:.0f} ms" if ms < 1000 else f"{ms / 1000:.2f} s"
+
+
+class Badge(QLabel):
+    def __init__(self, text: str, role: str = "meta", tooltip: str = "", parent: QWidget | None = None):
+        super().__init__(text, parent)
+        self.role = role
+        self.setStyleSheet(_pill_css(role))
+        self.setToolTip(tooltip)
+        self.setFixedHeight(BADGE_H)
+        self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
+
+
+class RouteBadge(QToolButton):
+    """Shows the agent; its menu lets the user say which agent was right."""
+
+    corrected = Signal(str)  # agent
+
+    def __init__(self, agent: str, decided_by: str = "", parent: QWidget | None = None):
+        super().__init__(parent)
+        self.agent = agent
+        self.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.setFixedHeight(BADGE_H)
+        self.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.setStyleSheet(
+            "QToolButton {" + _pill_css("agent") + " border: 0; padding-right: 16px; }"
+            "QToolButton:hover { background: #d6e4fb; }"
+            "QToolButton::menu-indicator { subcontrol-position: right center; right: 5px; width: 7px; }")
+        menu = QMenu(self)
+        hdr = menu.addAction("Route this request to…")
+        hdr.setEnabled(False)
+        self._actions: dict[str, QAction] = {}
+        for key, label in AGENTS.items():
+            a = menu.addAction(f"{label} — {AGENT_HINT[key]}")
+            a.setCheckable(True)
+            a.triggered.connect(lambda _=False, k=key: self._pick(k))
+            self._actions[key] = a
+        self.setMenu(menu)
+        self._set(agent, corrected=False)
+        self.setToolTip("Routed to this agent. Wrong? Click to pick the right one; BestBox learns from it.")
+
+    def _set(self, agent: str, corrected: bool) -> None:
+        self.agent = agent
+        label = AGENTS.get(agent, agent.replace("_", " ").title() or "?")
+        self.setText(f"{label} ✓ corrected" if corrected else label)
+        for k, a in self._actions.items():
+            a.setChecked(k == agent)
+
+    def _pick(self, agent: str) -> None:
+        if agent == self.agent:
+            self._set(agent, corrected=False)
+            return
+        self._set(agent, corrected=True)
+        self.corrected.emit(agent)
+
+
+class FlowLayout(QLayout):
+    """Lays items left to right and wraps (Qt's flow layout example, trimmed)."""
+
+    def __init__(self, parent=None, spacing: int = 5):
+        super().__init__(parent)
+        self._items: list = []
+        self._spacing = spacing
+        self.setContentsMargins(0, 0, 0, 0)
+
+    def addItem(self, item) -> None:  # noqa: N802
+        self._items.append(item)
+
+    def addWidget(self, w) -> None:  # noqa: N802
+        self.addChildWidget(w)
+        self.addItem(QWidgetItem(w))
+
+    def count(self) -> int:
+        return len(self._items)
+
+    def itemAt(self, i):  # noqa: N802
+        return self._items[i] if 0 <= i < len(self._items) else None
+
+    def takeAt(self, i):  # noqa: N802
+        return self._items.pop(i) if 0 <= i < len(self._items) else None
+
+    def expandingDirections(self):  # noqa: N802
+        return Qt.Orientation(0)
+
+    def hasHeightForWidth(self) -> bool:  # noqa: N802
+        return True
+
+    def heightForWidth(self, width: int) -> int:  # noqa: N802
+        return self._do_layout(QRect(0, 0, width, 0), True)
+
+    def setGeometry(self, rect) -> None:  # noqa: N802
+        super().setGeometry(rect)
+        self._do_layout(rect, False)
+
+    def sizeHint(self) -> QSize:  # noqa: N802
+        return self.minimumSize()
+
+    def minimumSize(self) -> QSize:  # noqa: N802
+        s = QSize()
+        for it in self._items:
+            s = s.expandedTo(it.minimumSize())
+        return s
+
+    def _do_layout(self, rect: QRect, test: bool) -> int:
+        x, y, line_h = rect.x(), rect.y(), 0
+        for it in self._items:
+            if it.widget() is not None and it.widget().isHidden():
+                continue
+            hint = it.sizeHint()
+            nx = x + hint.width() + self._spacing
+            if nx - self._spacing > rect.right() and line_h > 0:
+                x, y = rect.x(), y + line_h + self._spacing
+                nx = x + hint.width() + self._spacing
+                line_h = 0
+            if not test:
+                it.setGeometry(QRect(QPoint(x, y), hint))
+            x, line_h = nx, max(line_h, hint.height())
+        return y + line_h - rect.y()
+
+
+class BadgeRow(QWidget):
+    """The badges of one turn, built from its route decision, timings and model."""
+
+    correct_route = Signal(str)  # agent
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self._flow = FlowLayout(self)
+        self.route_badge: RouteBadge | None = None
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
+
+    def badges(self) -> list[QWidget]:
+        return [self._flow.itemAt(i).widget() for i in range(self._flow.count())]
+
+    def texts(self) -> list[str]:
+        return [w.text() for w in self.badges()]
+
+    def _add(self, w: QWidget) -> None:
+        self._flow.addWidget(w)
+        w.show()
+        self.updateGeometry()
+
+    def clear(self) -> None:
+        while self._flow.count():
+            it = self._flow.takeAt(0)
+            if it.widget():
+                it.widget().deleteLater()
+        self.route_badge = None
+
+    def set_route(self, route: dict | None, *, correctable: bool = True) -> None:
+        """Route badges appear as soon as the route is known; timings are added when the turn ends."""
+        self.clear()
+        if not route:
+            return
+        agent = str(route.get("agent") or "general")
+        by = str(route.get("decided_by") or route.get("by") or "")
+        if correctable:
+            self.route_badge = RouteBadge(agent, by)
+            self.route_badge.corrected.connect(self.correct_route)
+            self._add(self.route_badge)
+        else:
+            self._add(Badge(AGENTS.get(agent, agent), "agent"))
+        if by:
+            conf = route.get("confidence")
+            tip = f"Who chose the agent and tier: {DECIDERS.get(by, by)}"
+            if isinstance(conf, (int, float)):
+                tip += f" (confidence {conf:.2f})"
+            self._add(Badge(f"routed by {DECIDERS.get(by, by.replace('_', ' '))}", "meta", tip))
+
+    def set_result(self, route: dict | None, model: str | None, timings: dict | None) -> None:
+        timings = timings or {}
+        tier = str((route or {}).get("tier") or "")
+        served = model or tier
+        if served:
+            role = "heavy" if served == "heavy" else "light"
+            label = f"{served} model"
+            tip = f"Answered by the {served} server"
+            if tier and served != tier:
+                label += " (fallback)"
+                tip += f"; the router asked for the {tier} model, which was not running"
+            self._add(Badge(label, role, tip))
+        route_ms = timings.get("route_ms", (route or {}).get("ms"))
+        for key, label, tip in (
+            (route_ms, "route", "Time to decide the agent and tier"),
+            (timings.get("ttft_ms"), "first token", "From sending the question to the first answer token"),
+        ):
+            s = fmt_ms(key)
+            if s:
+                self._add(Badge(f"{label} {s}", "meta", tip))
+        tps = timings.get("tokens_per_s")
+        if tps:
+            self._add(Badge(f"{float(tps):.1f} tok/s", "meta", "Generation speed reported by llama-server"))
+        total = fmt_ms(timings.get("total_ms"))
+        if total:
+            self._add(Badge(f"total {total}", "meta", "From sending the question to the end of the answer"))

@@ -1,0 +1,249 @@
+"""One server's card: state badge, model, numbers, load progress, its message, Start/Stop/Restart
+and its own log."""
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor, QTextCursor
+from PySide6.QtWidgets import (QFrame, QGridLayout, QHBoxLayout, QLabel, QPlainTextEdit, QProgressBar, QPushButton,
+                               QSizePolicy, QToolButton, QVBoxLayout, QWidget)
+
+from . import theme
+from .formatting import fmt_bytes, fmt_duration, model_label
+
+TITLES = {"heavy": ("Heavy model", "agents, tools, long answers"),
+          "light": ("Light model", "routing, clean-up, quick answers")}
+CAN_START = {"stopped", "crashed", "failed", "port_conflict"}
+CAN_STOP = {"starting", "loading", "ready", "degraded", "crashed"}
+ERRORISH = {"crashed", "failed", "port_conflict", "degraded"}
+LOG_LINES = 2000
+
+
+class StateBadge(QLabel):
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setFixedHeight(22)
+        self.set_state("stopped")
+
+    def set_state(self, state, extra: str = "") -> None:
+        colour, label = theme.state_style(state)
+        self.state = theme.state_name(state)
+        self.setText(f"●  {label}{extra}")
+        c = QColor(colour)
+        self.setStyleSheet(f"color: {colour}; background: rgba({c.red()},{c.green()},{c.blue()},30);"
+                           " border-radius: 11px; padding: 0 10px; font-weight: 600;")
+
+
+class ServerCard(QFrame):
+    start_requested = Signal(str)
+    stop_requested = Signal(str)
+    restart_requested = Signal(str)
+
+    def __init__(self, name: str, logs_source=None, parent: QWidget | None = None):
+        """logs_source: callable name -> list[str] (ServerManager.logs)."""
+        super().__init__(parent)
+        self.name = name
+        self.logs_source = logs_source
+        self.snap = None
+        self.setObjectName("serverCard")
+        self.setStyleSheet(f"#serverCard {{ background: {theme.PANEL}; border: 1px solid {theme.BORDER};"
+                           " border-radius: 10px; }")
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(14, 12, 14, 12)
+        lay.setSpacing(8)
+
+        head = QHBoxLayout()
+        title, role = TITLES.get(name, (name.title(), ""))
+        tcol = QVBoxLayout()
+        tcol.setSpacing(0)
+        t = QLabel(f"<b>{title}</b>", self)
+        t.setStyleSheet("font-size: 10.5pt;")
+        tcol.addWidget(t)
+        r = QLabel(role, self)
+        r.setStyleSheet(f"color: {theme.MUTED}; font-size: 8.5pt;")
+        tcol.addWidget(r)
+        head.addLayout(tcol)
+        head.addStretch(1)
+        self.badge = StateBadge(self)
+        head.addWidget(self.badge, 0, Qt.AlignmentFlag.AlignTop)
+        lay.addLayout(head)
+
+        self.model = QLabel("—", self)
+        self.model.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.model.setWordWrap(True)
+        self.model.setStyleSheet("font-weight: 600;")
+        lay.addWidget(self.model)
+        self.demo = QLabel(self)
+        self.demo.setWordWrap(True)
+        self.demo.setStyleSheet(f"background: {theme.NOTE_BG}; border: 1px solid {theme.NOTE_BORDER};"
+                                " color: #6b4a06; border-radius: 6px; padding: 5px 8px; font-size: 8.5pt;")
+        self.demo.hide()
+        lay.addWidget(self.demo)
+
+        grid = QGridLayout()
+        grid.setHorizontalSpacing(14)
+        grid.setVerticalSpacing(3)
+        self.fields: dict[str, QLabel] = {}
+        for i, (key, label) in enumerate((("port", "Port"), ("pid", "PID"), ("uptime", "Uptime"),
+                                          ("speed", "Speed"), ("requests", "Requests"), ("slots", "Slots"),
+                                          ("ram", "Memory"), ("vram", "VRAM"), ("cpu", "CPU"))):
+            k = QLabel(label, self)
+            k.setStyleSheet(f"color: {theme.MUTED}; font-size: 8.5pt;")
+            v = QLabel("—", self)
+            v.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            row, col = divmod(i, 3)
+            cell = QVBoxLayout()
+            cell.setSpacing(0)
+            cell.addWidget(k)
+            cell.addWidget(v)
+            grid.addLayout(cell, row, col)
+            self.fields[key] = v
+        lay.addLayout(grid)
+
+        self.progress = QProgressBar(self)
+        self.progress.setRange(0, 1000)
+        self.progress.setTextVisible(False)
+        self.progress.setFixedHeight(6)
+        self.progress_label = QLabel(self)
+        self.progress_label.setStyleSheet(f"color: {theme.MUTED}; font-size: 8.5pt;")
+        lay.addWidget(self.progress)
+        lay.addWidget(self.progress_label)
+        self.message = QLabel(self)
+        self.message.setWordWrap(True)
+        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        lay.addWidget(self.message)
+
+        btns = QHBoxLayout()
+        btns.setSpacing(6)
+        self.start_btn = QPushButton("Start", self)
+        self.stop_btn = QPushButton("Stop", self)
+        self.restart_btn = QPushButton("Restart", self)
+        for b in (self.start_btn, self.stop_btn, self.restart_btn):
+            btns.addWidget(b)
+        btns.addStretch(1)
+        self.log_toggle = QToolButton(self)
+        self.log_toggle.setText("Log")
+        self.log_toggle.setCheckable(True)
+        self.log_toggle.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.log_toggle.setArrowType(Qt.ArrowType.RightArrow)
+        self.log_toggle.setStyleSheet(f"QToolButton {{ border: 0; color: {theme.MUTED}; padding: 3px; }}"
+                                      f" QToolButton:hover {{ color: {theme.TEXT}; }}")
+        btns.addWidget(self.log_toggle)
+        lay.addLayout(btns)
+        self.start_btn.clicked.connect(lambda: self.start_requested.emit(self.name))
+        self.stop_btn.clicked.connect(lambda: self.stop_requested.emit(self.name))
+        self.restart_btn.clicked.connect(lambda: self.restart_requested.emit(self.name))
+
+        self.log = QPlainTextEdit(self)
+        self.log.setReadOnly(True)
+        self.log.setMaximumBlockCount(LOG_LINES)
+        self.log.setFont(theme.mono_font())
+        self.log.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        self.log.setMinimumHeight(180)
+        self.log.setStyleSheet("QPlainTextEdit { background: #1f242b; color: #d7dde5; border: 0; border-radius: 6px; }")
+        self.log.hide()
+        lay.addWidget(self.log)
+        self.log_toggle.toggled.connect(self._toggle_log)
+        self.update_snapshot(None)
+
+    # -- snapshot --------------------------------------------------------------------------------
+    def update_snapshot(self, snap) -> None:
+        self.snap = snap
+        g = (lambda k, d=None: getattr(snap, k, d)) if snap is not None else (lambda k, d=None: d)
+        state = theme.state_name(g("state", "stopped"))
+        self.badge.set_state(state)
+        self.model.setText(model_label(snap) if snap is not None else "—")
+        self.model.setToolTip(g("model_path", "") or "")
+        if g("using_demo_model", False):
+            cfg_path = self._configured_model()
+            missing = f": configured file {cfg_path} not found" if cfg_path else ""
+            self.demo.setText(f"Demo model (SmolLM2-135M){missing}. Point [servers.{self.name}] model at a "
+                              "real GGUF for useful answers.")
+            self.demo.show()
+        else:
+            self.demo.hide()
+        host, port = g("host", ""), g("port")
+        self.fields["port"].setText(str(port) if port else "—")
+        self.fields["port"].setToolTip(g("base_url", "") or (f"{host}:{port}" if port else ""))
+        self.fields["pid"].setText(str(g("pid")) if g("pid") else "—")
+        self.fields["uptime"].setText(fmt_duration(g("uptime_s")) or "—")
+        tps = g("tokens_per_s")
+        self.fields["speed"].setText(f"{tps:.1f} tok/s" if tps else "—")
+        req = g("requests_total")
+        self.fields["requests"].setText(str(req) if req is not None else "—")
+        busy, total = g("busy_slots"), g("total_slots")
+        self.fields["slots"].setText(f"{busy or 0} / {total} busy" if total else "—")
+        self.fields["ram"].setText(fmt_bytes(g("rss_bytes")) or "—")
+        self.fields["vram"].setText(fmt_bytes(g("vram_bytes")) or ("—" if state != "ready" else "none"))
+        cpu = g("cpu_percent")
+        self.fields["cpu"].setText(f"{cpu:.0f} %" if cpu is not None else "—")
+
+        prog = g("load_progress")
+        loading = state in ("starting", "loading")
+        self.progress.setVisible(loading)
+        self.progress_label.setVisible(loading)
+        if loading:
+            if prog is None:
+                self.progress.setRange(0, 0)  # busy indicator until the log shows progress
+                self.progress_label.setText("Starting llama-server…")
+            else:
+                self.progress.setRange(0, 1000)
+                self.progress.setValue(int(max(0.0, min(1.0, prog)) * 1000))
+                self.progress_label.setText(f"Loading model… {prog * 100:.0f} %")
+        msg = g("message", "") or ""
+        if msg.strip().lower().rstrip(".") in (state, theme.state_style(state)[1].lower()):
+            msg = ""  # the badge says it already
+        restarts = g("restarts", 0) or 0
+        if restarts and state not in ("stopped",):
+            msg = (msg + "  " if msg else "") + f"(restarted {restarts}×)"
+        self.message.setVisible(bool(msg))
+        self.message.setText(msg)
+        if state in ERRORISH:
+            self.message.setStyleSheet(f"color: {theme.ERROR_TEXT}; background: {theme.ERROR_BG};"
+                                       f" border: 1px solid {theme.ERROR_BORDER}; border-radius: 6px; padding: 6px 8px;")
+        else:
+            self.message.setStyleSheet(f"color: {theme.MUTED};")
+
+        owned = bool(g("owned", False) or g("adopted", False))
+        external = state == "external"
+        self.start_btn.setEnabled(state in CAN_START)
+        self.stop_btn.setEnabled(state in CAN_STOP and not external)
+        self.restart_btn.setEnabled((state in CAN_STOP or state in ("crashed", "failed")) and not external)
+        self.stop_btn.setToolTip("Started outside BestBox: stop it where it was started" if external and not owned
+                                 else "Stop this server (SIGTERM, then SIGKILL after a grace period)")
+        if state in ERRORISH and not self.log_toggle.isChecked():
+            self.log_toggle.setChecked(True)  # the log explains failures: show it
+
+    def _configured_model(self) -> str:
+        cfg = getattr(self, "config", None)
+        try:
+            return cfg.server(self.name).model if cfg is not None else ""
+        except Exception:  # noqa: BLE001
+            return ""
+
+    # -- log -------------------------------------------------------------------------------------
+    def _toggle_log(self, on: bool) -> None:
+        self.log_toggle.setArrowType(Qt.ArrowType.DownArrow if on else Qt.ArrowType.RightArrow)
+        self.log.setVisible(on)
+        if on:
+            self.refresh_log()
+
+    def refresh_log(self) -> None:
+        """Fill the view from the server's ring buffer (when it opens)."""
+        if self.logs_source is None:
+            return
+        lines = self.logs_source(self.name)
+        self.log.setPlainText("\n".join(lines[-LOG_LINES:]))
+        self.log.moveCursor(QTextCursor.MoveOperation.End)
+        self.log.verticalScrollBar().setValue(self.log.verticalScrollBar().maximum())
+
+    def append_log(self, lines: list[str]) -> None:
+        """New lines as they arrive; the view follows them unless the user scrolled up."""
+        if not self.log.isVisible() or not lines:
+            return
+        sb = self.log.verticalScrollBar()
+        at_end = sb.value() >= sb.maximum() - 4
+        keep = sb.value()
+        for line in lines:
+            self.log.appendPlainText(line.rstrip("\n"))
+        sb.setValue(sb.maximum() if at_end else keep)

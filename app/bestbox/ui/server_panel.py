@@ -1,0 +1,85 @@
+"""Both server cards, with the memory warning above them and Start/Stop-both buttons."""
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QScrollArea, QVBoxLayout, QWidget
+
+from . import theme
+from .server_bridge import NAMES
+from .server_card import ServerCard
+
+
+class ServerPanel(QWidget):
+    def __init__(self, bridge, config=None, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.bridge = bridge
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        scroll = QScrollArea(self)
+        scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        body = QWidget()
+        body.setObjectName("serverPanelBody")
+        body.setStyleSheet(f"#serverPanelBody {{ background: {theme.WINDOW}; }}")
+        lay = QVBoxLayout(body)
+        lay.setContentsMargins(12, 12, 12, 12)
+        lay.setSpacing(10)
+
+        top = QHBoxLayout()
+        hdr = QLabel("<b>Model servers</b>", body)
+        hdr.setStyleSheet("font-size: 10.5pt;")
+        top.addWidget(hdr)
+        top.addStretch(1)
+        self.start_all = QPushButton("Start both", body)
+        self.stop_all = QPushButton("Stop both", body)
+        top.addWidget(self.start_all)
+        top.addWidget(self.stop_all)
+        lay.addLayout(top)
+
+        self.memory = QLabel(body)
+        self.memory.setWordWrap(True)
+        self.memory.setStyleSheet(f"background: {theme.NOTE_BG}; border: 1px solid {theme.NOTE_BORDER};"
+                                  " color: #6b4a06; border-radius: 6px; padding: 6px 8px;")
+        self.memory.hide()
+        lay.addWidget(self.memory)
+
+        self.cards: dict[str, ServerCard] = {}
+        for n in NAMES:
+            card = ServerCard(n, bridge.logs if bridge is not None else None, body)
+            card.config = config
+            self.cards[n] = card
+            lay.addWidget(card)
+            if bridge is not None:
+                card.start_requested.connect(bridge.start)
+                card.stop_requested.connect(bridge.stop)
+                card.restart_requested.connect(bridge.restart)
+                card.update_snapshot(bridge.snapshots.get(n))
+        lay.addStretch(1)
+        scroll.setWidget(body)
+        outer.addWidget(scroll)
+        if bridge is not None:
+            bridge.changed.connect(self.on_snapshot)
+            bridge.log_lines.connect(self.on_log_lines)
+            self.start_all.clicked.connect(lambda: bridge.start("all"))
+            self.stop_all.clicked.connect(lambda: bridge.stop("all"))
+            self._update_buttons()
+
+    def on_snapshot(self, snap) -> None:
+        card = self.cards.get(snap.name)
+        if card is not None:
+            card.update_snapshot(snap)
+        self._update_buttons()
+
+    def on_log_lines(self, name: str, lines: list) -> None:
+        card = self.cards.get(name)
+        if card is not None:
+            card.append_log(lines)
+
+    def _update_buttons(self) -> None:
+        b = self.bridge
+        self.stop_all.setEnabled(any(b.is_running(n) and b.state(n) != "external" for n in NAMES))
+        self.start_all.setEnabled(any(b.state(n) in ("stopped", "crashed", "failed", "port_conflict") for n in NAMES))
+
+    def set_memory_warning(self, text: str | None) -> None:
+        self.memory.setVisible(bool(text))
+        self.memory.setText(f"Memory: {text}" if text else "")

@@ -1,0 +1,112 @@
+"""UI test set-up.
+
+The Qt platform is chosen once per process, before the QApplication exists: with a display (the
+`launchers/test` Xvfb + trayer, or one started here when $DISPLAY is unset and Xvfb and trayer are
+installed) everything runs on xcb, so the tray tests see a real system tray; without one, widget
+tests run on `offscreen` and tests that need a tray are skipped with the reason."""
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+_STARTED: list[subprocess.Popen] = []
+SHOTS = Path(__file__).resolve().parent / "_screenshots"
+
+
+def _free_display() -> str | None:
+    for n in range(140, 180):
+        if not os.path.exists(f"/tmp/.X11-unix/X{n}") and not os.path.exists(f"/tmp/.X{n}-lock"):
+            return f":{n}"
+    return None
+
+
+def _start_display() -> None:
+    if os.environ.get("DISPLAY") or os.environ.get("BESTBOX_UI_NO_XVFB"):
+        return
+    if not (shutil.which("Xvfb") and shutil.which("trayer")):
+        return
+    disp = _free_display()
+    if disp is None:
+        return
+    log = open(os.path.join(tempfile.gettempdir(), f"bestbox-xvfb{disp[1:]}.log"), "w")
+    xvfb = subprocess.Popen(["Xvfb", disp, "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
+                            stdout=log, stderr=log)
+    _STARTED.append(xvfb)
+    sock = f"/tmp/.X11-unix/X{disp[1:]}"
+    for _ in range(100):
+        if os.path.exists(sock):
+            break
+        time.sleep(0.05)
+    os.environ["DISPLAY"] = disp
+    tray = subprocess.Popen(["trayer", "--edge", "top", "--align", "right", "--widthtype", "pixel",
+                             "--width", "120", "--height", "24"], stdout=log, stderr=log)
+    _STARTED.append(tray)
+    time.sleep(0.5)
+
+
+def _stop_display() -> None:
+    for p in reversed(_STARTED):
+        if p.poll() is None:
+            p.terminate()
+            try:
+                p.wait(3)
+            except subprocess.TimeoutExpired:
+                p.kill()
+    _STARTED.clear()
+
+
+_start_display()
+if not os.environ.get("QT_QPA_PLATFORM"):
+    os.environ["QT_QPA_PLATFORM"] = "xcb" if os.environ.get("DISPLAY") else "offscreen"
+# Tests never touch the user's config or history.
+_TMP = tempfile.mkdtemp(prefix="bestbox-ui-tests-")
+os.environ.setdefault("BESTBOX_CONFIG", os.path.join(_TMP, "config.toml"))
+os.environ.setdefault("BESTBOX_DATA_DIR", os.path.join(_TMP, "data"))
+
+
+def pytest_unconfigure(config) -> None:
+    _stop_display()
+    shutil.rmtree(_TMP, ignore_errors=True)
+
+
+_LOOP = None
+
+
+@pytest.fixture
+def aloop(qapp):
+    """An asyncio loop on the Qt event loop (qasync), driven by qtbot's waits. One loop object per
+    session (qasync wants one per QApplication); it counts as running only inside a test, so other
+    tests' `asyncio.run()` still works."""
+    global _LOOP
+    import qasync
+
+    from bestbox.ui import theme
+
+    theme.apply(qapp)
+    if _LOOP is None:
+        _LOOP = qasync.QEventLoop(qapp, already_running=True)
+    asyncio.set_event_loop(_LOOP)
+    asyncio.events._set_running_loop(_LOOP)
+    yield _LOOP
+    pending = [t for t in asyncio.all_tasks(_LOOP) if not t.done()]
+    for t in pending:
+        t.cancel()
+    deadline = time.monotonic() + 2
+    while any(not t.done() for t in pending) and time.monotonic() < deadline:
+        qapp.processEvents()
+    asyncio.events._set_running_loop(None)
+    asyncio.set_event_loop(None)
+
+
+@pytest.fixture
+def shots() -> Path:
+    SHOTS.mkdir(exist_ok=True)
+    return SHOTS
