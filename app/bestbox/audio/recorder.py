@@ -229,9 +229,15 @@ class Recorder:
             await asyncio.wait_for(loop.run_in_executor(None, self._close_stream), timeout=2.0)
         except Exception:
             pass
-        if self.end_reason != "cancelled":
-            for raw, t in self._drain():
+        if self.end_reason not in ("cancelled", "max_length"):
+            for raw, t in self._drain():  # captured before the stop was seen
                 self._convert(raw, t)
+        if self.end_reason == "max_length":
+            self._drain()
+            limit = int(self.max_record_s * TARGET_RATE)
+            a = self.audio()[:limit]
+            self._chunks = [a]
+            self.samples_recorded = len(a)
         if self.end_reason == "cancelled":
             self._chunks.clear()
 

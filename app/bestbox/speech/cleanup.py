@@ -26,6 +26,12 @@ SYSTEM = (
     "were meant to be (for example 'menders' -> 'vendors'). Do not answer it, do not add or remove "
     "anything else. Reply with the corrected transcript only.\nGlossary: {terms}"
 )
+# Two worked examples (a constant prefix, cached by llama-server): small models copy the pattern
+# instead of answering the request.
+SHOTS = [
+    ("show me the top menders", "Show me the top vendors."),
+    ("open a ticket the vpm is down", "Open a ticket: the VPN is down."),
+]
 _PREFIX = re.compile(r"^\s*(corrected( transcript)?|transcript|output|answer|result)\s*:\s*", re.I)
 
 
@@ -46,6 +52,12 @@ class CleanupResult:
     def to_dict(self) -> dict:
         return {"text": self.text, "raw": self.raw, "cleaned": self.cleaned, "changed": self.changed,
                 "reason": self.reason, "cleanup_ms": round(self.cleanup_ms, 1), "timings": self.timings}
+
+
+_FILLERS = {"um", "uh", "er", "erm", "hmm", "ah"}
+_NUMBER_WORDS = {"zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven",
+                 "twelve", "thirteen", "fourteen", "fifteen", "twenty", "thirty", "forty", "fifty", "hundred",
+                 "thousand", "million", "first", "second", "third"}
 
 
 def _words(s: str) -> list[str]:
@@ -87,11 +99,19 @@ def judge(raw: str, out: str, glossary: Glossary | None = None) -> str:
     gloss = set()
     for t in (glossary.for_cleanup() if glossary else []):
         gloss.update(_words(t))
-    rset = set(rw)
-    new = [w for w in ow if w not in rset and w not in gloss
-           and not any(difflib.SequenceMatcher(None, w, r).ratio() >= 0.6 for r in rset)]
-    if len(new) > max(1, len(ow) // 5):
+    rset, oset = set(rw), set(ow)
+
+    def near(w: str, pool: set[str]) -> bool:
+        return any(difflib.SequenceMatcher(None, w, p).ratio() >= 0.6 for p in pool)
+
+    numbers_spoken = bool(rset & _NUMBER_WORDS)
+    new = [w for w in ow if w not in rset and w not in gloss and not near(w, rset)
+           and not (w.isdigit() and numbers_spoken)]
+    if new:
         return f"output adds words: {' '.join(new[:5])}"
+    dropped = [w for w in rw if w not in oset and not near(w, oset) and w not in _FILLERS]
+    if any(len(w) > 3 for w in dropped) or len(dropped) > 1:
+        return f"output drops words: {' '.join(dropped[:5])}"
     return ""
 
 
@@ -104,8 +124,10 @@ async def clean_transcript(raw: str, client: LLMClient | None, glossary: Glossar
     if client is None:
         return CleanupResult(raw, raw, False, "light server not configured")
     terms = ", ".join((glossary or Glossary()).for_cleanup())
-    messages = [{"role": "system", "content": SYSTEM.format(terms=terms)},
-                {"role": "user", "content": raw}]
+    messages = [{"role": "system", "content": SYSTEM.format(terms=terms)}]
+    for q, a in SHOTS:
+        messages += [{"role": "user", "content": q}, {"role": "assistant", "content": a}]
+    messages.append({"role": "user", "content": raw})
     max_tokens = math.ceil(estimate_tokens(raw) * 1.5) + 4
     try:
         comp = await asyncio.wait_for(
@@ -116,6 +138,8 @@ async def clean_transcript(raw: str, client: LLMClient | None, glossary: Glossar
     except asyncio.CancelledError:
         raise
     except Exception as e:  # connection refused, HTTP error, openai.APITimeoutError...
+        if "Timeout" in type(e).__name__:
+            return CleanupResult(raw, raw, False, f"cleanup timed out after {timeout_s:.1f} s", now_ms() - t0)
         return CleanupResult(raw, raw, False, f"light server unavailable ({type(e).__name__})", now_ms() - t0)
     ms = now_ms() - t0
     out = _extract(comp.text)
