@@ -1,0 +1,95 @@
+"""Routing test fixtures: a private data dir per test, and one real llama-server with the demo
+model (SmolLM2-135M) for the light-LLM router tests."""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from bestbox import paths
+
+
+@pytest.fixture(autouse=True)
+def _private_dirs(tmp_path, monkeypatch):
+    """Corrections, caches and config go to tmp, never to the user's dirs."""
+    monkeypatch.setenv("BESTBOX_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("BESTBOX_CONFIG", str(tmp_path / "config.toml"))
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def free_port() -> int:
+    return _free_port()
+
+
+@pytest.fixture(scope="session")
+def light_server(tmp_path_factory):
+    """base URL of a real llama-server with the demo model; skipped when either is missing."""
+    binary, why = paths.find_llama_server(os.environ.get("BESTBOX_TEST_LLAMA_SERVER", ""))
+    model = paths.demo_llm_model()
+    if binary is None or model is None:
+        pytest.skip(f"needs llama-server and the demo model ({why if binary is None else 'no demo model'})")
+    port = _free_port()
+    log = tmp_path_factory.mktemp("llama") / "server.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(
+            [str(binary), "-m", str(model), "--host", "127.0.0.1", "--port", str(port),
+             "--ctx-size", "2048", "--parallel", "2"],
+            stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 90
+    try:
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"llama-server exited ({proc.returncode}): {Path(log).read_text()[-2000:]}")
+            try:
+                if httpx.get(url + "/health", timeout=1.0).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"llama-server not ready in 90 s: {Path(log).read_text()[-2000:]}")
+            time.sleep(0.2)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+class StubClient:
+    """Stands in for LLMClient where the point is the router's handling of an answer."""
+
+    def __init__(self, text: str = "erp", delay: float = 0.0, error: Exception | None = None):
+        self.text, self.delay, self.error = text, delay, error
+        self.calls = 0
+
+    async def complete(self, messages, **kw):
+        import asyncio
+
+        from bestbox.llm.client import Completion
+
+        self.calls += 1
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        if self.error:
+            raise self.error
+        return Completion(text=self.text, timings={"predicted_n": 2, "prompt_n": 5, "cache_n": 250})
+
+
+@pytest.fixture
+def stub_client():
+    return StubClient
