@@ -45,6 +45,11 @@ def run(args) -> int:
         return asyncio.run(_run(args))
     except KeyboardInterrupt:
         return 130
+    except Exception as e:  # never a traceback for the user; the message names what broke
+        import logging
+
+        logging.getLogger(__name__).debug("voice failed", exc_info=True)
+        return _fail(args, f"voice turn failed: {type(e).__name__}: {e}", 1)
 
 
 def _list_devices(args) -> int:
@@ -69,7 +74,7 @@ def _list_devices(args) -> int:
 async def _run(args) -> int:
     from ..audio.wavfile import AudioFileError, read_audio
     from ..speech.transcriber import Transcriber
-    from ..speech.voice_turn import DIDNT_CATCH, VoiceSession
+    from ..speech.voice_turn import DIDNT_CATCH, VoiceSession, route_only_answer
     from ._runtime import load_config_or_warn
 
     cfg = load_config_or_warn()
@@ -116,10 +121,10 @@ async def _run(args) -> int:
             elif e.kind == "note":
                 print(f"[note] {e.data['text']}", file=sys.stderr)
 
-    async def turn(endpoints=None, assistant=None) -> dict:
+    async def turn(endpoints=None, assistant=None, answer_fn=None) -> dict:
         session = VoiceSession(cfg, transcriber=transcriber, on_event=on_event, answer=not args.no_answer,
                                endpoints=endpoints, assistant=assistant, cleanup=not args.no_cleanup,
-                               auto_confirm=bool(args.yes) if args.yes else None)
+                               answer_fn=answer_fn, auto_confirm=bool(args.yes) if args.yes else None)
         try:
             await loading
         except Exception:
@@ -139,12 +144,19 @@ async def _run(args) -> int:
             importlib.import_module("bestbox.servers.manager")
         except ImportError as e:  # the answering side is not built in this checkout
             print(f"[answering unavailable ({e}); transcript only]", file=sys.stderr)
-            result = await turn()
+            result = await turn(answer_fn=route_only_answer)
         else:
             async with servers_for_cli(cfg, start=not args.no_start, quiet=args.json) as mgr:
-                assistant = Assistant(cfg, mgr) if not args.no_answer else None
+                assistant, answer_fn = None, None
+                if not args.no_answer:
+                    try:
+                        assistant = Assistant(cfg, mgr)
+                    except Exception as e:  # the answering side is broken: still transcribe and route
+                        print(f"[answering unavailable ({type(e).__name__}: {e}); transcript and route only]",
+                              file=sys.stderr)
+                        answer_fn = route_only_answer
                 try:
-                    result = await turn(endpoints=mgr, assistant=assistant)
+                    result = await turn(endpoints=mgr, assistant=assistant, answer_fn=answer_fn)
                 finally:
                     if assistant is not None:
                         assistant.history.close()

@@ -220,7 +220,7 @@ class VoiceSession:
             self._emit("ended", result={"cancelled": True})
             raise
         except Exception as e:  # a bug: say so, keep the app alive
-            log.exception("voice turn failed")
+            log.debug("voice turn failed", exc_info=True)
             result = {"error": f"Voice turn failed: {type(e).__name__}: {e}", "error_kind": "internal"}
             self._emit("error", message=result["error"], error_kind="internal")
         finally:
@@ -387,7 +387,7 @@ class VoiceSession:
             raise VoiceInputError(f"{DIDNT_CATCH} ({tr.reason})", "no_speech")
         return await self._clean_and_answer(tr, trace, base, reused)
 
-    def _cleanup_client(self):
+    def _get_cleanup_client(self):
         if self._cleanup_client is not None:
             return self._cleanup_client
         if self.endpoints is not None and hasattr(self.endpoints, "client"):
@@ -396,7 +396,7 @@ class VoiceSession:
 
     async def _clean_and_answer(self, tr: Transcript, trace: TurnTrace, base: dict, reused: bool) -> dict:
         near = self.glossary.near_misses(tr.text)
-        client = self._cleanup_client() if self.cleanup else None
+        client = self._get_cleanup_client() if self.cleanup else None
         concurrent = tr.confident and not near
         policy = "none" if client is None else ("concurrent" if concurrent else "before_answer")
 
@@ -472,6 +472,11 @@ def DIDNT_CATCH_WITH_REASON(audio: np.ndarray) -> str:  # noqa: N802 (reads like
     peak = loudest_frame_dbfs(audio)
     why = "only silence" if peak < -50 else "no speech, only noise"
     return f"{DIDNT_CATCH} ({why} was recorded: loudest {peak:.0f} dBFS)"
+
+
+async def route_only_answer(text: str, *, trace: TurnTrace, **_) -> dict:
+    """An `answer_fn` for when the answering pipeline cannot run: the transcript and its route."""
+    return _route_only(text, trace)
 
 
 def _route_only(text: str, trace: TurnTrace) -> dict:
