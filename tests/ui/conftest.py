@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 _STARTED: list[subprocess.Popen] = []
-SHOTS = Path(__file__).resolve().parent / "_screenshots"
+SHOTS = Path(os.environ.get("BESTBOX_UI_SHOTS") or Path(tempfile.gettempdir()) / "bestbox-ui-screenshots")
 
 
 def _free_display() -> str | None:

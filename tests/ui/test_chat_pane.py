@@ -19,6 +19,8 @@ def pane(qtbot, aloop):
         p.resize(900, 760)
         qtbot.addWidget(p)
         p.show()
+        qtbot.waitExposed(p)
+        qtbot.wait(30)
         return p, src
     return make
 

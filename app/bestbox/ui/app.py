@@ -53,7 +53,7 @@ class AppController(QObject):
         self.assistant = AssistantAdapter(None, self.bridge, self)
         self._assistant_factory = assistant_factory or self._default_assistant
         if session_factory is None:
-            session_factory = default_session_factory(self.config, self.assistant)
+            session_factory = default_session_factory(self.config, self.assistant, lambda: self.manager)
         self.voice = VoiceController(session_factory, self)
         self.window = MainWindow(self.bridge, self.assistant, self.voice, loaded)
         self.window.quit_requested.connect(self.request_quit)
@@ -116,7 +116,8 @@ class AppController(QObject):
 
     async def _background_start(self) -> None:
         await self._ensure_manager()
-        self._spawn(self.assistant.build(self._assistant_factory))
+        build = self._spawn(self.assistant.build(self._assistant_factory))
+        build.add_done_callback(lambda _t: self.voice.preload() if self.voice.available else None)
         self.sweep_notes = await self.bridge.prepare(self.start_servers)
         for note in self.sweep_notes:
             log.info("start-up sweep: %s", note)

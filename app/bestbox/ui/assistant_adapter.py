@@ -72,15 +72,17 @@ class AssistantAdapter(QObject):
 
     # -- a turn ----------------------------------------------------------------------------------
     async def run_turn(self, text: str, conversation_id: str | None = None, *, source: str = "typed",
-                       meta: dict | None = None) -> AsyncIterator[TurnEvent]:
+                       meta: dict | None = None, trace=None) -> AsyncIterator[TurnEvent]:
         if self.assistant is None and self.error and getattr(self, "_factory", None) is not None:
             await self.build(self._factory)  # it failed before: try once more
         if not await self.wait_ready():
             yield TurnEvent("error", {"message": self.error or "The assistant is not available."})
             return
-        kw = {"source": source}
+        kw: dict = {"source": source}
         if meta:
             kw["meta"] = meta
+        if trace is not None:
+            kw["trace"] = trace
         async for ev in self.assistant.run_turn(text, conversation_id, **kw):
             yield ev
 

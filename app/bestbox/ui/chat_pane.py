@@ -122,6 +122,22 @@ class ChatPane(QWidget):
         sb = self.scroll.verticalScrollBar()
         sb.rangeChanged.connect(self._on_range)
         sb.valueChanged.connect(self._on_scrolled)
+        QTimer.singleShot(0, self._warm_up)
+
+    def _warm_up(self) -> None:
+        """Pay Qt's first-use costs (PySide's lazily built enums, style polish, the Markdown
+        importer, table layout) while the window is idle, not in the middle of the first answer."""
+        from .confirm_card import ConfirmCard
+
+        b = AnswerBubble(self)
+        b.hide()
+        b.on_route({"agent": "erp", "tier": "heavy", "decided_by": "fast"}, "warm-up")
+        b.add_tool_call("warm_up", {"a": 1}).set_result(1, "ok")
+        b.set_text("**warm** up\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n```\ncode\n```")
+        b.finish({"model": "heavy", "timings": {"route_ms": 1, "ttft_ms": 1, "total_ms": 1, "tokens_per_s": 1}})
+        ConfirmCard("warm_up", {}, "warm up", None, b)
+        UserBubble("warm up", "voice", "warm", self)
+        b.deleteLater()
 
     # -- scrolling -------------------------------------------------------------------------------
     def _on_scrolled(self, v: int) -> None:
@@ -271,46 +287,56 @@ class ChatPane(QWidget):
 
     # -- voice turns -----------------------------------------------------------------------------
     def voice_event(self, kind: str, data: dict | None = None, ev=None) -> None:
-        """Events of a VoiceSession (see voice_adapter): the user bubble fills in as the transcript
-        arrives; answer events go to an answer bubble exactly like a typed turn's."""
+        """Events of a voice turn (see voice_adapter): the user bubble fills in as the transcript
+        arrives (cleaned text replaces the raw one, which stays one click away); answer events go
+        to an answer bubble exactly like a typed turn's."""
         data = data or {}
+        user = self._voice_user
         if kind == "recording_started":
             self._voice_user = UserBubble("Listening…", "voice", None, self.column)
             self._voice_user.set_listening("Listening…")
             self._add(self._voice_user)
             self._voice_answer = None
             self.scroll_to_end()
-        elif kind == "speech_started" and self._voice_user:
-            self._voice_user.set_listening("Listening… (hearing you)")
-        elif kind == "silence_started" and self._voice_user:
-            self._voice_user.set_listening("Listening… (transcribing)")
-        elif kind == "transcript_raw" and self._voice_user:
-            self._voice_user.set_text(data.get("text", ""), None)
-        elif kind == "transcript_clean" and self._voice_user:
-            self._voice_user.set_text(data.get("text", ""), data.get("raw") or self._voice_user.label.text())
-        elif kind == "turn" and ev is not None:
+        elif user is None and kind not in ("turn", "error"):
+            return
+        elif kind in ("speech_started", "speech_resumed"):
+            user.set_listening("Listening…")
+        elif kind == "transcribing":
+            user.set_listening("Transcribing…")
+        elif kind == "transcript_raw":
+            user.set_text(data.get("text", ""), None)
+        elif kind == "transcript_clean":
+            raw = data.get("raw") or user.label.text()
+            user.set_text(data.get("text", "") or raw, raw)
+        elif kind == "no_speech":
+            user.set_listening(data.get("message") or "I didn't catch that.")
+            user.kind.setText("Nothing sent")
+        elif kind == "cancelled":
+            if self._voice_answer is None:
+                user.set_listening("Recording cancelled")
+                user.kind.setText("Nothing sent")
+        if kind == "turn" and ev is not None:
             if self._voice_answer is None:
                 self._voice_answer = self._new_answer()
                 self._set_running(True)
             self.apply_event(self._voice_answer, ev)
             if ev.kind in ("done", "error"):
-                self._set_running(False)
+                self._set_running(self.running)
         elif kind == "error":
             msg = data.get("message", "Voice input failed.")
             if self._voice_answer is not None:
                 self._voice_answer.fail(msg)
             elif self._voice_user is not None:
-                self._voice_user.set_text(msg)
-                self._voice_user.kind.setText("Voice")
+                self._voice_user.set_listening(msg)
+                self._voice_user.kind.setText("Nothing sent")
             else:
-                b = self._new_answer()
-                b.fail(msg)
-        elif kind == "cancelled":
-            if self._voice_user is not None and self._voice_answer is None:
-                self._voice_user.set_listening("Recording cancelled")
+                self._new_answer().fail(msg)
         elif kind == "ended":
-            if self._voice_answer is not None and self._voice_answer.status.text():
-                self._voice_answer.set_status("")
+            if self._voice_answer is not None:
+                self._voice_answer.flush()
+                if self._voice_answer.status.text():
+                    self._voice_answer.set_status("")
             self._voice_user = None
             self._voice_answer = None
             self._set_running(self.running)

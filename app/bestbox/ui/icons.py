@@ -25,7 +25,8 @@ def icon_path(stem: str, size: int | None = None):
 
 @lru_cache(maxsize=None)
 def icon(stem: str) -> QIcon:
-    """All rendered sizes plus the SVG, so Qt picks a crisp one for any size. Null if missing."""
+    """All rendered PNG sizes, so Qt picks a crisp one for any size (the SVG only when no PNG was
+    rendered: loading the SVG icon engine costs tens of ms the first time). Null if missing."""
     ic = QIcon()
     d = paths.assets_dir() / "icons"
     for png in sorted(d.glob(f"{stem}-*.png")):
@@ -33,7 +34,7 @@ def icon(stem: str) -> QIcon:
         if tail.isdigit():
             ic.addFile(str(png))
     svg = d / f"{stem}.svg"
-    if svg.exists():
+    if ic.isNull() and svg.exists():
         ic.addFile(str(svg))
     return ic
 

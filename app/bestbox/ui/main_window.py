@@ -138,17 +138,20 @@ class MainWindow(QMainWindow):
             v.level.connect(mic.set_level_dbfs)
             v.recording_changed.connect(self._recording)
             v.unavailable.connect(self._voice_unavailable)
+            v.status.connect(lambda text: self.status.set_voice(text) if not v.recording else None)
             v.conversation_id = lambda: self.chat.conversation_id
 
     def _mic_clicked(self) -> None:
-        # A click that started a hold-recording: keep going with end-of-speech detection.
+        """A short click: the press already started a hold recording. The first click keeps it
+        going until the user clicks again (toggle); a click while recording ends it."""
         v = self.voice
-        if v.active and v.recording and getattr(v.session, "mode", "") == "hold" and hasattr(v.session, "set_mode"):
-            v.session.set_mode("auto")
-        elif not v.active:
+        if not v.active:
             v.toggle()
-        elif v.recording:
+        elif v.recording and getattr(self, "_mic_toggle_armed", False):
+            self._mic_toggle_armed = False
             v.session.stop()
+        elif v.recording:
+            self._mic_toggle_armed = True  # recording continues; next click ends it
 
     def _recording(self, on: bool) -> None:
         self.chat.composer.mic.set_recording(on)

@@ -1,10 +1,13 @@
-"""The one place the UI meets voice (`VoiceSession` in speech/pipeline). Every control — mic
-button (hold or click), Space held in an empty box, Ctrl+Space, Esc, the tray's Talk — calls this
-controller; it runs one session at a time as an asyncio task and re-emits the session's events
-as Qt signals for the chat pane, the mic button, the status bar and the tray.
+"""The one place the UI meets voice (`bestbox.speech.voice_turn.VoiceSession`).
 
-A session is anything with `events()` (an async iterator of objects with `.kind` and `.data`, or
-TurnEvents for the answer), `stop()` (end of speech: keep the audio) and `cancel()` (discard)."""
+Every control — the mic button (hold or click), Space held in an empty box, Ctrl+Space, Esc, the
+tray's Talk — calls this controller. It keeps one session for the window (Whisper preloaded in
+the background), runs one `listen()` at a time as an asyncio task, and re-emits the session's
+events as Qt signals for the chat pane, the mic button, the status bar and the tray.
+
+A session is anything with `listen(mode=...)` (a coroutine), `stop()` (end of speech: keep the
+audio), `cancel()` (discard it), `recording` and optionally `preload()`; it reports through the
+`on_event` callback it was built with (objects with `.kind` and `.data`)."""
 from __future__ import annotations
 
 import asyncio
@@ -13,12 +16,7 @@ from typing import Callable
 
 from PySide6.QtCore import QObject, Signal
 
-from ..pipeline.events import KINDS as TURN_KINDS
-
 log = logging.getLogger(__name__)
-
-VOICE_KINDS = ("recording_started", "level", "speech_started", "silence_started", "transcript_raw",
-               "transcript_clean", "error", "ended", "cancelled")
 
 
 class VoiceController(QObject):
@@ -26,18 +24,20 @@ class VoiceController(QObject):
     recording_changed = Signal(bool)
     active_changed = Signal(bool)
     level = Signal(float)               # dBFS
+    status = Signal(str)                # a short line for the status bar
     unavailable = Signal(str)
 
     def __init__(self, session_factory: Callable | None = None, parent: QObject | None = None):
-        """session_factory(mode, conversation_id) → session; mode is 'hold' (ends on release,
-        never on a pause) or 'auto' (voice activity detection ends it)."""
+        """session_factory(on_event) → session."""
         super().__init__(parent)
         self.session_factory = session_factory
         self.session = None
+        self.mode = ""
         self._task: asyncio.Task | None = None
         self.recording = False
-        self.reason_unavailable = "" if session_factory else "Voice input is not available in this build yet."
+        self.reason_unavailable = "" if session_factory else "Voice input is not available in this build."
         self.conversation_id: Callable[[], str | None] = lambda: None
+        self.last_raw: str | None = None
 
     @property
     def available(self) -> bool:
@@ -47,32 +47,49 @@ class VoiceController(QObject):
     def active(self) -> bool:
         return self._task is not None and not self._task.done()
 
+    def ensure_session(self):
+        if self.session is None and self.session_factory is not None:
+            self.session = self.session_factory(self._on_event)
+        return self.session
+
+    def preload(self) -> None:
+        """Load Whisper in the background so the first utterance does not pay for it."""
+        try:
+            s = self.ensure_session()
+            if s is not None and hasattr(s, "preload"):
+                fut = s.preload()
+                self.status.emit("Loading speech recognition…")
+                if hasattr(fut, "add_done_callback"):
+                    fut.add_done_callback(lambda f: self.status.emit(
+                        "" if not f.cancelled() and f.exception() is None
+                        else f"Speech recognition failed to load: {f.exception()}"))
+        except Exception as e:  # noqa: BLE001
+            log.warning("voice preload failed: %s", e)
+            self.status.emit(f"Speech recognition is unavailable: {e}")
+
     # -- controls --------------------------------------------------------------------------------
     def hold_start(self) -> None:
         if not self.active:
             self._start("hold")
 
     def hold_end(self) -> None:
-        if self.active and self.recording and self.session is not None:
+        if self.active and self.recording:
             self.session.stop()
 
     def toggle(self) -> None:
         if self.active:
-            if self.recording and self.session is not None:
+            if self.recording:
                 self.session.stop()
             return
         self._start("auto")
 
     def cancel(self) -> None:
-        """Esc: drop the recording (or stop the answer it started)."""
+        """Esc: drop the recording; after it, stop the answer it started."""
         if not self.active:
             return
         if self.recording and self.session is not None:
-            try:
-                self.session.cancel()
-                return
-            except Exception:  # noqa: BLE001
-                pass
+            self.session.cancel()
+            return
         self._task.cancel()
 
     # -- running ---------------------------------------------------------------------------------
@@ -81,66 +98,95 @@ class VoiceController(QObject):
             self.unavailable.emit(self.reason_unavailable)
             return
         try:
-            self.session = self.session_factory(mode, self.conversation_id())
+            session = self.ensure_session()
         except Exception as e:  # noqa: BLE001
             log.warning("voice session failed to start: %s", e)
             self.event.emit("error", {"message": f"Voice input could not start: {e}"}, None)
             return
-        self._task = asyncio.ensure_future(self._run(self.session))
+        self.mode = mode
+        self.last_raw = None
+        self._task = asyncio.ensure_future(self._run(session, mode))
         self.active_changed.emit(True)
+
+    async def _run(self, session, mode: str) -> None:
+        try:
+            await session.listen(mode=mode)
+        except asyncio.CancelledError:
+            self.event.emit("cancelled", {}, None)
+        except Exception as e:  # noqa: BLE001
+            log.exception("voice turn failed")
+            self.event.emit("error", {"message": f"Voice input failed: {e}"}, None)
+        finally:
+            self._set_recording(False)
+            self.event.emit("ended", {}, None)
+            self.active_changed.emit(False)
 
     def _set_recording(self, on: bool) -> None:
         if on != self.recording:
             self.recording = on
             self.recording_changed.emit(on)
 
-    async def _run(self, session) -> None:
-        try:
-            async for ev in session.events():
-                self.dispatch(ev)
-        except asyncio.CancelledError:
-            self.event.emit("cancelled", {}, None)
-        except Exception as e:  # noqa: BLE001
-            log.exception("voice session failed")
-            self.event.emit("error", {"message": f"Voice input failed: {e}"}, None)
-        finally:
-            self._set_recording(False)
-            self.event.emit("ended", {}, None)
-            self.session = None
-            self.active_changed.emit(False)
-
-    def dispatch(self, ev) -> None:
-        kind = getattr(ev, "kind", None)
-        data = getattr(ev, "data", None) or {}
-        if kind is None and isinstance(ev, tuple):
-            kind, data = ev[0], (ev[1] if len(ev) > 1 else {})
-        if kind in TURN_KINDS and hasattr(ev, "reply"):
-            self.event.emit("turn", {}, ev)
-            return
+    def _on_event(self, ev) -> None:
+        kind = getattr(ev, "kind", "")
+        data = dict(getattr(ev, "data", None) or {})
         if kind == "level":
-            self.level.emit(float(data.get("dbfs", data.get("level", -90.0))))
+            self.level.emit(float(data.get("dbfs", -90.0)))
+            return
+        if kind == "answer":
+            self.event.emit("turn", {}, data.get("event"))
             return
         if kind == "recording_started":
             self._set_recording(True)
-        elif kind in ("silence_started",) and data.get("final"):
+        elif kind == "recording_stopped":
             self._set_recording(False)
-        elif kind in ("transcript_raw", "error", "ended", "cancelled", "recording_stopped"):
-            self._set_recording(False)
-        if kind == "ended":
-            return  # emitted once in _run's finally
-        self.event.emit(str(kind), dict(data), None)
+            if data.get("reason") == "cancelled":
+                self.event.emit("cancelled", data, None)
+                return
+        elif kind == "transcript_raw":
+            self.last_raw = data.get("text")
+        elif kind == "ended":
+            return  # _run emits it once, after the task ends
+        self.event.emit(kind, data, None)
 
 
-def default_session_factory(config, assistant_adapter) -> Callable | None:
-    """The real VoiceSession when the voice package provides one; None (controls say why) otherwise."""
-    try:
-        from ..pipeline.voice import VoiceSession  # noqa: F401 - lands with the voice issue
-    except ImportError:
+def gui_answer_fn(assistant_adapter, controller: VoiceController):
+    """How a voice turn is answered in the window: the same `run_turn` as typed text, in the open
+    conversation, with confirmation cards (no auto-confirm) and the raw transcript kept."""
+
+    async def answer(text: str, *, trace=None, on_event=None, **_kw) -> dict:
+        result: dict = {"route": None, "answer": "", "timings": {}, "model": None}
+        tokens: list[str] = []
+        meta = {"raw_transcript": controller.last_raw} if controller.last_raw else None
+        async for ev in assistant_adapter.run_turn(text, controller.conversation_id(), source="voice", meta=meta,
+                                                   trace=trace):
+            if on_event:
+                on_event(ev)
+            if ev.kind == "route":
+                result["route"] = ev.data.get("decision")
+            elif ev.kind == "token":
+                tokens.append(ev.data.get("text", ""))
+            elif ev.kind == "done":
+                result.update({k: ev.data.get(k) for k in ("answer", "model", "timings")})
+            elif ev.kind == "error":
+                result["error"] = ev.data.get("message")
+                result["answer"] = "".join(tokens)
+        return result
+
+    return answer
+
+
+def default_session_factory(config, assistant_adapter, endpoints_fn: Callable[[], object]) -> Callable | None:
+    """The real VoiceSession (speech.voice_turn); None when the voice package is not importable."""
+    import importlib.util
+
+    if importlib.util.find_spec("bestbox.speech.voice_turn") is None:
         return None
 
-    def factory(mode: str, conversation_id):
-        from ..pipeline.voice import VoiceSession
+    def factory(on_event):
+        from ..speech.voice_turn import VoiceSession
 
-        return VoiceSession(config, assistant_adapter.assistant, mode=mode, conversation_id=conversation_id)
+        controller = on_event.__self__
+        return VoiceSession(config, on_event=on_event, endpoints=endpoints_fn(),
+                            answer_fn=gui_answer_fn(assistant_adapter, controller))
 
     return factory
