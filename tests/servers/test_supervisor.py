@@ -12,7 +12,7 @@ import httpx
 import psutil
 
 from bestbox.servers import ServerManager, ServerState, Supervisor, build_command
-from _util import reaper, run, wait_until  # noqa: F401  (reaper is an autouse fixture)
+from _util import llama_servers_on, reaper, run, wait_until  # noqa: F401  (reaper is an autouse fixture)
 
 S = ServerState
 
@@ -114,7 +114,7 @@ def test_port_held_by_another_process_is_a_conflict_with_its_pid(tmp_config, tmp
                 assert f"PID {holder.pid}" in snap.message and "python" in snap.message.lower()
                 assert snap.pid is None
                 # nothing was spawned
-                assert not [p for p in psutil.Process().children() if "llama" in p.name()]
+                assert not llama_servers_on([port])
             finally:
                 await sup.close()
         run(main())
@@ -251,7 +251,9 @@ def test_shutdown_leaves_no_llama_server_child(tmp_config, tmp_path):
         return pids
     pids = run(main())
     me = psutil.Process()
-    assert not [c for c in me.children(recursive=True) if "llama-server" in c.name()]
+    ports = [str(tmp_config.servers.heavy.port), str(tmp_config.servers.light.port)]
+    assert not [c for c in me.children(recursive=True)
+                if "llama-server" in c.name() and set(ports) & set(c.cmdline())]
     for pid in pids:
         assert not psutil.pid_exists(pid)
     assert not list((tmp_path / "run").glob("*.pid.json")), "PID files are removed on stop"
@@ -317,3 +319,43 @@ asyncio.run(main())
         finally:
             await sup.close()
     assert "stale PID file" in run(sweep())
+
+
+def test_frozen_server_becomes_degraded_then_ready_again(tmp_config, tmp_path):
+    async def main():
+        sup = _sup(tmp_config, "heavy", tmp_path)
+        try:
+            snap = await sup.start()
+            os.kill(snap.pid, signal.SIGSTOP)  # alive but not answering: health times out
+            try:
+                deg = await sup.wait_for(lambda s: s.state is S.DEGRADED, timeout=10)
+                assert "health" in deg.message
+            finally:
+                os.kill(snap.pid, signal.SIGCONT)
+            again = await sup.wait_for(lambda s: s.state is S.READY, timeout=10)
+            assert again.pid == snap.pid and again.restarts == 0
+        finally:
+            await sup.stop()
+            await sup.close()
+    run(main())
+
+
+def test_subscriber_exceptions_do_not_break_supervision(tmp_config, tmp_path):
+    async def main():
+        sup = _sup(tmp_config, "light", tmp_path)
+        got = []
+
+        def bad(_):
+            raise RuntimeError("boom")
+        sup.subscribe(bad)
+        unsub = sup.subscribe(lambda s: got.append(s.state))
+        sup.subscribe_logs(lambda lines: 1 / 0)
+        try:
+            assert (await sup.start()).state is S.READY
+            unsub()
+            n = len(got)
+            await sup.stop()
+            assert len(got) == n and S.READY in got
+        finally:
+            await sup.close()
+    run(main())

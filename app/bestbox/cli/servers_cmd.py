@@ -82,7 +82,17 @@ async def _run(args) -> int:
         if args.action in ("start", "restart"):
             if args.action == "restart":
                 await mgr.stop(args.name)
-            snaps = await mgr.start(args.name, wait=True, timeout=args.timeout)
+            try:
+                snaps = await mgr.start(args.name, wait=True, timeout=args.timeout)
+            except (asyncio.CancelledError, asyncio.TimeoutError) as e:
+                # Ctrl+C or --timeout: do not leave a half-started server behind.
+                for n in mgr.names(args.name):
+                    if mgr.snapshot(n).owned and mgr.snapshot(n).state is not ServerState.READY:
+                        await mgr.supervisors[n].stop()
+                if isinstance(e, asyncio.CancelledError):
+                    raise
+                print(f"not ready within {args.timeout} s; stopped what was starting", file=sys.stderr)
+                return 1
             if mgr.memory_warning:
                 notes.append("warning: " + mgr.memory_warning)
             ok = all(s.state in (ServerState.READY, ServerState.EXTERNAL) for s in snaps.values())
@@ -110,7 +120,8 @@ async def _run(args) -> int:
                 await mgr.supervisors[n].wait_settled(timeout=15)
             except asyncio.TimeoutError:
                 pass
-        await asyncio.sleep(1.2)  # one round of /props, /metrics, /slots for the numbers
+        if any(mgr.snapshot(n).serving for n in names):
+            await asyncio.sleep(1.2)  # one round of /props, /metrics, /slots for the numbers
         snaps = {n: mgr.snapshot(n) for n in names}
         return _emit(args, snaps, notes, True)
     finally:
