@@ -90,9 +90,20 @@ def parse_native_call(call: dict, tools: list[Tool]) -> ParsedCall | CallError:
 def call_schema(tools: list[Tool]) -> dict:
     """The response_format schema that forces exactly one valid call of one of `tools`."""
     options = [{"type": "object",
-                "properties": {"tool": {"const": t.name}, "arguments": t.parameters},
+                "properties": {"tool": {"const": t.name}, "arguments": _lean(t.parameters)},
                 "required": ["tool", "arguments"], "additionalProperties": False} for t in tools]
     return options[0] if len(options) == 1 else {"oneOf": options}
+
+
+def _lean(node: Any) -> Any:
+    """Drop string length bounds from a schema used as a grammar: llama.cpp expands maxLength into
+    one rule per character, which slows sampling; pydantic still enforces the bounds afterwards, and
+    the token limit of the request bounds the output."""
+    if isinstance(node, dict):
+        return {k: _lean(v) for k, v in node.items() if k not in ("maxLength", "minLength", "description")}
+    if isinstance(node, list):
+        return [_lean(x) for x in node]
+    return node
 
 
 def result_summary(result: dict) -> tuple[int | None, str | None, str]:
@@ -113,19 +124,57 @@ def result_summary(result: dict) -> tuple[int | None, str | None, str]:
     return rows, None, ", ".join(bits) or "ok"
 
 
+def _cell(v: Any) -> str:
+    if isinstance(v, float):
+        return f"{v:,.2f}" if abs(v) >= 1000 else f"{v:g}"
+    if isinstance(v, (dict, list)):
+        return json.dumps(v, ensure_ascii=False, separators=(",", ":"), default=str)
+    return "" if v is None else str(v).replace("|", "/").replace("\n", " ")
+
+
+def _table(rows: list[dict]) -> list[str]:
+    cols: list[str] = []
+    for r in rows:
+        cols += [k for k in r if k not in cols and k != "body"]
+    out = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    out += ["| " + " | ".join(_cell(r.get(c)) for c in cols) + " |" for r in rows]
+    return out
+
+
+def render_result(result: dict) -> str:
+    """A tool result as short text: `key: value` lines and a Markdown table of the rows. Models of
+    every size read (and small ones copy) this far better than nested JSON, and it costs fewer tokens."""
+    lines: list[str] = []
+    for k, v in result.items():
+        if k == "rows" or v is None:
+            continue
+        if isinstance(v, list) and v and all(isinstance(x, dict) for x in v):
+            lines.append(f"{k}:")
+            lines += _table(v)
+        elif isinstance(v, dict):
+            lines.append(f"{k}: " + ", ".join(f"{a}={_cell(b)}" for a, b in v.items()))
+        else:
+            lines.append(f"{k}: {_cell(v)}")
+    rows = result.get("rows")
+    if isinstance(rows, list) and rows:
+        lines += _table(rows) if all(isinstance(r, dict) for r in rows) else [_cell(rows)]
+        body = rows[0].get("body") if isinstance(rows[0], dict) else None
+        if body:
+            lines.append(f"Full text of the first result:\n{body}")
+    return "\n".join(lines)
+
+
 def result_for_model(result: dict, max_chars: int = 6000) -> str:
-    """Compact JSON for the model's context; drops trailing rows (and says so) to fit `max_chars`."""
-    text = json.dumps(result, ensure_ascii=False, separators=(",", ":"), default=str)
-    if len(text) <= max_chars:
-        return text
+    """The text the model sees; drops trailing rows (and says so) to fit `max_chars`."""
+    text = render_result(result)
+    rows = list(result.get("rows") or [])
     res = dict(result)
-    rows = list(res.get("rows") or [])
     while rows and len(text) > max_chars:
-        rows = rows[: max(0, len(rows) * 2 // 3)] if len(rows) > 3 else rows[:-1]
+        rows = rows[: len(rows) * 2 // 3] if len(rows) > 3 else rows[:-1]
         res["rows"] = rows
         res["rows_shown_to_model"] = len(rows)
-        text = json.dumps(res, ensure_ascii=False, separators=(",", ":"), default=str)
-    return text if len(text) <= max_chars else text[: max_chars - 20] + '..."(cut)"'
+        text = render_result(res)
+    return text if len(text) <= max_chars else text[: max_chars - 8] + " …(cut)"
 
 
 @dataclass

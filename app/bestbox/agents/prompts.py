@@ -15,6 +15,18 @@ ROLES = {
     "general": "a helpful office assistant",
 }
 
+# One or two worked examples per agent for schema mode: small models copy the shape and the period words.
+EXAMPLES = {
+    "erp": [("top 3 vendors by spend last quarter", '{"tool": "top_vendors_by_spend", "arguments": {"period": "last_quarter", "limit": 3}}'),
+            ("how did procurement develop in 2025-Q3?", '{"tool": "procurement_trends", "arguments": {"period": "2025-Q3"}}')],
+    "crm": [("what does the pipeline look like?", '{"tool": "pipeline_summary", "arguments": {}}'),
+            ("best customers last year", '{"tool": "top_customers", "arguments": {"period": "last_year", "limit": 5}}')],
+    "it_ops": [("any servers in trouble?", '{"tool": "host_status", "arguments": {"only_problems": true}}'),
+               ("did backups fail in the last 3 days?", '{"tool": "failed_backups", "arguments": {"days": 3}}')],
+    "oa": [("what is the remote work policy?", '{"tool": "search_documents", "arguments": {"query": "remote work"}}'),
+           ("is a room for 8 free tomorrow at 10?", '{"tool": "room_availability", "arguments": {"date": "tomorrow", "start": "10:00", "min_capacity": 8}}')],
+}
+
 STYLE = ("Be concise. Use only numbers that appear in tool results; never invent data. Amounts are EUR. "
          "Use a short Markdown table when listing several items. If a tool returned an error, say what went "
          "wrong in one sentence.")
@@ -31,9 +43,12 @@ def agent_system_prompt(agent: str, tools: list[Tool], *, mode: str, today: date
         return (f"{head} Answer questions about company data by calling the tools; do not guess figures. "
                 f"Call a tool that changes data only when the user asked for that change. {STYLE}")
     listing = "\n".join(f"- {t.name}: {t.description}" for t in tools)
-    return (f"{head}\nTools:\n{listing}\n"
+    examples = "\n".join(f"User: {q}\nCall: {c}" for q, c in EXAMPLES.get(agent, []))
+    return (f"{head} This quarter is {today.year}-Q{(today.month - 1) // 3 + 1}.\nTools:\n{listing}\n"
             "Reply with one JSON object that calls the tool which answers the user's request: "
-            '{"tool": "<name>", "arguments": {...}}. Leave out arguments you do not need.')
+            '{"tool": "<name>", "arguments": {...}}. Leave out arguments you do not need. '
+            "Periods: this_quarter, last_quarter, this_year, last_90_days or a quarter like 2026-Q1.\n"
+            f"Examples:\n{examples}")
 
 
 def answer_system_prompt(agent: str, today: date | None = None) -> str:
