@@ -359,3 +359,21 @@ def test_subscriber_exceptions_do_not_break_supervision(tmp_config, tmp_path):
         finally:
             await sup.close()
     run(main())
+
+
+def test_reconfigure_applies_at_next_start(tmp_config, tmp_path):
+    from conftest import free_port
+
+    async def main():
+        mgr = ServerManager(tmp_config, state_dir=tmp_path / "run")
+        try:
+            first = (await mgr.start("light"))["light"]
+            new = tmp_config.model_copy(deep=True)
+            new.servers.light.port = free_port()
+            await mgr.reconfigure(new)
+            assert mgr.snapshot("light").port == first.port  # running: unchanged until restart
+            again = (await mgr.restart("light"))["light"]
+            assert again.state is S.READY and again.port == new.servers.light.port != first.port
+        finally:
+            await mgr.shutdown()
+    run(main())

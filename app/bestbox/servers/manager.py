@@ -38,6 +38,13 @@ class ServerManager:
         }
         self._clients: dict[tuple, Any] = {}
 
+    async def reconfigure(self, config: Config) -> None:
+        """Take a new config (e.g. after the settings dialog). Running servers keep their settings
+        until they are restarted; stopped ones take them at once."""
+        self.config = config
+        for n, sup in self.supervisors.items():
+            await sup.configure(config.server(n), config.llama.api_key, config.llama.server_binary)
+
     # ------------------------------------------------------------------ selection ---------------
     def names(self, name: str = "all") -> list[str]:
         if name in ("all", "both", "", None):

@@ -85,6 +85,7 @@ class Supervisor:
         self._spawned_mono: float | None = None
         self._prev_load_s: float | None = None
         self._http: httpx.AsyncClient | None = None
+        self._pending: tuple | None = None
         self._last_notify = 0.0
         self._snap = self._build_snapshot()
 
@@ -137,6 +138,12 @@ class Supervisor:
         await self._call("observe")
         return self._snap
 
+    async def configure(self, cfg: ServerConfig, api_key: str | None = None,
+                        server_binary: str | None = None) -> ServerSnapshot:
+        """New settings: applied now when nothing runs, else at the next (re)start."""
+        await self._call("configure", cfg, api_key, server_binary)
+        return self._snap
+
     async def refuse(self, message: str) -> ServerSnapshot:
         await self._call("refuse", message)
         return self._snap
@@ -163,6 +170,9 @@ class Supervisor:
             except (asyncio.CancelledError, Exception):
                 pass
         self._task = None
+        for _, fut in self._waiters:  # nobody waits forever on a closed supervisor
+            if not fut.done():
+                fut.set_result(self._snap)
 
     # ------------------------------------------------------------------ plumbing -------------
     def _ensure_task(self) -> None:
@@ -227,6 +237,11 @@ class Supervisor:
         elif kind == "observe":
             if self._state in (S.STOPPED, S.PORT_CONFLICT, S.FAILED, S.EXTERNAL):
                 await self._check_port(spawn=False)
+        elif kind == "configure":
+            self._pending = args
+            if self._state in (S.STOPPED, S.FAILED, S.PORT_CONFLICT):
+                self._apply_pending()
+                self._set(message=self._message)
         elif kind == "refuse":
             if self._state not in (S.READY, S.DEGRADED, S.STARTING, S.LOADING, S.EXTERNAL):
                 self._set(S.FAILED, args[0])
@@ -260,7 +275,7 @@ class Supervisor:
         uptime = (time.time() - self._started_wall) if (self._started_wall and self._state not in
                                                         (S.STOPPED, S.FAILED, S.PORT_CONFLICT, S.CRASHED)) else None
         return ServerSnapshot(
-            name=self.name, state=self._state, pid=self._pid, host=self.cfg.host, port=self.cfg.port,
+            name=self.name, state=self._state, pid=self._pid, host=cmd.host, port=cmd.port,
             base_url=cmd.base_url, model_path=str(cmd.model_path or cmd.configured_model or ""),
             model_name=st.model_name or (cmd.model_path.name if cmd.model_path else ""),
             using_demo_model=cmd.using_demo_model, ctx_size=self.cfg.ctx_size, ctx_per_slot=st.ctx_per_slot,
@@ -308,9 +323,23 @@ class Supervisor:
         self.logs.append(f"[bestbox] {text}")
 
     # ------------------------------------------------------------------ start -------------------
+    def _apply_pending(self) -> None:
+        if self._pending is None:
+            return
+        cfg, api_key, binary = self._pending
+        self._pending = None
+        self.cfg = cfg
+        if api_key is not None:
+            self.api_key = api_key
+        if binary is not None:
+            self.server_binary = binary
+        self._cmd = build_command(self.name, self.cfg, api_key=self.api_key, server_binary=self.server_binary,
+                                  allow_demo=self.allow_demo)
+
     async def _do_start(self, restart: bool = False) -> None:
         if self._state in (S.STARTING, S.LOADING, S.READY, S.DEGRADED, S.EXTERNAL):
             return
+        self._apply_pending()
         if not restart:
             self._restarts = 0
         self._cmd = build_command(self.name, self.cfg, api_key=self.api_key, server_binary=self.server_binary,
@@ -477,6 +506,7 @@ class Supervisor:
         elif self._state is S.EXTERNAL:
             await self._tick_external()
         elif self._state is S.CRASHED and time.monotonic() >= self._restart_at:
+            self._apply_pending()
             self._cmd = build_command(self.name, self.cfg, api_key=self.api_key,
                                       server_binary=self.server_binary, allow_demo=self.allow_demo)
             if not self._cmd.ok:
