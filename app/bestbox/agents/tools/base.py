@@ -244,7 +244,7 @@ class Tool:
             if own:
                 con.close()
 
-    def run(self, db: sqlite3.Connection | str | Path, **raw) -> dict:
+    def run(self, db: sqlite3.Connection | str | Path, /, **raw) -> dict:
         """Validate and execute. `db` is an open connection or a database path. Never raises."""
         args = self.validate(raw)
         if isinstance(args, dict):
@@ -263,7 +263,7 @@ class Tool:
         except Exception as e:  # a bug in a tool must not end the conversation
             return error(self.name, f"internal error: {type(e).__name__}: {e}")
 
-    def preview(self, db: sqlite3.Connection | str | Path, **raw) -> str:
+    def preview(self, db: sqlite3.Connection | str | Path, /, **raw) -> str:
         """What a data-changing call would do, as one sentence (read-only; changes nothing).
         Starts with "Cannot" when the call would fail."""
         args = self.validate(raw)
