@@ -11,6 +11,23 @@ import psutil
 import pytest
 
 
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def write_config(cfg, path):
+    """The same TOML the `tmp_config` fixture writes (to $BESTBOX_CONFIG)."""
+    import tomlkit
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(tomlkit.dumps(cfg.model_dump(mode="json")), encoding="utf-8")
+    return path
+
+
 def run(coro, timeout: float = 90):
     """asyncio.run with a hard timeout (pytest-asyncio is not used here)."""
     async def guarded():

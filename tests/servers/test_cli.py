@@ -10,9 +10,8 @@ import sys
 import psutil
 
 from bestbox.servers import ServerManager, ServerState
-from _util import reaper, run, wait_until  # noqa: F401
+from servers_testutil import reaper, run, wait_until, write_config  # noqa: F401
 
-from conftest import write_config
 
 
 def bestbox(*args, timeout=120) -> subprocess.CompletedProcess:

@@ -12,7 +12,7 @@ import httpx
 import psutil
 
 from bestbox.servers import ServerManager, ServerState, Supervisor, build_command
-from _util import llama_servers_on, reaper, run, wait_until  # noqa: F401  (reaper is an autouse fixture)
+from servers_testutil import free_port, llama_servers_on, reaper, run, wait_until  # noqa: F401  (reaper is an autouse fixture)
 
 S = ServerState
 
@@ -362,8 +362,6 @@ def test_subscriber_exceptions_do_not_break_supervision(tmp_config, tmp_path):
 
 
 def test_reconfigure_applies_at_next_start(tmp_config, tmp_path):
-    from conftest import free_port
-
     async def main():
         mgr = ServerManager(tmp_config, state_dir=tmp_path / "run")
         try:
