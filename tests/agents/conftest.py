@@ -1,6 +1,7 @@
 """Fixtures for the agents tests: a demo database and a real llama-server with the demo model."""
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import subprocess
@@ -13,6 +14,7 @@ import pytest
 
 from bestbox import paths
 from bestbox.agents.data import generate
+from bestbox.llm.client import Completion, StreamEvent
 
 SEED = 7
 
@@ -84,3 +86,45 @@ def llama_server(tmp_path_factory):
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+
+class ScriptedClient:
+    """`completions`: texts returned by complete() in order; `streams`: per stream() call, either a
+    list of tokens or a dict {"tokens": [...], "tool_calls": [...]}."""
+
+    base_url = "http://scripted"
+    api_key = "none"
+
+    def __init__(self, completions=(), streams=(), token_delay=0.0):
+        self.completions = list(completions)
+        self.streams = list(streams)
+        self.token_delay = token_delay
+        self.requests: list[dict] = []
+        self.closed_streams = 0
+
+    async def complete(self, messages, **kw):
+        self.requests.append({"kind": "complete", "messages": messages, **kw})
+        text = self.completions.pop(0) if self.completions else ""
+        return Completion(text=text, timings={"predicted_n": 7}, finish_reason="stop")
+
+    async def stream(self, messages, **kw):
+        self.requests.append({"kind": "stream", "messages": messages, **kw})
+        spec = self.streams.pop(0) if self.streams else ["ok"]
+        if isinstance(spec, list):
+            spec = {"tokens": spec}
+        try:
+            for tok in spec.get("tokens", []):
+                if self.token_delay:
+                    await asyncio.sleep(self.token_delay)
+                yield StreamEvent("token", text=tok)
+            yield StreamEvent("done", timings={"predicted_n": len(spec.get("tokens", [])), "predicted_per_second": 99.0},
+                              finish_reason="stop", tool_calls=spec.get("tool_calls", []))
+        finally:
+            self.closed_streams += 1
+
+
+@pytest.fixture
+def scripted():
+    """The ScriptedClient class (tests build one per scripted conversation)."""
+    return ScriptedClient

@@ -1,0 +1,187 @@
+"""The agent loop driven by scripted model output: every path, no server needed."""
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+
+from bestbox.agents.loop import (AgentRunner, ConfirmNeededEvent, DeclinedEvent, DoneEvent, TokenEvent,
+                                 ToolCallEvent, ToolResultEvent)
+
+Q = [{"role": "user", "content": "show me the top five vendors by spend this quarter"}]
+GOOD = '{"tool": "top_vendors_by_spend", "arguments": {"period": "this_quarter", "limit": 5}}'
+
+
+def collect(runner, agent="erp", messages=Q, **kw):
+    async def go():
+        return [ev async for ev in runner.run(agent, messages, **kw)]
+    return asyncio.run(go())
+
+
+def kinds(events):
+    return [e.kind for e in events]
+
+
+def test_schema_happy_path(shared_db, scripted):
+    client = scripted([GOOD], [["Falwood ", "leads."]])
+    evs = collect(AgentRunner(client, shared_db, "schema"))
+    assert kinds(evs) == ["llm_call", "tool_call", "tool_result", "token", "token", "llm_call", "done"]
+    call = next(e for e in evs if isinstance(e, ToolCallEvent))
+    assert call.name == "top_vendors_by_spend" and call.arguments == {"period": "this_quarter", "limit": 5}
+    res = next(e for e in evs if isinstance(e, ToolResultEvent))
+    assert res.rows == 5 and res.error is None
+    done = evs[-1]
+    assert isinstance(done, DoneEvent) and done.text == "Falwood leads." and done.mode == "schema"
+    assert done.tool_calls == [{"name": "top_vendors_by_spend", "arguments": {"period": "this_quarter", "limit": 5},
+                                "rows_returned": 5, "error": None, "ms": done.tool_calls[0]["ms"]}]
+    assert done.timings["predicted_per_second"] == 99.0 and done.metrics["ttft_ms"] is not None
+    # the forced request carried the schema; the answer request carried the tool result
+    assert "oneOf" in client.requests[0]["json_schema"]
+    answer_ctx = json.dumps(client.requests[1]["messages"])
+    assert "Result of top_vendors_by_spend" in answer_ctx and "| vendor |" in answer_ctx
+
+
+def test_garbage_twice_then_plain_answer(shared_db, scripted):
+    client = scripted(["lol not json", '{"tool": "nope"}'], [["Sorry."]])
+    evs = collect(AgentRunner(client, shared_db, "schema"))
+    assert not any(isinstance(e, ToolCallEvent) for e in evs)
+    done = evs[-1]
+    assert done.text == "Sorry." and "no usable tool call" in done.note and done.steps == 3
+    assert "not a usable tool call" in json.dumps(client.requests[1]["messages"])  # the model was told why
+
+
+def test_unknown_tool_then_valid(shared_db, scripted):
+    client = scripted(['{"tool": "drop_tables", "arguments": {}}', GOOD], [["ok"]])
+    evs = collect(AgentRunner(client, shared_db, "schema"))
+    assert [e.name for e in evs if isinstance(e, ToolCallEvent)] == ["top_vendors_by_spend"]
+    assert evs[-1].tool_calls[0]["rows_returned"] == 5
+
+
+def test_bad_arguments_are_fed_back_and_bounded(shared_db, scripted):
+    bad = '{"tool": "top_vendors_by_spend", "arguments": {"limit": 500}}'
+    client = scripted([bad] * 10, [["done"]])
+    evs = collect(AgentRunner(client, shared_db, "schema"), max_steps=3)
+    results = [e for e in evs if isinstance(e, ToolResultEvent)]
+    assert len(results) == 2 and all("limit" in r.error for r in results)
+    assert evs[-1].steps == 3 and evs[-1].text == "done"
+    assert "less than or equal to 50" in json.dumps(client.requests[1]["messages"])
+
+
+def test_error_then_fixed_call(shared_db, scripted):
+    client = scripted(['{"tool": "top_vendors_by_spend", "arguments": {"period": "soon"}}', GOOD], [["x"]])
+    evs = collect(AgentRunner(client, shared_db, "schema"))
+    results = [e for e in evs if isinstance(e, ToolResultEvent)]
+    assert results[0].error and results[1].rows == 5
+
+
+def _req_call(sku):
+    return json.dumps({"tool": "create_requisition", "arguments": {"product": sku, "quantity": 12}})
+
+
+def test_mutation_confirmed(fresh_db, scripted):
+    sku = sqlite3.connect(fresh_db).execute("SELECT sku FROM products LIMIT 1").fetchone()[0]
+    seen = []
+
+    async def confirm(preview):
+        seen.append(preview)
+        return True
+
+    client = scripted([_req_call(sku)], [["Created."]])
+    evs = collect(AgentRunner(client, fresh_db, "schema"), messages=[{"role": "user", "content": "order 12"}],
+                  confirm=confirm)
+    assert kinds(evs)[:4] == ["llm_call", "tool_call", "confirm_needed", "tool_result"]
+    assert seen[0].name == "create_requisition" and "12" in seen[0].description
+    assert isinstance(evs[2], ConfirmNeededEvent) and evs[2].preview is seen[0]
+    assert sqlite3.connect(fresh_db).execute("SELECT COUNT(*) FROM requisitions").fetchone()[0] == 1
+
+
+def test_mutation_declined_or_unconfirmable(fresh_db, scripted):
+    sku = sqlite3.connect(fresh_db).execute("SELECT sku FROM products LIMIT 1").fetchone()[0]
+
+    async def no(preview):
+        return False
+
+    async def broken(preview):
+        raise RuntimeError("dialog crashed")
+
+    for confirm in (no, broken, None):
+        client = scripted([_req_call(sku)], [["Not created."]])
+        evs = collect(AgentRunner(client, fresh_db, "schema"), confirm=confirm)
+        assert any(isinstance(e, DeclinedEvent) for e in evs)
+        assert evs[-1].tool_calls[0]["declined"] is True
+        assert "declined" in json.dumps(client.requests[1]["messages"])
+    assert sqlite3.connect(fresh_db).execute("SELECT COUNT(*) FROM requisitions").fetchone()[0] == 0
+
+
+def test_mutation_that_would_fail_skips_confirmation(fresh_db, scripted):
+    asked = []
+
+    async def confirm(p):
+        asked.append(p)
+        return True
+
+    client = scripted(['{"tool": "create_requisition", "arguments": {"product": "zzz-none", "quantity": 1}}'] * 3,
+                            [["x"]])
+    evs = collect(AgentRunner(client, fresh_db, "schema"), confirm=confirm, max_steps=2)
+    assert not asked and next(e for e in evs if isinstance(e, ToolResultEvent)).error
+
+
+def test_native_mode(shared_db, scripted):
+    calls = [{"id": "c1", "name": "top_vendors_by_spend", "arguments": '{"limit": 3}'},
+             {"id": "c2", "name": "overdue_invoices", "arguments": "{oops"}]
+    client = scripted([], [{"tokens": [], "tool_calls": calls}, ["Here ", "they are."]])
+    evs = collect(AgentRunner(client, shared_db, "native"))
+    results = [e for e in evs if isinstance(e, ToolResultEvent)]
+    assert results[0].rows == 3 and "not valid JSON" in results[1].error
+    assert client.requests[0]["tools"] and client.requests[0]["tools"][0]["type"] == "function"
+    second = client.requests[1]["messages"]
+    assert second[-3]["tool_calls"][0]["id"] == "c1"
+    assert [m["tool_call_id"] for m in second if m["role"] == "tool"] == ["c1", "c2"]
+    assert evs[-1].text == "Here they are." and evs[-1].mode == "native"
+
+
+def test_native_mode_step_limit(shared_db, scripted):
+    loop_call = {"tokens": [], "tool_calls": [{"id": "c", "name": "overdue_invoices", "arguments": "{}"}]}
+    client = scripted([], [loop_call] * 10)
+    evs = collect(AgentRunner(client, shared_db, "native"), max_steps=3)
+    assert len(client.requests) == 3 and client.requests[-1]["tools"] is None  # last step must answer
+    assert isinstance(evs[-1], DoneEvent)
+
+
+def test_general_agent_has_no_tools(shared_db, scripted):
+    client = scripted([], [["Hello", "!"]])
+    evs = collect(AgentRunner(client, shared_db, "auto"), agent="general",
+                  messages=[{"role": "user", "content": "hi"}])
+    assert kinds(evs) == ["token", "token", "llm_call", "done"] and evs[-1].mode == "none"
+    assert client.requests[0]["tools"] is None
+
+
+def test_named_tool_choice_forces_that_tool(shared_db, scripted):
+    client = scripted([GOOD], [["ok"]])
+    collect(AgentRunner(client, shared_db, "native"), tool_choice="top_vendors_by_spend")
+    schema = client.requests[0]["json_schema"]
+    assert schema["properties"]["tool"] == {"const": "top_vendors_by_spend"}
+
+
+def test_cancel_mid_stream_closes_stream(shared_db, scripted):
+    client = scripted([GOOD], [["tok"] * 1000], token_delay=0.01)
+    runner = AgentRunner(client, shared_db, "schema")
+    got = []
+
+    async def consume():
+        async for ev in runner.run("erp", Q):
+            got.append(ev)
+
+    async def main():
+        task = asyncio.create_task(consume())
+        while not any(isinstance(e, TokenEvent) for e in got):
+            await asyncio.sleep(0.005)
+        task.cancel()
+        try:
+            await task
+        except asyncio.CancelledError:
+            return "cancelled"
+
+    assert asyncio.run(main()) == "cancelled"
+    assert client.closed_streams == 1
+    assert not any(isinstance(e, DoneEvent) for e in got)
