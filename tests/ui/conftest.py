@@ -73,6 +73,12 @@ os.environ.setdefault("BESTBOX_DATA_DIR", os.path.join(_TMP, "data"))
 
 
 def pytest_unconfigure(config) -> None:
+    if _LOOP is not None:
+        try:
+            _LOOP.stop()
+            _LOOP.close()  # shuts down its worker threads
+        except Exception:  # noqa: BLE001
+            pass
     _stop_display()
     shutil.rmtree(_TMP, ignore_errors=True)
 

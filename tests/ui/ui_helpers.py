@@ -13,3 +13,31 @@ def save_shot(widget, path: Path) -> Path:
                for y in range(0, img.height(), max(1, img.height() // 40))}
     assert len(colours) > 3, f"{path.name} looks blank"
     return path
+
+
+def llama_servers_on(ports) -> list[int]:
+    """PIDs of llama-server processes listening on (started with) any of these ports."""
+    import psutil
+
+    want = {str(p) for p in ports}
+    out = []
+    for p in psutil.process_iter(["name", "cmdline"]):
+        try:
+            cmd = p.info.get("cmdline") or []
+            if not any("llama-server" in c for c in cmd[:1]) and p.info.get("name") != "llama-server":
+                continue
+            for i, c in enumerate(cmd):
+                if c == "--port" and i + 1 < len(cmd) and cmd[i + 1] in want:
+                    out.append(p.pid)
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue
+    return out
+
+
+def run_async(qtbot, loop, coro, timeout_ms: int = 60_000):
+    """Run a coroutine on the qasync loop while qtbot spins Qt; return its result."""
+    import asyncio
+
+    task = asyncio.ensure_future(coro, loop=loop)
+    qtbot.waitUntil(task.done, timeout=timeout_ms)
+    return task.result()

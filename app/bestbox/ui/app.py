@@ -234,13 +234,8 @@ def run_gui(args) -> int:
 
 
 def _write_report(path: str, ctrl: AppController, shown_ms: float) -> None:
-    """For tests: when the window showed, measured from process start and from run_gui."""
-    try:
-        import psutil
-
-        since_process = (time.time() - psutil.Process().create_time()) * 1000
-    except Exception:  # noqa: BLE001
-        since_process = None
+    """For tests: when the window showed (wall clock, to compare with the launch time) and how long
+    run_gui took to show it."""
     with open(path, "w") as f:
-        json.dump({"shown_ms": round(shown_ms, 1), "shown_since_process_ms": since_process,
-                   "visible": ctrl.window.isVisible()}, f)
+        json.dump({"shown_ms": round(shown_ms, 1), "shown_at": time.time(), "visible": ctrl.window.isVisible(),
+                   "cpu_s": round(time.process_time(), 3), "pid": os.getpid()}, f)

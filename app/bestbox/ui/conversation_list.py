@@ -128,10 +128,15 @@ class ConversationList(QWidget):
         if item is not None:
             self._confirm_delete(item)
 
+    def ask_delete(self, title: str) -> bool:
+        box = QMessageBox(QMessageBox.Icon.Question, "Delete conversation",
+                          f"Delete “{title}”? This cannot be undone.", QMessageBox.StandardButton.NoButton, self)
+        delete = box.addButton("Delete", QMessageBox.ButtonRole.DestructiveRole)
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        box.exec()
+        return box.clickedButton() is delete
+
     def _confirm_delete(self, item: QListWidgetItem) -> None:
-        ans = QMessageBox.question(self, "Delete conversation",
-                                   f"Delete “{item.text()}”? This cannot be undone.",
-                                   QMessageBox.StandardButton.Delete | QMessageBox.StandardButton.Cancel,
-                                   QMessageBox.StandardButton.Cancel)
-        if ans == QMessageBox.StandardButton.Delete:
+        if self.ask_delete(item.text()):
             self.delete_requested.emit(item.data(ID_ROLE))

@@ -48,6 +48,7 @@ class MainWindow(QMainWindow):
         col.addWidget(self.banners)
         self.splitter = QSplitter(Qt.Orientation.Horizontal, central)
         self.splitter.setChildrenCollapsible(False)
+        self.splitter.setHandleWidth(1)
         self.conversations = ConversationList(self.splitter)
         self.conversations.setMinimumWidth(190)
         self.chat = ChatPane(assistant, self.splitter)

@@ -3,7 +3,7 @@ and its own log."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QColor, QTextCursor
+from PySide6.QtGui import QColor, QTextCursor, QTextOption
 from PySide6.QtWidgets import (QFrame, QGridLayout, QHBoxLayout, QLabel, QPlainTextEdit, QProgressBar, QPushButton,
                                QSizePolicy, QToolButton, QVBoxLayout, QWidget)
 
@@ -138,7 +138,8 @@ class ServerCard(QFrame):
         self.log.setReadOnly(True)
         self.log.setMaximumBlockCount(LOG_LINES)
         self.log.setFont(theme.mono_font())
-        self.log.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        self.log.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
+        self.log.setWordWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
         self.log.setMinimumHeight(180)
         self.log.setStyleSheet("QPlainTextEdit { background: #1f242b; color: #d7dde5; border: 0; border-radius: 6px; }")
         self.log.hide()
@@ -174,7 +175,8 @@ class ServerCard(QFrame):
         busy, total = g("busy_slots"), g("total_slots")
         self.fields["slots"].setText(f"{busy or 0} / {total} busy" if total else "—")
         self.fields["ram"].setText(fmt_bytes(g("rss_bytes")) or "—")
-        self.fields["vram"].setText(fmt_bytes(g("vram_bytes")) or ("—" if state != "ready" else "none"))
+        self.fields["vram"].setText(fmt_bytes(g("vram_bytes")) or "—")
+        self.fields["vram"].setToolTip("" if g("vram_bytes") else "No GPU memory in use (or no nvidia-smi / rocm-smi)")
         cpu = g("cpu_percent")
         self.fields["cpu"].setText(f"{cpu:.0f} %" if cpu is not None else "—")
 

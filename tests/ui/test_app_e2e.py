@@ -1,0 +1,160 @@
+"""The whole window against real llama-servers (demo model) and the real turn pipeline: the window
+opens fast, both cards turn ready, a typed question streams an answer with its badges while the
+event loop never stalls for 50 ms, and quitting (window or SIGTERM) leaves no server behind."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from PySide6.QtWidgets import QApplication
+
+from bestbox import paths
+from bestbox.ui.stall_meter import StallMeter
+
+from ui_helpers import llama_servers_on, save_shot
+
+pytestmark = pytest.mark.gui
+QUESTION = "show me the top five vendors by spend this quarter"
+
+
+def _controller(qtbot, **kw):
+    from bestbox import config as config_mod
+    from bestbox.ui.app import AppController
+
+    ctrl = AppController(QApplication.instance(), config_mod.load(), **kw)
+    done: list[int] = []
+    ctrl.finished.connect(lambda: done.append(1))
+    qtbot.addWidget(ctrl.window)
+    return ctrl, done
+
+
+def _quit(qtbot, ctrl, done) -> None:
+    if not done:
+        ctrl.request_quit()
+        qtbot.waitUntil(lambda: bool(done), timeout=60_000)
+
+
+def test_typed_question_streams_with_badges(qtbot, aloop, tmp_config, shots):
+    ports = (tmp_config.servers.heavy.port, tmp_config.servers.light.port)
+    ctrl, done = _controller(qtbot, use_tray=False)
+    t0 = time.perf_counter()
+    ctrl.show()
+    assert ctrl.window.isVisible()
+    assert (time.perf_counter() - t0) < 1.5
+    win = ctrl.window
+    try:
+        cards = win.servers.cards
+        qtbot.waitUntil(lambda: all(c.badge.state == "ready" for c in cards.values()), timeout=120_000)
+        qtbot.waitUntil(lambda: ctrl.assistant.assistant is not None or ctrl.assistant.error is not None,
+                        timeout=120_000)
+        assert ctrl.assistant.error is None, ctrl.assistant.error
+        chat = win.chat
+        meter = StallMeter()
+        qtbot.wait(300)  # let start-up work settle
+        meter.start()
+        chat.composer.input.setPlainText(QUESTION)
+        chat.composer.input.send_requested.emit()
+        qtbot.waitUntil(lambda: not chat.running, timeout=180_000)
+        meter.stop()
+        ans = chat.answers[-1]
+        assert not getattr(ans, "error_text", ""), ans.error_text
+        assert ans.text.strip(), "no answer text"
+        texts = ans.badges.texts()
+        assert texts and texts[0] in ("ERP", "CRM", "IT Ops", "Office", "General"), texts
+        assert any(t.startswith("routed by") for t in texts), texts
+        assert any(t.endswith("model") or "model (" in t for t in texts), texts
+        assert any(t.startswith("route ") for t in texts), texts
+        assert any(t.startswith("total ") for t in texts), texts
+        assert meter.max_stall_ms < 50, meter.report()
+        # The conversation shows up in the list and reopens.
+        assert chat.conversation_id in win.conversations.ids()
+        qtbot.wait(200)
+        shot = save_shot(win, shots / "window.png")
+        shutil.copyfile(shot, paths.assets_dir() / "screenshot.png")
+    finally:
+        _quit(qtbot, ctrl, done)
+    assert llama_servers_on(ports) == []
+
+
+def test_window_close_without_tray_quits(qtbot, aloop, tmp_config):
+    ports = (tmp_config.servers.heavy.port, tmp_config.servers.light.port)
+    ctrl, done = _controller(qtbot, use_tray=False)
+    ctrl.show()
+    try:
+        cards = ctrl.window.servers.cards
+        qtbot.waitUntil(lambda: all(c.badge.state == "ready" for c in cards.values()), timeout=120_000)
+        assert llama_servers_on(ports)
+        ctrl.window.close()  # no tray: closing quits, and quitting stops our servers
+        qtbot.waitUntil(lambda: bool(done), timeout=60_000)
+    finally:
+        _quit(qtbot, ctrl, done)
+    assert llama_servers_on(ports) == []
+
+
+def test_config_error_banner_names_key_and_line(qtbot, aloop, tmp_path, monkeypatch):
+    cfg = tmp_path / "bad.toml"
+    cfg.write_text("[app]\nstart_servers_on_launch = false\n\n[servers.heavy]\nport = \"eighty\"\n")
+    monkeypatch.setenv("BESTBOX_CONFIG", str(cfg))
+    monkeypatch.setenv("BESTBOX_DATA_DIR", str(tmp_path / "data"))
+    ctrl, done = _controller(qtbot, use_tray=False)
+    ctrl.show()
+    try:
+        texts = ctrl.window.banners.texts()
+        assert any("servers.heavy.port" in t and "line 5" in t for t in texts), texts
+        assert ctrl.window.isVisible()
+    finally:
+        _quit(qtbot, ctrl, done)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_launch_fast_and_signal_quits_cleanly(tmp_config, tmp_path, sig):
+    """`bestbox` as a user starts it: the window is up within 1.5 s of the launch, the servers start
+    in the background, and SIGTERM / Ctrl+C stops them and exits 0."""
+    if not os.environ.get("DISPLAY"):
+        pytest.skip("needs an X display (Xvfb)")
+    ports = (tmp_config.servers.heavy.port, tmp_config.servers.light.port)
+    report = tmp_path / "report.json"
+    env = dict(os.environ, BESTBOX_GUI_REPORT=str(report), QT_QPA_PLATFORM="xcb")
+    launched = time.time()
+    proc = subprocess.Popen([sys.executable, "-m", "bestbox"], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.time() + 30
+        while not report.exists() and time.time() < deadline and proc.poll() is None:
+            time.sleep(0.05)
+        assert report.exists(), proc.stdout.read() if proc.poll() is not None else "no report"
+        time.sleep(0.1)
+        rep = json.loads(report.read_text())
+        assert rep["visible"]
+        launch_to_shown = rep["shown_at"] - launched
+        load = os.getloadavg()[0] / (os.cpu_count() or 1)
+        print(f"window shown {launch_to_shown * 1000:.0f} ms after launch ({rep['shown_ms']:.0f} ms in run_gui, "
+              f"{rep['cpu_s']:.2f} s CPU; load {load:.1f} per core)")
+        if load > 1.5:
+            # Other work holds the CPUs (parallel builds/tests): wall time then says little; the
+            # CPU the app spent until its window showed must still fit.
+            assert rep["cpu_s"] < 1.5, f"window needed {rep['cpu_s']:.2f} s of CPU to show"
+        else:
+            assert launch_to_shown < 1.5, f"window took {launch_to_shown:.2f} s to show"
+        deadline = time.time() + 120
+        while len(llama_servers_on(ports)) < 2 and time.time() < deadline:
+            time.sleep(0.2)
+        assert len(llama_servers_on(ports)) == 2
+        proc.send_signal(sig)
+        out, _ = proc.communicate(timeout=60)
+        assert proc.returncode == 0, out
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    deadline = time.time() + 10
+    while llama_servers_on(ports) and time.time() < deadline:
+        time.sleep(0.2)
+    assert llama_servers_on(ports) == []
