@@ -163,6 +163,7 @@ def test_routing_mode_switch_writes_config(qtbot, window, tmp_path, shots):
     w.routing.mode.setCurrentIndex(2)  # fast
     assert 'mode = "fast"' in cfg_path.read_text() and "# how to route" in cfg_path.read_text()
     assert w.config.routing.mode == "fast"
+    qtbot.wait(50)
     save_shot(w.side, shots / "routing_report.png")
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QComboBox, QGridLayout, QHBoxLayout, QLabel, QPushButton, QScrollArea, QVBoxLayout,
+from PySide6.QtWidgets import (QComboBox, QFrame, QGridLayout, QHBoxLayout, QLabel, QPushButton, QScrollArea, QVBoxLayout,
                                QWidget)
 
 from . import theme
@@ -28,7 +28,7 @@ def _ms(v) -> str:
     return "—" if v is None else (f"{v:.0f} ms" if v >= 10 else f"{v:.1f} ms")
 
 
-class _Section(QWidget):
+class _Section(QFrame):
     def __init__(self, title: str, parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("section")
@@ -38,6 +38,7 @@ class _Section(QWidget):
         self.lay.setContentsMargins(14, 12, 14, 12)
         self.lay.setSpacing(6)
         t = QLabel(f"<b>{title}</b>", self)
+        t.setWordWrap(True)
         self.lay.addWidget(t)
 
 
@@ -64,6 +65,8 @@ class RoutingReport(QWidget):
 
         mode = _Section("Routing mode", body)
         self.mode = QComboBox(mode)
+        self.mode.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.mode.setMinimumContentsLength(16)
         for key, label in MODES:
             self.mode.addItem(label, key)
         cur = getattr(getattr(config, "routing", None), "mode", "hybrid")
@@ -147,7 +150,7 @@ class RoutingReport(QWidget):
                 it.widget().deleteLater()
 
     def _cell(self, grid: QGridLayout, r: int, c: int, text: str, head: bool = False) -> None:
-        lbl = QLabel(text)
+        lbl = QLabel(text, grid.parentWidget())
         if head:
             lbl.setStyleSheet(f"color: {theme.MUTED}; font-size: 8.5pt;")
         grid.addWidget(lbl, r, c)
