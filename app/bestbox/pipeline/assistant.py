@@ -34,24 +34,30 @@ class BothServersDown(RuntimeError):
 class Assistant:
     def __init__(self, config: Config, endpoints: Endpoints, *, history: History | None = None,
                  router=None, db_path=None):
-        from ..agents import open_database  # noqa: deferred: builds the demo DB on first use
-        from ..routing.corrections import CorrectionsStore
+        from ..routing.corrections import CorrectionStore
         from ..routing.router import Router
 
         self.config = config
         self.endpoints = endpoints
         self.history = history or History()
-        self.corrections = CorrectionsStore()
+        self.corrections = CorrectionStore()
         self.router = router or Router(config, self.corrections)
-        self.db_path = db_path or open_database(config)
+        self._db_path = db_path
+
+    async def database(self):
+        """The agents' database, generated on first use in a worker thread (a few seconds)."""
+        if self._db_path is None:
+            from ..agents.data import ensure_database
+
+            self._db_path = await asyncio.get_running_loop().run_in_executor(None, ensure_database, self.config)
+        return self._db_path
 
     # -- conversation helpers the UI uses --------------------------------------------------------
     def new_conversation(self) -> str:
         return self.history.new_conversation()
 
     def correct_route(self, turn_id: str, agent: str) -> None:
-        self.corrections.correct(turn_id, agent)
-        self.router.reload_examples()
+        self.router.correct(turn_id, agent)
 
     def routing_report(self) -> dict:
         return self.corrections.report()
@@ -87,8 +93,7 @@ class Assistant:
         light = self.endpoints.client("light")
         heavy = self.endpoints.client("heavy")
         with trace.stage("route"):
-            decision = await self.router.route(text, light, heavy)
-        self.corrections.record(turn_id, text, decision)
+            decision = await self.router.route(text, light, heavy, turn_id=turn_id)
         route = decision.to_dict()
         yield TurnEvent("route", {"decision": route, "turn_id": turn_id, "conversation_id": conv})
 
@@ -122,6 +127,10 @@ class Assistant:
                     tool_calls.append({k: ev.data.get(k) for k in ("name", "arguments", "rows", "error")})
                 elif ev.kind == "done":
                     server_timings = ev.data.get("server_timings") or {}
+                    if ev.data.get("tool_calls") is not None:
+                        tool_calls = [{"name": c.get("name"), "arguments": c.get("arguments"),
+                                       "rows": c.get("rows_returned"), "error": c.get("error")}
+                                      for c in ev.data["tool_calls"]]
                     if ev.data.get("answer") and not answer_parts:
                         answer_parts.append(ev.data["answer"])
                     continue
@@ -159,7 +168,7 @@ class Assistant:
 
         agent = decision.agent if decision.agent in DOMAIN_AGENTS else "general"
         mode = self.config.server(served_by).tools_mode
-        runner = AgentRunner(client, self.db_path, tools_mode=mode)
+        runner = AgentRunner(client, await self.database(), tools_mode=mode)
         pending: asyncio.Queue = asyncio.Queue()
 
         async def confirm(preview) -> bool:
@@ -167,7 +176,7 @@ class Assistant:
                 return auto_confirm
             fut = asyncio.get_running_loop().create_future()
             await pending.put(TurnEvent("confirm", {"tool": preview.name, "arguments": preview.arguments,
-                                                    "preview": preview.text}, reply=fut))
+                                                    "preview": preview.description}, reply=fut))
             return await fut
 
         messages = context + [{"role": "user", "content": text}]
@@ -188,7 +197,10 @@ class Assistant:
             elif kind == "declined":
                 yield TurnEvent("note", {"text": f"Cancelled: {ev.name} was not run."})
             elif kind == "done":
-                yield TurnEvent("done", {"answer": ev.text, "server_timings": ev.timings})
+                if ev.note:
+                    yield TurnEvent("note", {"text": ev.note})
+                yield TurnEvent("done", {"answer": ev.text, "server_timings": ev.timings, "metrics": ev.metrics,
+                                         "tools_mode": ev.mode, "tool_calls": ev.tool_calls})
 
 
 async def _merge(agen, queue: asyncio.Queue):
