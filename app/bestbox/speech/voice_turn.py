@@ -26,16 +26,18 @@ has been recorded so far is transcribed in the Whisper worker; if speech resumes
 discarded (one speculation runs at a time, so a stale one never queues up behind another); when the
 turn ends with the same last voiced sample, the result is reused and the answer starts at once.
 
-Cleanup vs answering (measured, see tests/voice/README.md): on this 2-core CPU the light model's
-cleanup of a short utterance costs ~0.2–0.6 s, about as much as routing; waiting for it would add
-all of that to every turn. So:
+Cleanup vs answering, decided from measurements (2-core CPU shared with other builds, so absolute
+numbers are noisy; SmolLM2-135M as the light model, glossary prompt cached): cleanup generates
+9-14 tokens and took 1.3-10.7 s (median 3.6 s) against 0.6-6.1 s (median 1.1 s) for a grammar-label
+routing call on the same server — about 3x the routing cost — while Whisper with the glossary
+prompt got all five espeak requests' domain words right with mean token log-prob -0.16..-0.26.
+Cleanup would add its whole cost to every turn for a mostly cosmetic gain, so:
   * confident transcript (mean token log-prob > -0.7, no_speech_prob < 0.5) and no word that is a
     near miss of a glossary term → answer the raw text now; cleanup runs concurrently and only
-    updates the displayed text (`transcript_clean`). Whisper with the glossary prompt already
-    gets the domain words right in these cases; cleanup is cosmetic (punctuation, casing).
+    updates the displayed text (`transcript_clean`);
   * otherwise (low confidence, or e.g. "menders" next to the glossary's "vendors") → cleanup
-    first, bounded by `cleanup_timeout_s`, and the answer gets the cleaned text when the cleanup
-    was accepted, the raw text when not. A wrong word would cost more than the wait.
+    first, bounded by `cleanup_timeout_s` (2 s), and the answer gets the cleaned text when the
+    judge accepted it, the raw text when not: a wrong domain word costs more than the wait.
 """
 from __future__ import annotations
 
@@ -120,7 +122,7 @@ class VoiceSession:
                  sounddevice: Any = None, on_event: Callable[[VoiceEvent], None] | None = None,
                  answer: bool = True, answer_fn: AnswerFn | None = None, endpoints: Any = None,
                  assistant: Any = None, cleanup: bool = True, cleanup_client: Any = None,
-                 cleanup_timeout_s: float = 3.0, speculate: bool = True, use_silero: bool = True,
+                 cleanup_timeout_s: float = 2.0, speculate: bool = True, use_silero: bool = True,
                  auto_confirm: bool | None = None):
         self.config = config
         self.transcriber = transcriber or Transcriber(config)
