@@ -12,6 +12,7 @@ Also here: `estimate_task`, the cheap complexity / answer-length guess the tieri
 from __future__ import annotations
 
 import hashlib
+from array import array
 import json
 import marshal
 import math
@@ -32,7 +33,7 @@ SOFTMAX_SCALE = 45.0        # cosines → probabilities; the NLL-best scale in 5
 CORRECTION_WEIGHT = 4.0     # a corrected example counts like this many shipped ones in its centroid
 CORRECTION_MATCH = 0.70     # cosine to a corrected text at which the correction decides outright
 TEST_SHARE = 5              # 1 in 5 examples (by text hash) is held out for accuracy
-MODEL_VERSION = 3           # bump when features() or the model changes (invalidates the cache)
+MODEL_VERSION = 5           # bump when features() or the model changes (invalidates the cache)
 
 
 def normalize(text: str) -> list[str]:
@@ -102,10 +103,36 @@ def _cache_file(key: str) -> Path:
     return paths.data_dir() / "cache" / f"fastpath-{key[:16]}.marshal"
 
 
+def _pack(idf: dict, unseen: float, base: dict, norms: dict):
+    """Compact cache: the vocabulary as one string, numbers as packed doubles (loads in ~ms)."""
+    vocab = list(idf)
+    index = {k: i for i, k in enumerate(vocab)}
+    cents = {a: (array("i", [index[k] for k in c]).tobytes(), array("d", c.values()).tobytes(), norms[a])
+             for a, c in base.items()}
+    return ("\x00".join(vocab), array("d", idf.values()).tobytes(), unseen, cents)
+
+
+def _unpack(blob):
+    vocab_s, idf_b, unseen, cents = blob
+    vocab = vocab_s.split("\x00")
+    idf_v = array("d")
+    idf_v.frombytes(idf_b)
+    if len(idf_v) != len(vocab):
+        raise ValueError("corrupt cache")
+    base, norms = {}, {}
+    for a, (idx_b, val_b, norm) in cents.items():
+        idx, val = array("i"), array("d")
+        idx.frombytes(idx_b)
+        val.frombytes(val_b)
+        base[a] = dict(zip(map(vocab.__getitem__, idx), val))
+        norms[a] = norm
+    return dict(zip(vocab, idf_v)), unseen, base, norms
+
+
 def _cache_load(key: str):
     try:
-        return marshal.loads(_cache_file(key).read_bytes())
-    except (OSError, EOFError, ValueError, TypeError):
+        return _unpack(marshal.loads(_cache_file(key).read_bytes()))
+    except (OSError, EOFError, ValueError, TypeError, IndexError, KeyError):
         return None
 
 
@@ -155,30 +182,38 @@ class FastPath:
             for f, _ in rows:
                 df.update(f.keys())
             n = len(rows)
-            idf = {k: math.log((1 + n) / (1 + d)) + 1.0 for k, d in df.items()}
-            self._idf, self._unseen_idf = idf, math.log(1 + n) + 1.0
+            self._idf = {k: math.log((1 + n) / (1 + d)) + 1.0 for k, d in df.items()}
+            self._unseen_idf = math.log(1 + n) + 1.0
             sums: dict[str, dict] = {a: {} for a in AGENTS}
             for f, agent in rows:
                 acc = sums[agent]
                 for k, x in self._vec(f).items():
                     acc[k] = acc.get(k, 0.0) + x
-            self._sums = sums
-            _cache_save(key, (idf, self._unseen_idf, sums))
+            self._norms = {a: math.sqrt(sum(x * x for x in c.values())) or 1.0 for a, c in sums.items()}
+            self._base = {a: {k: x / self._norms[a] for k, x in c.items()} for a, c in sums.items()}
+            _cache_save(key, _pack(self._idf, self._unseen_idf, self._base, self._norms))
         else:
-            self._idf, self._unseen_idf, self._sums = cached
+            self._idf, self._unseen_idf, self._base, self._norms = cached
         self._apply_corrections()
         self.build_ms = (time.perf_counter() - t0) * 1000.0
 
     def _apply_corrections(self) -> None:
-        sums = {a: dict(s) for a, s in self._sums.items()} if self._corrections else self._sums
-        self._memory = []
+        """Centroids = shipped sums + weighted corrections; only corrected agents are recomputed.
+        The new state is built aside and swapped in, so a concurrent classify() sees old or new."""
+        memory, extra = [], {}
         for text, agent in self._corrections.values():
             v = self._vec(features(text), unseen=True)
-            self._memory.append((v, agent))
-            acc = sums[agent]
+            memory.append((v, agent))
+            if agent not in extra:
+                norm = self._norms[agent]
+                extra[agent] = {k: x * norm for k, x in self._base[agent].items()}   # the shipped sum
+            acc = extra[agent]
             for k, x in v.items():
                 acc[k] = acc.get(k, 0.0) + CORRECTION_WEIGHT * x
-        self._centroids = {a: _unit(c) for a, c in sums.items()}
+        centroids = dict(self._base)
+        for agent, c in extra.items():
+            centroids[agent] = _unit(c)
+        self._centroids, self._memory = centroids, memory
 
     def _vec(self, f: Counter, unseen: bool = False) -> dict:
         """L2-normalised TF-IDF. unseen=True keeps features the shipped set lacks (corrections)."""
