@@ -145,6 +145,9 @@ def _cache_save(key: str, value) -> None:
         tmp = f.with_suffix(".marshal.tmp")
         tmp.write_bytes(marshal.dumps(value))
         tmp.replace(f)
+        olds = sorted(f.parent.glob("fastpath-*.marshal"), key=lambda p: p.stat().st_mtime, reverse=True)
+        for old in olds[4:]:   # keep a few (shipped set, train split for eval, ...), drop stale ones
+            old.unlink(missing_ok=True)
     except OSError:
         pass  # a read-only data dir only costs the cache
 
