@@ -230,10 +230,11 @@ class AgentRunner:
                           name, args, result_for_model(result, self.max_result_chars))}]
             if "error" not in result:
                 break               # one successful call answers the question; an error gets another try
-        answer_msgs = [{"role": "system", "content": prompts.answer_system_prompt(st.agent, today())}, *messages, *extra]
+        # Same system prompt and turns as the tool choice, so llama-server's prompt cache reuses them.
+        answer_msgs = [*convo, *extra]
         if not extra and st.note:
-            answer_msgs.append({"role": "system", "content": "No company data could be retrieved for this "
-                                                              "question; say so briefly and suggest rephrasing."})
+            answer_msgs.append({"role": "user", "content": "(No company data could be retrieved for this question. "
+                                                            "Say so briefly and suggest rephrasing. Do not call a tool.)"})
         async for ev in self._answer(st, answer_msgs, "answer"):
             yield ev
 

@@ -1,6 +1,7 @@
 """System prompts per agent. The static text comes first so llama-server's prompt cache reuses it."""
 from __future__ import annotations
 
+import json
 from datetime import date
 
 from .tools import Tool
@@ -17,8 +18,8 @@ ROLES = {
 
 # One or two worked examples per agent for schema mode: small models copy the shape and the period words.
 EXAMPLES = {
-    "erp": [("top 3 vendors by spend last quarter", '{"tool": "top_vendors_by_spend", "arguments": {"period": "last_quarter", "limit": 3}}'),
-            ("how did procurement develop in 2025-Q3?", '{"tool": "procurement_trends", "arguments": {"period": "2025-Q3"}}')],
+    "erp": [("how did procurement develop in 2025-Q3?", '{"tool": "procurement_trends", "arguments": {"period": "2025-Q3"}}'),
+            ("top 3 vendors by spend this quarter", '{"tool": "top_vendors_by_spend", "arguments": {"period": "this_quarter", "limit": 3}}')],
     "crm": [("what does the pipeline look like?", '{"tool": "pipeline_summary", "arguments": {}}'),
             ("best customers last year", '{"tool": "top_customers", "arguments": {"period": "last_year", "limit": 5}}')],
     "it_ops": [("any servers in trouble?", '{"tool": "host_status", "arguments": {"only_problems": true}}'),
@@ -45,8 +46,9 @@ def agent_system_prompt(agent: str, tools: list[Tool], *, mode: str, today: date
     listing = "\n".join(f"- {t.name}: {t.description}" for t in tools)
     examples = "\n".join(f"User: {q}\nCall: {c}" for q, c in EXAMPLES.get(agent, []))
     return (f"{head} This quarter is {today.year}-Q{(today.month - 1) // 3 + 1}.\nTools:\n{listing}\n"
-            "Reply with one JSON object that calls the tool which answers the user's request: "
+            "To fetch data, reply with one JSON object that calls the tool which answers the user's request: "
             '{"tool": "<name>", "arguments": {...}}. Leave out arguments you do not need. '
+            "When you are given a tool result, answer in plain sentences from it. " + STYLE + " "
             "Periods: this_quarter, last_quarter, this_year, last_90_days or a quarter like 2026-Q1.\n"
             f"Examples:\n{examples}")
 
@@ -60,8 +62,8 @@ def answer_system_prompt(agent: str, today: date | None = None) -> str:
 
 def tool_result_message(name: str, arguments: dict, result_text: str) -> str:
     """How a schema-mode tool result is shown to the model (as a user turn, which every template has)."""
-    return (f"Result of {name} {arguments}:\n{result_text}\n"
-            "Now answer my question using this result.")
+    return (f"Result of {name} {json.dumps(arguments)}:\n{result_text}\n"
+            "Now answer my question in plain sentences from this result. Do not call a tool.")
 
 
 def retry_message(problem: str) -> str:

@@ -12,7 +12,7 @@ from .base import MAX_ROWS, Args, Tool, error, fetch, like, resolve_one, rows_re
 class DocArgs(Args):
     query: str = Field(..., min_length=2, max_length=200, description="Words to search for, e.g. travel expenses hotel")
     kind: str | None = Field(None, pattern="^(policy|template|guide)$", description="policy, template or guide")
-    limit: int = Field(5, ge=1, le=20)
+    limit: int = Field(5, ge=1, le=10)
 
 
 def _fts_query(text: str, op: str) -> str:
