@@ -31,7 +31,7 @@ def two_free_ports() -> tuple[int, int]:
 def make_config(binary: Path, model: Path, **server_overrides) -> Config:
     """Both servers on free ports with the demo model, small contexts, quick timeouts."""
     hp, lp = two_free_ports()
-    common = dict(model=str(model), host="127.0.0.1", ctx_size=512, n_gpu_layers=0, threads=1,
+    common = dict(model=str(model), host="127.0.0.1", ctx_size=2048, n_gpu_layers=0, threads=1,
                   start_timeout_s=60, max_restarts=3)
     common.update(server_overrides)
     cfg = Config()

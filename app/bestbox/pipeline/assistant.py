@@ -224,6 +224,8 @@ async def _merge(agen, queue: asyncio.Queue):
         for t in (nxt, qget):
             if not t.done():
                 t.cancel()
+        # Let the generator's own step finish cancelling (closing its HTTP stream) before closing it.
+        await asyncio.gather(nxt, qget, return_exceptions=True)
         await agen.aclose()
 
 
