@@ -97,6 +97,9 @@ def aloop(qapp):
     from bestbox.ui import theme
 
     theme.apply(qapp)
+    from bestbox.ui.qt_compat import install_guard_if_needed
+
+    install_guard_if_needed()
     if _LOOP is None:
         _LOOP = qasync.QEventLoop(qapp, already_running=True)
     asyncio.set_event_loop(_LOOP)
@@ -110,6 +113,19 @@ def aloop(qapp):
         qapp.processEvents()
     asyncio.events._set_running_loop(None)
     asyncio.set_event_loop(None)
+
+
+@pytest.fixture
+def ui_config(tmp_config):
+    """tmp_config (demo model on free ports, written to $BESTBOX_CONFIG) with room for tool results
+    in the context, as a real answer needs."""
+    import tomlkit
+
+    for name in ("heavy", "light"):
+        tmp_config.server(name).ctx_size = 4096
+    path = Path(os.environ["BESTBOX_CONFIG"])
+    path.write_text(tomlkit.dumps(tmp_config.model_dump(mode="json")), encoding="utf-8")
+    return tmp_config
 
 
 @pytest.fixture

@@ -50,7 +50,7 @@ class AppController(QObject):
         # Without a manager given, the servers package is imported after the first paint.
         self.manager = manager
         self.bridge = ServerBridge(manager, self)
-        self.assistant = AssistantAdapter(None, self.bridge, self)
+        self.assistant = AssistantAdapter(None, self.bridge, self, isolate=True)
         self._assistant_factory = assistant_factory or self._default_assistant
         if session_factory is None:
             session_factory = default_session_factory(self.config, self.assistant, lambda: self.manager)
@@ -65,9 +65,16 @@ class AppController(QObject):
             self.tray.talk_requested.connect(self._tray_talk)
             self.window.set_tray(self.tray)
         self.quitting = False
+        self.warmed_up = False
+        self.startup_done = False
         self.shown_at: float | None = None
         self.sweep_notes: list[str] = []
         self._tasks: set[asyncio.Task] = set()
+        from .qt_compat import install_guard_if_needed
+
+        qt_warning = install_guard_if_needed()
+        if qt_warning:
+            self.window.banners.show_message(qt_warning, "warn", "qt")
         if loaded.issues:
             self.window.banners.show_message(config_banner_text(loaded), "error", "config")
         elif getattr(loaded, "created", False):
@@ -90,6 +97,24 @@ class AppController(QObject):
         mod = await loop.run_in_executor(None, importlib.import_module, "bestbox.servers.manager")
         self.manager = mod.ServerManager(self.config)
         self.bridge.attach(self.manager)
+
+    async def _build_assistant(self) -> None:
+        from .warmup import warm_imports
+
+        loop = asyncio.get_running_loop()
+        await self.assistant.build(self._assistant_factory)
+        n = await loop.run_in_executor(None, warm_imports)
+        log.debug("warm-up imported %d modules", n)
+        a = self.assistant.assistant
+        if a is not None and hasattr(a, "database"):
+            try:  # the demo company database: generated on first run (seconds), before the first question
+                await self.assistant.call_async(a.database)
+            except Exception as e:  # noqa: BLE001
+                log.warning("database preparation failed: %s", e)
+        self.warmed_up = True
+        if self.voice.available:
+            await self.voice.preload()  # Whisper last: its load holds the GIL for a while
+        self.startup_done = True
 
     def _tray_talk(self) -> None:
         if not self.window.isVisible():
@@ -116,8 +141,7 @@ class AppController(QObject):
 
     async def _background_start(self) -> None:
         await self._ensure_manager()
-        build = self._spawn(self.assistant.build(self._assistant_factory))
-        build.add_done_callback(lambda _t: self.voice.preload() if self.voice.available else None)
+        self._spawn(self._build_assistant())
         self.sweep_notes = await self.bridge.prepare(self.start_servers)
         for note in self.sweep_notes:
             log.info("start-up sweep: %s", note)
@@ -147,6 +171,7 @@ class AppController(QObject):
             await self.bridge.shutdown()
         except Exception as e:  # noqa: BLE001
             log.warning("shutdown: %s", e)
+        self.assistant.close()
         self.window.close()
         self.finished.emit()
 

@@ -25,11 +25,17 @@ class AssistantAdapter(QObject):
     ready = Signal()
     failed = Signal(str)
 
-    def __init__(self, assistant=None, servers=None, parent: QObject | None = None):
-        """servers: a ServerBridge-like object with `snapshots` and `is_serving(name)` (optional)."""
+    def __init__(self, assistant=None, servers=None, parent: QObject | None = None, *, isolate: bool = False):
+        """servers: a ServerBridge-like object with `overall()` (optional). isolate: run turns on
+        a pipeline thread with its own loop (see pipeline_thread), not on the Qt loop."""
         super().__init__(parent)
         self.assistant = assistant
         self.servers = servers
+        self.worker = None
+        if isolate:
+            from .pipeline_thread import PipelineThread
+
+            self.worker = PipelineThread()
         self.error: str | None = None
         self._ready = asyncio.Event() if assistant is None else None
 
@@ -83,7 +89,11 @@ class AssistantAdapter(QObject):
             kw["meta"] = meta
         if trace is not None:
             kw["trace"] = trace
-        async for ev in self.assistant.run_turn(text, conversation_id, **kw):
+        if self.worker is None:
+            async for ev in self.assistant.run_turn(text, conversation_id, **kw):
+                yield ev
+            return
+        async for ev in self.worker.stream(lambda: self.assistant.run_turn(text, conversation_id, **kw)):
             yield ev
 
     # -- history and routing ---------------------------------------------------------------------
@@ -104,8 +114,24 @@ class AssistantAdapter(QObject):
             self.history.delete(conversation_id)
 
     def correct_route(self, turn_id: str, agent: str) -> None:
-        if self.assistant is not None and turn_id:
+        if self.assistant is None or not turn_id:
+            return
+        if self.worker is None:
             self.assistant.correct_route(turn_id, agent)
+            return
+        # On the pipeline thread: the router reloads its examples between turns, never during one.
+        fut = self.worker.call(self.assistant.correct_route, turn_id, agent)
+        fut.add_done_callback(lambda f: f.exception() and log.warning("route correction failed: %s", f.exception()))
+
+    async def call_async(self, coro_fn):
+        """Await a coroutine of the assistant on the loop its turns run on."""
+        if self.worker is None:
+            return await coro_fn()
+        return await asyncio.wrap_future(self.worker.submit(coro_fn()))
+
+    def close(self) -> None:
+        if self.worker is not None:
+            self.worker.stop()
 
     def routing_report(self) -> dict:
         if self.assistant is None:

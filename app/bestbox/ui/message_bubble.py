@@ -249,6 +249,10 @@ class AnswerBubble(QWidget):
         self.partial = bool(data.get("partial"))
         if self.partial:
             self._mark_partial("Partial answer")
+        if not self.text.strip():
+            lbl = QLabel("The model returned no text for this question.", self)
+            lbl.setStyleSheet(f"color: {theme.MUTED}; font-style: italic;")
+            self.footer.addWidget(lbl)
         self.set_status("")
 
     def fail(self, message: str, *, both_down: bool = False, partial_answer: str = "") -> None:

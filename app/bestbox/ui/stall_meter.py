@@ -4,14 +4,24 @@ A tick that arrives `interval` late means the loop was busy for that long: nothi
 key press was handled. The chat pane's test and the benchmark read `max_stall_ms`."""
 from __future__ import annotations
 
+import sys
+import threading
 import time
+import traceback
 
 from PySide6.QtCore import QObject, Qt, QTimer
 
 
 class StallMeter(QObject):
-    def __init__(self, interval_ms: int = 10, parent: QObject | None = None):
+    def __init__(self, interval_ms: int = 10, parent: QObject | None = None, *, watchdog_ms: float | None = None):
+        """watchdog_ms: also record where the UI thread was when it stalled longer than this (a
+        helper thread samples its stack) — to find the culprit, not only the size."""
         super().__init__(parent)
+        self.watchdog_ms = watchdog_ms
+        self.culprits: list[str] = []
+        self._ui_thread = threading.get_ident()
+        self._stop_evt = threading.Event()
+        self._wd: threading.Thread | None = None
         self.interval_ms = interval_ms
         self._timer = QTimer(self)
         self._timer.setTimerType(Qt.TimerType.PreciseTimer)
@@ -25,10 +35,37 @@ class StallMeter(QObject):
     def start(self) -> None:
         self.reset()
         self._timer.start()
+        if self.watchdog_ms and self._wd is None:
+            self._stop_evt.clear()
+            self._wd = threading.Thread(target=self._watch, name="stall-watchdog", daemon=True)
+            self._wd.start()
 
     def stop(self) -> None:
         self._timer.stop()
         self._last = None
+        self._stop_evt.set()
+        if self._wd is not None:
+            self._wd.join(1)
+            self._wd = None
+
+    def _watch(self) -> None:
+        sampled_for = None
+        while not self._stop_evt.wait(self.watchdog_ms / 4000):
+            last = self._last
+            if last is None:
+                continue
+            if (time.perf_counter() - last) * 1000 > self.watchdog_ms and sampled_for != last:
+                sampled_for = last
+                frames = sys._current_frames()
+                names = {t.ident: t.name for t in threading.enumerate()}
+                parts = []
+                for ident, frame in frames.items():
+                    if ident == threading.get_ident():
+                        continue
+                    depth = 12 if ident == self._ui_thread else 4
+                    who = "UI thread" if ident == self._ui_thread else f"thread {names.get(ident, ident)}"
+                    parts.append(f"[{who}]\n" + "".join(traceback.format_stack(frame)[-depth:]))
+                self.culprits.append("\n".join(parts))
 
     def reset(self) -> None:
         self._last = time.perf_counter()

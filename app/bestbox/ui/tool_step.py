@@ -55,7 +55,7 @@ class ToolStep(QFrame):
             self._summary = f"failed: {error}"
         else:
             bits = []
-            if rows is not None:
+            if rows is not None and not (summary or "").lstrip().startswith(f"{rows} row"):
                 bits.append(f"{rows} row{'s' if rows != 1 else ''}")
             if summary:
                 bits.append(summary)

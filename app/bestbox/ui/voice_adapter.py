@@ -47,22 +47,24 @@ class VoiceController(QObject):
     def active(self) -> bool:
         return self._task is not None and not self._task.done()
 
-    def ensure_session(self):
+    async def ensure_session(self):
+        """Build the session in a worker thread (it reads the glossary from the database)."""
         if self.session is None and self.session_factory is not None:
-            self.session = self.session_factory(self._on_event)
+            loop = asyncio.get_running_loop()
+            self.session = await loop.run_in_executor(None, self.session_factory, self._on_event)
         return self.session
 
-    def preload(self) -> None:
-        """Load Whisper in the background so the first utterance does not pay for it."""
+    async def preload(self) -> None:
+        """Build the session and load Whisper in the background, so the first utterance does not
+        pay for either."""
+        if self.session_factory is None:
+            return
+        self.status.emit("Loading speech recognition…")
         try:
-            s = self.ensure_session()
-            if s is not None and hasattr(s, "preload"):
-                fut = s.preload()
-                self.status.emit("Loading speech recognition…")
-                if hasattr(fut, "add_done_callback"):
-                    fut.add_done_callback(lambda f: self.status.emit(
-                        "" if not f.cancelled() and f.exception() is None
-                        else f"Speech recognition failed to load: {f.exception()}"))
+            s = await self.ensure_session()
+            if hasattr(s, "preload"):
+                await s.preload()
+            self.status.emit("")
         except Exception as e:  # noqa: BLE001
             log.warning("voice preload failed: %s", e)
             self.status.emit(f"Speech recognition is unavailable: {e}")
@@ -73,13 +75,19 @@ class VoiceController(QObject):
             self._start("hold")
 
     def hold_end(self) -> None:
-        if self.active and self.recording:
+        if not self.active:
+            return
+        if self.recording:
             self.session.stop()
+        else:
+            self._stop_pending = "stop"  # released before the microphone opened
 
     def toggle(self) -> None:
         if self.active:
             if self.recording:
                 self.session.stop()
+            elif self.session is None or not getattr(self.session, "recording", False):
+                self._stop_pending = "stop"
             return
         self._start("auto")
 
@@ -90,6 +98,8 @@ class VoiceController(QObject):
         if self.recording and self.session is not None:
             self.session.cancel()
             return
+        if self.session is None or getattr(self.session, "_recorder", None) is None:
+            self._stop_pending = "cancel"
         self._task.cancel()
 
     # -- running ---------------------------------------------------------------------------------
@@ -97,19 +107,15 @@ class VoiceController(QObject):
         if self.session_factory is None:
             self.unavailable.emit(self.reason_unavailable)
             return
-        try:
-            session = self.ensure_session()
-        except Exception as e:  # noqa: BLE001
-            log.warning("voice session failed to start: %s", e)
-            self.event.emit("error", {"message": f"Voice input could not start: {e}"}, None)
-            return
         self.mode = mode
         self.last_raw = None
-        self._task = asyncio.ensure_future(self._run(session, mode))
+        self._stop_pending = None
+        self._task = asyncio.ensure_future(self._run(mode))
         self.active_changed.emit(True)
 
-    async def _run(self, session, mode: str) -> None:
+    async def _run(self, mode: str) -> None:
         try:
+            session = await self.ensure_session()
             await session.listen(mode=mode)
         except asyncio.CancelledError:
             self.event.emit("cancelled", {}, None)
@@ -137,6 +143,11 @@ class VoiceController(QObject):
             return
         if kind == "recording_started":
             self._set_recording(True)
+            pending, self._stop_pending = getattr(self, "_stop_pending", None), None
+            if pending == "stop":
+                asyncio.get_running_loop().call_soon(self.session.stop)
+            elif pending == "cancel":
+                asyncio.get_running_loop().call_soon(self.session.cancel)
         elif kind == "recording_stopped":
             self._set_recording(False)
             if data.get("reason") == "cancelled":
