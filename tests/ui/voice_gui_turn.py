@@ -1,0 +1,82 @@
+"""Child process for test_voice_gui: the real window (AppController) with real servers, Whisper and
+the PulseAudio virtual microphone. It clicks the mic button, tells the parent (stdout JSON line
+`{"event": "recording"}`) to play speech into the sink, waits for the turn to finish, and prints
+what the window shows. Run with XDG_RUNTIME_DIR pointing at the PulseAudio daemon (sounddevice
+reads it when first imported), $BESTBOX_CONFIG and $DISPLAY set."""
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import time
+
+
+def say(**kw) -> None:
+    print(json.dumps(kw), flush=True)
+
+
+def main() -> int:
+    import qasync
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+
+    from bestbox import config as config_mod
+    from bestbox.ui.app import AppController, make_app
+    from bestbox.ui.message_bubble import UserBubble
+    from bestbox.ui.stall_meter import StallMeter
+
+    shot = sys.argv[1] if len(sys.argv) > 1 else ""
+    app = make_app()
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    ctrl = AppController(app, config_mod.load(), use_tray=False)
+    ctrl.show()
+    win = ctrl.window
+    out: dict = {}
+
+    async def wait(pred, timeout: float, what: str) -> None:
+        t = time.monotonic()
+        while not pred():
+            if time.monotonic() - t > timeout:
+                raise TimeoutError(what)
+            await asyncio.sleep(0.05)
+
+    async def run() -> None:
+        try:
+            await wait(lambda: all(c.badge.state == "ready" for c in win.servers.cards.values()), 120, "servers")
+            await wait(lambda: ctrl.startup_done, 180, "start-up (assistant, Whisper)")
+            meter = StallMeter(watchdog_ms=45)
+            meter.start()
+            QTest.mouseClick(win.chat.composer.mic, Qt.MouseButton.LeftButton)  # a click: talk, VAD ends it
+            await wait(lambda: ctrl.voice.recording, 15, "recording to start")
+            say(event="recording")
+            await wait(lambda: not ctrl.voice.recording, 60, "end of speech")
+            out["recording_ended_by_itself"] = True
+            await wait(lambda: not ctrl.voice.active, 180, "the answer")
+            meter.stop()
+            users = [b for b in win.chat.bubbles if isinstance(b, UserBubble)]
+            ans = win.chat.answers[-1] if win.chat.answers else None
+            out.update(user_text=users[-1].label.text() if users else None,
+                       user_raw=users[-1].raw if users else None,
+                       answer=ans.text if ans else None,
+                       badges=ans.badges.texts() if ans else [],
+                       error=getattr(ans, "error_text", None) if ans else None,
+                       max_stall_ms=meter.max_stall_ms,
+                       culprits=meter.culprits[:2])
+            if shot:
+                win.grab().save(shot)
+        except Exception as e:  # noqa: BLE001
+            out["failure"] = f"{type(e).__name__}: {e}"
+        finally:
+            say(result=out)
+            await ctrl.quit()
+
+    loop.create_task(run())
+    ctrl.finished.connect(loop.stop)
+    with loop:
+        loop.run_forever()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
