@@ -162,3 +162,33 @@ def test_launch_fast_and_signal_quits_cleanly(tmp_config, tmp_path, sig):
     while llama_servers_on(ports) and time.time() < deadline:
         time.sleep(0.2)
     assert llama_servers_on(ports) == []
+
+
+def test_second_launch_shows_the_first(tmp_config, tmp_path):
+    """A second `bestbox` does not start a second app over the same servers: it brings the running
+    window to the front and exits."""
+    if not os.environ.get("DISPLAY"):
+        pytest.skip("needs an X display (Xvfb)")
+    report = tmp_path / "report.json"
+    env = dict(os.environ, BESTBOX_GUI_REPORT=str(report), QT_QPA_PLATFORM="xcb")
+    first = subprocess.Popen([sys.executable, "-m", "bestbox", "gui", "--no-start"], env=env,
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.time() + 30
+        while not report.exists() and time.time() < deadline and first.poll() is None:
+            time.sleep(0.05)
+        assert report.exists()
+        report.unlink()
+        second = subprocess.run([sys.executable, "-m", "bestbox", "gui", "--no-start"], env=env,
+                                capture_output=True, text=True, timeout=30)
+        assert second.returncode == 0, second.stderr
+        assert "already running" in second.stdout
+        assert not report.exists()  # it never opened a window of its own
+        assert first.poll() is None
+        first.send_signal(signal.SIGTERM)
+        out, _ = first.communicate(timeout=30)
+        assert first.returncode == 0, out
+    finally:
+        if first.poll() is None:
+            first.kill()
+            first.wait()

@@ -116,6 +116,14 @@ class AppController(QObject):
             await self.voice.preload()  # Whisper last: its load holds the GIL for a while
         self.startup_done = True
 
+    def bring_to_front(self) -> None:
+        w = self.window
+        w.showNormal()
+        w.raise_()
+        w.activateWindow()
+        if self.tray is not None:
+            self.tray.refresh()
+
     def _tray_talk(self) -> None:
         if not self.window.isVisible():
             self.window.showNormal()
@@ -233,8 +241,15 @@ def run_gui(args) -> int:
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     loaded = config_mod.load()
+    from .single_instance import SingleInstance
+
+    instance = SingleInstance(loaded.path)
+    if not instance.claim():
+        print("BestBox is already running: its window was brought to the front.")
+        return 0
     start = False if getattr(args, "no_start", False) else None
     ctrl = AppController(app, loaded, start_servers=start)
+    instance.activated.connect(ctrl.bring_to_front)
     ctrl.finished.connect(loop.stop)
 
     def on_signal(signum, count):
@@ -255,6 +270,7 @@ def run_gui(args) -> int:
             loop.run_forever()
     finally:
         waker.close()
+        instance.close()
     return 0
 
 
