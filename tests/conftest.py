@@ -38,7 +38,7 @@ def make_config(binary: Path, model: Path, **server_overrides) -> Config:
     cfg.llama.server_binary = str(binary)
     cfg.llama.api_key = secrets.token_urlsafe(16)
     cfg.servers = ServersConfig(heavy=ServerConfig(port=hp, parallel=1, **common),
-                                light=ServerConfig(port=lp, parallel=2, **common))
+                                light=ServerConfig(port=lp, parallel=2, **{**common, "ctx_size": 2 * common["ctx_size"]}))
     return cfg
 
 

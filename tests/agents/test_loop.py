@@ -36,7 +36,8 @@ def test_schema_happy_path(shared_db, scripted):
                                 "rows_returned": 5, "error": None, "ms": done.tool_calls[0]["ms"]}]
     assert done.timings["predicted_per_second"] == 99.0 and done.metrics["ttft_ms"] is not None
     # the forced request carried the schema; the answer request carried the tool result
-    assert "oneOf" in client.requests[0]["json_schema"]
+    # the request's words narrowed the menu to the one matching tool (see agents/tool_ranker.py)
+    assert client.requests[0]["json_schema"]["properties"]["tool"] == {"const": "top_vendors_by_spend"}
     answer_ctx = json.dumps(client.requests[1]["messages"])
     assert "Result of top_vendors_by_spend" in answer_ctx and "| vendor |" in answer_ctx
 

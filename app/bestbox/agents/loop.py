@@ -28,6 +28,7 @@ import openai
 
 from ..llm.client import LLMClient
 from . import prompts
+from .tool_ranker import shortlist
 from .calls import (CallError, ParsedCall, ToolCallRecord, call_schema, parse_native_call, parse_schema_output,
                     result_for_model, result_summary)
 from .tools import Tool, get_tool, tools_for
@@ -119,6 +120,7 @@ class DoneEvent(AgentEvent):
     steps: int = 0                      # model requests made
     metrics: dict = field(default_factory=dict)  # ttft_ms, total_ms, tools_ms, llm_ms
     note: str = ""
+    failed: bool = False                # the server failed mid-request: `text` is partial
 
 
 # Mode probing ---------------------------------------------------------------------------------------
@@ -181,8 +183,11 @@ class AgentRunner:
             st.note = f"tool_choice '{tool_choice}' is not a tool of agent {agent}; the model chooses"
         mode = "schema" if forced else await self.resolve_mode()
         st.mode = mode
-        runner = self._run_native(st, tools, messages, confirm, tool_choice) if mode == "native" else \
-            self._run_schema(st, [forced] if forced else tools, messages, confirm)
+        if mode == "native":
+            runner = self._run_native(st, tools, messages, confirm, tool_choice)
+        else:
+            offered = [forced] if forced else shortlist(_last_user_text(messages), tools)
+            runner = self._run_schema(st, offered, messages, confirm)
         async for ev in runner:
             yield ev
         yield st.done()
@@ -207,7 +212,8 @@ class AgentRunner:
                 break
             st.steps += 1
             yield LLMCallEvent("tool_choice", _ms(t), comp.timings, comp.text[:500])
-            parsed = parse_schema_output(comp.text, tools)
+            # The grammar offers the shortlist; a call of any other tool of this agent is still valid.
+            parsed = parse_schema_output(comp.text, _union(tools, tools_for(st.agent)))
             if isinstance(parsed, CallError) and comp.finish_reason == "length":
                 parsed.message += " (the reply was cut off at the token limit)"
             if isinstance(parsed, CallError) and parsed.name is None:
@@ -366,7 +372,19 @@ class _RunState:
     def done(self) -> DoneEvent:
         return DoneEvent(self.text, self.timings, [r.as_dict() for r in self.records], self.agent, self.mode,
                          self.steps, {"ttft_ms": _r(self.first_token_ms), "total_ms": _r(_ms(self.t0)),
-                                      "tools_ms": _r(self.tool_ms), "llm_ms": _r(self.llm_ms)}, self.note)
+                                      "tools_ms": _r(self.tool_ms), "llm_ms": _r(self.llm_ms)}, self.note,
+                         self.failed)
+
+
+def _union(first: list, rest: list) -> list:
+    return first + [t for t in rest if t not in first]
+
+
+def _last_user_text(messages: list[dict]) -> str:
+    for m in reversed(messages):
+        if m.get("role") == "user" and isinstance(m.get("content"), str):
+            return m["content"]
+    return ""
 
 
 def _ms(t0: float) -> float:

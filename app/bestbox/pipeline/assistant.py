@@ -27,7 +27,7 @@ class Endpoints(Protocol):
     def client(self, name: str) -> LLMClient | None: ...
 
 
-class BothServersDown(RuntimeError):
+class ServerFailed(RuntimeError):
     pass
 
 
@@ -197,6 +197,9 @@ class Assistant:
             elif kind == "declined":
                 yield TurnEvent("note", {"text": f"Cancelled: {ev.name} was not run."})
             elif kind == "done":
+                if ev.failed:
+                    # The server died or errored mid-request: surface it as an error, keep the partial.
+                    raise ServerFailed(ev.note or "the model server failed")
                 if ev.note:
                     yield TurnEvent("note", {"text": ev.note})
                 yield TurnEvent("done", {"answer": ev.text, "server_timings": ev.timings, "metrics": ev.metrics,
@@ -234,6 +237,11 @@ def _readable(e: BaseException, server: str | None) -> str:
     import openai
 
     name = f"the {server} server" if server else "the model server"
+    if isinstance(e, ServerFailed):
+        detail = str(e)
+        if any(w in detail for w in ("Connection", "RemoteProtocol", "ReadError", "peer closed")):
+            return f"Lost the connection to {name} mid-answer; it may have crashed. The partial answer is kept."
+        return f"{name.capitalize()} could not answer: {detail}"
     if isinstance(e, (openai.APIConnectionError, httpx.ConnectError, httpx.RemoteProtocolError,
                       httpx.ReadError)):
         return f"Lost the connection to {name} mid-answer; it may have crashed. The partial answer is kept."
