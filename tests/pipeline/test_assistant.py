@@ -50,6 +50,7 @@ def test_erp_question_routes_to_heavy_runs_a_tool_and_streams(assistant_for):
     assert result["route"]["agent"] == "erp" and result["route"]["tier"] == "heavy"
     assert result["model"] == "heavy"
     assert result["tool_calls"], "the ERP agent must call a tool"
+    assert result["tool_calls"][0]["name"] == "top_vendors_by_spend"
     assert all(c["error"] is None for c in result["tool_calls"])
     assert any((c["rows"] or 0) > 0 for c in result["tool_calls"])
     assert result["answer"].strip()
