@@ -146,7 +146,8 @@ class ServerManager:
     def client(self, name: str):
         """An LLMClient for a ready/external server, else None. One per server and event loop."""
         snap = self.snapshot(name)
-        if snap.state not in (ServerState.READY, ServerState.EXTERNAL):
+        # Degraded (slow health checks) still answers: better a slow answer than none.
+        if snap.state not in (ServerState.READY, ServerState.EXTERNAL, ServerState.DEGRADED):
             return None
         from ..llm.client import LLMClient
 
