@@ -66,10 +66,16 @@ def _stop_display() -> None:
 _start_display()
 if not os.environ.get("QT_QPA_PLATFORM"):
     os.environ["QT_QPA_PLATFORM"] = "xcb" if os.environ.get("DISPLAY") else "offscreen"
-# Tests never touch the user's config or history.
 _TMP = tempfile.mkdtemp(prefix="bestbox-ui-tests-")
-os.environ.setdefault("BESTBOX_CONFIG", os.path.join(_TMP, "config.toml"))
-os.environ.setdefault("BESTBOX_DATA_DIR", os.path.join(_TMP, "data"))
+
+
+@pytest.fixture(autouse=True)
+def _isolated_user_files(monkeypatch):
+    """UI tests never touch the user's config or history (fixtures like tmp_config override this)."""
+    if not os.environ.get("BESTBOX_CONFIG"):
+        monkeypatch.setenv("BESTBOX_CONFIG", os.path.join(_TMP, "config.toml"))
+    if not os.environ.get("BESTBOX_DATA_DIR"):
+        monkeypatch.setenv("BESTBOX_DATA_DIR", os.path.join(_TMP, "data"))
 
 
 def pytest_unconfigure(config) -> None:

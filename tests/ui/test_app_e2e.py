@@ -87,6 +87,28 @@ def test_typed_question_streams_with_badges(qtbot, aloop, ui_config, shots):
     assert llama_servers_on(ports) == []
 
 
+def test_both_servers_down_then_start_button(qtbot, aloop, ui_config):
+    """Servers not started: a question gets a clear message and a Start servers button that works."""
+    ports = (ui_config.servers.heavy.port, ui_config.servers.light.port)
+    ctrl, done = _controller(qtbot, use_tray=False, start_servers=False)
+    ctrl.show()
+    win = ctrl.window
+    try:
+        qtbot.waitUntil(lambda: ctrl.assistant.assistant is not None or ctrl.assistant.error is not None,
+                        timeout=120_000)
+        assert ctrl.assistant.error is None, ctrl.assistant.error
+        assert all(c.badge.state == "stopped" for c in win.servers.cards.values())
+        win.chat.send("how many leave days do I have left?")
+        qtbot.waitUntil(lambda: not win.chat.running, timeout=60_000)
+        ans = win.chat.answers[-1]
+        assert "down" in ans.error_text.lower() or "start" in ans.error_text.lower(), ans.error_text
+        ans.start_button.click()
+        qtbot.waitUntil(lambda: all(c.badge.state == "ready" for c in win.servers.cards.values()), timeout=120_000)
+    finally:
+        _quit(qtbot, ctrl, done)
+    assert llama_servers_on(ports) == []
+
+
 def test_window_close_without_tray_quits(qtbot, aloop, tmp_config):
     ports = (tmp_config.servers.heavy.port, tmp_config.servers.light.port)
     ctrl, done = _controller(qtbot, use_tray=False)

@@ -64,6 +64,8 @@ class AppController(QObject):
             self.tray.quit_requested.connect(self.request_quit)
             self.tray.talk_requested.connect(self._tray_talk)
             self.window.set_tray(self.tray)
+        self._primed: set[tuple] = set()
+        self.bridge.changed.connect(self._prime_client)
         self.quitting = False
         self.warmed_up = False
         self.startup_done = False
@@ -115,6 +117,16 @@ class AppController(QObject):
         if self.voice.available:
             await self.voice.preload()  # Whisper last: its load holds the GIL for a while
         self.startup_done = True
+
+    def _prime_client(self, snap) -> None:
+        """Voice (ASR clean-up) asks the manager for the light server's client on this loop; its
+        first creation builds an SSL context (30–60 ms). Do that when the server turns ready, not
+        in the middle of a voice turn."""
+        key = (snap.name, getattr(snap, "base_url", ""))
+        if self.bridge.state(snap.name) not in ("ready", "external") or key in self._primed:
+            return
+        self._primed.add(key)
+        QTimer.singleShot(50, lambda: self.manager is not None and self.manager.client(snap.name))
 
     def bring_to_front(self) -> None:
         w = self.window
