@@ -1,0 +1,149 @@
+"""What the benchmark puts between the app and its servers: clients that note every request (when
+it started and ended on our clock, the server's own `timings`) and cap the answer length, so that
+all configurations generate the same number of answer tokens and a turn's time can be split into
+server time and app time.
+
+The wrapper changes nothing else: the app's code (Router, Assistant, AgentRunner, VoiceSession)
+calls it exactly as it calls an `LLMClient`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, AsyncIterator
+
+from ..trace import now_ms
+
+
+@dataclass
+class Call:
+    server: str
+    kind: str            # "complete" | "stream"
+    purpose: str         # "route" | "cleanup" | "tool_choice" | "answer" (filled in by the caller's analysis)
+    start_ms: float      # our clock (trace.now_ms)
+    end_ms: float = 0.0
+    first_token_ms: float | None = None
+    timings: dict = field(default_factory=dict)
+    schema: bool = False
+    grammar: bool = False
+
+    @property
+    def wall_ms(self) -> float:
+        return self.end_ms - self.start_ms
+
+    @property
+    def server_ms(self) -> float:
+        """Time the server says it computed (prompt + generation); the rest of wall_ms is HTTP,
+        JSON and queueing."""
+        t = self.timings or {}
+        return float(t.get("prompt_ms") or 0.0) + float(t.get("predicted_ms") or 0.0)
+
+
+_CLEANUP_PREFIX = "You correct speech-recognition transcripts"
+
+
+def _purpose(messages: list[dict], schema: bool, grammar: bool) -> str:
+    first = str((messages[0] or {}).get("content") or "") if messages else ""
+    if first.startswith(_CLEANUP_PREFIX):
+        return "cleanup"
+    if first.startswith("You route office requests"):
+        return "route"
+    if schema:
+        return "tool_choice"
+    return "other"
+
+
+class RecordingClient:
+    """An LLMClient look-alike that records each request into `log` and caps streamed answers at
+    `answer_cap` tokens."""
+
+    def __init__(self, inner: Any, log: list[Call], answer_cap: int | None = None):
+        self._inner = inner
+        self._log = log
+        self.answer_cap = answer_cap
+
+    def __getattr__(self, name: str) -> Any:  # name, base_url, api_key, close, ...
+        return getattr(self._inner, name)
+
+    async def complete(self, messages: list[dict], **kw: Any):
+        c = Call(self._inner.name, "complete", _purpose(messages, kw.get("json_schema") is not None,
+                                                        bool(kw.get("grammar"))), now_ms(),
+                 schema=kw.get("json_schema") is not None, grammar=bool(kw.get("grammar")))
+        self._log.append(c)
+        try:
+            comp = await self._inner.complete(messages, **kw)
+        finally:
+            c.end_ms = now_ms()
+        c.timings = dict(comp.timings or {})
+        return comp
+
+    async def stream(self, messages: list[dict], *, max_tokens: int = 512, **kw: Any) -> AsyncIterator:
+        if self.answer_cap is not None:
+            max_tokens = min(max_tokens, self.answer_cap)
+        purpose = _purpose(messages, kw.get("json_schema") is not None, bool(kw.get("grammar")))
+        c = Call(self._inner.name, "stream", "answer" if purpose == "other" else purpose, now_ms())
+        self._log.append(c)
+        agen = self._inner.stream(messages, max_tokens=max_tokens, **kw)
+        try:
+            async for ev in agen:
+                if ev.kind == "token" and ev.text and c.first_token_ms is None:
+                    c.first_token_ms = now_ms()
+                if ev.kind == "done":
+                    c.timings = dict(ev.timings or {})
+                    c.end_ms = now_ms()
+                yield ev
+        finally:
+            if not c.end_ms:
+                c.end_ms = now_ms()
+            await agen.aclose()
+
+
+class RecordingEndpoints:
+    """Wraps a ServerManager (anything with `client(name)`): the same servers, recorded clients.
+    `calls` collects every request until `reset()`."""
+
+    def __init__(self, inner: Any, answer_cap: int | None = None):
+        self._inner = inner
+        self.answer_cap = answer_cap
+        self.calls: list[Call] = []
+        self._clients: dict[int, RecordingClient] = {}
+
+    def client(self, name: str):
+        c = self._inner.client(name)
+        if c is None:
+            return None
+        rc = self._clients.get(id(c))
+        if rc is None:
+            rc = self._clients[id(c)] = RecordingClient(c, self.calls, self.answer_cap)
+        return rc
+
+    def reset(self) -> list[Call]:
+        out = list(self.calls)
+        self.calls.clear()
+        return out
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+
+def union_ms(intervals: list[tuple[float, float]], lo: float | None = None, hi: float | None = None) -> float:
+    """Total length covered by the intervals, clipped to [lo, hi]."""
+    iv = []
+    for a, b in intervals:
+        if lo is not None:
+            a = max(a, lo)
+        if hi is not None:
+            b = min(b, hi)
+        if b > a:
+            iv.append((a, b))
+    iv.sort()
+    total, cur_a, cur_b = 0.0, None, None
+    for a, b in iv:
+        if cur_b is None or a > cur_b:
+            if cur_b is not None:
+                total += cur_b - cur_a
+            cur_a, cur_b = a, b
+        else:
+            cur_b = max(cur_b, b)
+    if cur_b is not None:
+        total += cur_b - cur_a
+    return total

@@ -1,0 +1,247 @@
+"""The terminal table of `bestbox bench`: every section with median / p90 / max, the ratios
+single/BestBox and dual/BestBox, and the target checks."""
+from __future__ import annotations
+
+from .runner import CONFIGS, ROUTER_LABELS, ROUTER_METHODS
+
+TARGETS_NOTE = "GPU target; this machine runs small models on CPU: reported, not checked"
+
+
+def _med(s: dict | None):
+    return None if not s else s.get("median")
+
+
+def _f(v, nd: int = 0, unit: str = "") -> str:
+    if v is None:
+        return "-"
+    if isinstance(v, (int, float)):
+        return f"{v:,.{nd}f}{unit}"
+    return str(v)
+
+
+def _ms(v) -> str:
+    """Milliseconds, readable at any size."""
+    if v is None:
+        return "-"
+    if abs(v) < 10:
+        return f"{v:.2f}"
+    if abs(v) < 100:
+        return f"{v:.1f}"
+    return f"{v:,.0f}"
+
+
+def _trip(s: dict | None) -> str:
+    if not s or not s.get("n"):
+        return "-"
+    return f"{_ms(s['median'])} / {_ms(s['p90'])} / {_ms(s['max'])}"
+
+
+def _ratio(a, b) -> str:
+    return f"{a / b:.2f}x" if a is not None and b else "-"
+
+
+def add_checks(res: dict) -> list[dict]:
+    """Target checks and ratios, stored in res['targets'] / res['ratios']."""
+    checks: list[dict] = []
+
+    def check(name: str, value, target: str, ok: bool | None, note: str = "") -> None:
+        checks.append({"name": name, "value": value, "target": target, "ok": ok, **({"note": note} if note else {})})
+
+    r = (res.get("router") or {}).get("methods") or {}
+    lg = r.get("light_grammar", {}).get("generated_tokens") or {}
+    if lg.get("n"):
+        check("light-LLM router: generated tokens per decision (max)", lg["max"], "<= 4", lg["max"] <= 4)
+    fp = r.get("fast_path", {}).get("ms") or {}
+    if fp.get("n"):
+        check("fast path p50", round(fp["median"], 3), "< 5 ms", fp["median"] < 5)
+    lm = r.get("light_grammar", {}).get("ms") or {}
+    if lm.get("n"):
+        check("light-LLM router median", round(lm["median"], 1), "< 50 ms on GPU", None, TARGETS_NOTE)
+    turns = res.get("turns") or {}
+    for kind in ("typed", "voice"):
+        bb = (turns.get(kind) or {}).get("bestbox") or {}
+        ov = bb.get("app_overhead_ms") or {}
+        if ov.get("n"):
+            check(f"app overhead per {kind} turn (BestBox, median)", round(ov["median"], 1), "< 20 ms",
+                  ov["median"] < 20)
+    vb = (turns.get("voice") or {}).get("bestbox") or {}
+    c2o = vb.get("close_to_first_output_ms") or {}
+    if c2o.get("n"):
+        check("voice: close of recording -> first output (median)", round(c2o["median"]), "< 500 ms on GPU", None,
+              TARGETS_NOTE)
+    s2o = vb.get("first_output_ms") or {}
+    if s2o.get("n"):
+        check("voice: last voiced sample -> first output (median)", round(s2o["median"]), "< 800 ms on GPU", None,
+              TARGETS_NOTE)
+    ui = (res.get("ui") or {}).get("stalls") or {}
+    for k in ("answer", "voice"):
+        st = ui.get(k) or {}
+        if "max_stall_ms" in st:
+            check(f"UI stall during a {'streamed answer' if k == 'answer' else 'voice turn'} (max)",
+                  st["max_stall_ms"], "< 50 ms", st["max_stall_ms"] < 50)
+    res["targets"] = checks
+
+    ratios: dict = {}
+    for kind, keys in (("typed", ("first_token_ms", "last_token_ms")),
+                       ("voice", ("first_token_ms", "close_to_first_token_ms", "last_token_ms"))):
+        t = turns.get(kind) or {}
+        b = t.get("bestbox") or {}
+        for key in keys:
+            bv = _med(b.get(key))
+            for c in ("single", "dual"):
+                v = _med((t.get(c) or {}).get(key))
+                if bv and v is not None:
+                    ratios[f"{kind}.{key}.{c}/bestbox"] = round(v / bv, 2)
+    rm = r
+    bh = _med((rm.get("bestbox_hybrid") or {}).get("ms"))
+    for m in ("heavy_json", "light_json", "heavy_grammar", "light_grammar"):
+        v = _med((rm.get(m) or {}).get("ms"))
+        if bh and v is not None:
+            ratios[f"router.{m}/bestbox_hybrid"] = round(v / bh, 1)
+    res["ratios"] = ratios
+    return checks
+
+
+def format_report(res: dict) -> str:
+    if "targets" not in res:
+        add_checks(res)
+    L: list[str] = []
+    add = L.append
+    m = res.get("meta", {})
+    mach = m.get("machine", {})
+    models = m.get("models", {})
+    add(f"BestBox bench — {m.get('date')} — {mach.get('cores')} CPU cores ({mach.get('cpu')}), "
+        f"{mach.get('memory_gb')} GB, no GPU")
+    add(f"models: light {models.get('light')}, heavy {models.get('heavy')}, Whisper {models.get('whisper')}; "
+        f"answers capped at {m.get('answer_tokens')} tokens; {m.get('repeats')} repeats"
+        f"{' (quick)' if m.get('quick') else ''}; load avg {m.get('load_avg_start')} → {m.get('load_avg_end')}")
+    add("NOTE: " + str(m.get("note", "")))
+    add("Times in ms as median / p90 / max.")
+
+    sv = res.get("servers") or {}
+    if sv:
+        add("")
+        add("Servers                 decode tok/s        prompt tok/s (uncached)   build")
+        for n in ("light", "heavy"):
+            s = sv.get(n) or {}
+            d = (s.get("decode") or {}).get("predicted_per_second")
+            p = (s.get("prompt_speed") or {}).get("prompt_per_second")
+            b = s.get("build_info") or "-"
+            add(f"  {n:<21} {_f(_med(d), 1):<19} {_f(_med(p), 0):<25} {b}")
+
+    r = res.get("router") or {}
+    if r.get("methods"):
+        add("")
+        add(f"Router decision ({len(r.get('utterances', []))} requests x {r.get('repeats')} repeats)"
+            f"{'':<8}{'ms':<24}{'gen tokens':>11}{'cache_n/prompt_n':>18}{'right':>7}")
+        for k in ROUTER_METHODS:
+            d = r["methods"].get(k)
+            if not d:
+                continue
+            gen = d.get("generated_tokens") or {}
+            cache = f"{_f(_med(d.get('cache_n')))}/{_f(_med(d.get('prompt_n')))}" if (d.get("prompt_n") or {}).get("n") else "-"
+            gen_s = f"{_f(gen.get('median'))} (max {_f(gen.get('max'))})" if gen.get("n") else "-"
+            extra = ""
+            if d.get("decided_by"):
+                extra = "  decided by " + ", ".join(f"{a} {b}" for a, b in d["decided_by"].items())
+            acc = d.get("accuracy")
+            add(f"  {ROUTER_LABELS[k]:<48} {_trip(d.get('ms')):<24}{gen_s:>11}{cache:>18}"
+                f"{'-' if acc is None else f'{acc * 100:.0f}%':>7}{extra}")
+        rat = res.get("ratios", {})
+        if rat.get("router.heavy_json/bestbox_hybrid"):
+            add(f"  design before (JSON on heavy) / BestBox router: {rat['router.heavy_json/bestbox_hybrid']}x; "
+                f"design after (JSON on light) / BestBox router: {rat.get('router.light_json/bestbox_hybrid')}x")
+
+    a = res.get("asr") or {}
+    if a.get("lengths"):
+        add("")
+        add(f"ASR (Whisper {a.get('model')}, {a.get('compute_type')}, {a.get('cpu_threads')} threads)"
+            f"   audio s   ms{'':<22}RTF (median)   transcript")
+        for x in a["lengths"]:
+            add(f"  ~{x['target_s']:>2} s utterance{'':<30} {x['audio_s']:>5.1f}   {_trip(x['ms']):<24}"
+                f"{_f(_med(x['rtf']), 3):<15}{x.get('transcript', '')[:60]}")
+
+    c = res.get("cleanup") or {}
+    if c.get("latency_ms"):
+        add("")
+        add(f"ASR cleanup on light: {_trip(c['latency_ms'])} ms, {_f(_med(c.get('generated_tokens')))} tokens, "
+            f"{_f((c.get('accepted_share') or 0) * 100)}% accepted, {c.get('over_2s_bound')} over the 2 s bound")
+        t = c.get("transcript_to_first_token_ms") or {}
+        adds = c.get("adds_to_first_token_ms") or {}
+        add("  transcript → first answer token:  cleanup off " + _trip(t.get("off"))
+            + f"  | confident (concurrent) {_trip(t.get('concurrent'))} (adds {_f(adds.get('concurrent'))})"
+            + f"  | unsure (before answer) {_trip(t.get('before_answer'))} (adds {_f(adds.get('before_answer'))})")
+
+    turns = res.get("turns") or {}
+    rat = res.get("ratios", {})
+    for kind, rows in (("typed", [("input → first token", "first_token_ms"),
+                                  ("input → last token", "last_token_ms"),
+                                  ("  route", "route_ms"),
+                                  ("  app overhead (not server)", "app_overhead_ms"),
+                                  ("  server busy", "server_ms")]),
+                       ("voice", [("last voiced sample → first token", "first_token_ms"),
+                                  ("close of recording → first token", "close_to_first_token_ms"),
+                                  ("close of recording → first output", "close_to_first_output_ms"),
+                                  ("last voiced sample → last token", "last_token_ms"),
+                                  ("  silence window (VAD)", "vad_wait_ms"),
+                                  ("  Whisper", "asr_ms"),
+                                  ("  route", "route_ms"),
+                                  ("  app overhead (not server/Whisper)", "app_overhead_ms")])):
+        t = turns.get(kind) or {}
+        if not t:
+            continue
+        add("")
+        n = (t.get("bestbox") or {}).get("n")
+        add(f"Whole {kind} turn ({n} turns per config, answer ≤ {turns.get('answer_tokens_cap')} tokens)"
+            + "".join(f"{c:>26}" for c in ("single", "dual", "BestBox")) + f"{'single/BB':>11}{'dual/BB':>9}")
+        for label, key in rows:
+            cells = [_trip((t.get(c) or {}).get(key)) for c in CONFIGS]
+            b = _med((t.get("bestbox") or {}).get(key))
+            ra = [_ratio(_med((t.get(c) or {}).get(key)), b) if not label.startswith("  ") else "" for c in ("single", "dual")]
+            add(f"  {label:<42}" + "".join(f"{x:>26}" for x in cells) + f"{ra[0]:>11}{ra[1]:>9}")
+        if kind == "voice":
+            pol = (t.get("bestbox") or {}).get("cleanup_policy")
+            spec = (t.get("bestbox") or {}).get("speculation_reused")
+            add(f"  BestBox cleanup policy: {pol}; speculative transcript reused: {spec}")
+        errs = {c: (t.get(c) or {}).get("errors") for c in CONFIGS if (t.get(c) or {}).get("errors")}
+        if errs:
+            add(f"  errors: {errs}")
+
+    ui = res.get("ui") or {}
+    if ui:
+        add("")
+        st = ui.get("stalls") or {}
+        la = ui.get("launch") or {}
+        add(f"UI ({ui.get('platform')} Qt)")
+        for k, label in (("idle", "event-loop stall, idle (meter resolution)"),
+                         ("answer", "event-loop stall during a streamed answer"),
+                         ("voice", "event-loop stall during a voice turn")):
+            if k in st:
+                add(f"  {label:<48} max {_ms(st[k].get('max_stall_ms'))} ms"
+                    f" ({st[k].get('stalls_over_50ms')} over 50 ms, {st[k].get('ticks')} ticks)")
+        if la.get("launch_to_shown_ms"):
+            v = sorted(la["launch_to_shown_ms"])
+            add(f"  {'launch → window shown':<48} {' / '.join(_ms(x) for x in v)} ms"
+                f" (CPU at shown {la.get('cpu_s_at_shown')} s)")
+        if la.get("rss_at_shown_mb") is not None:
+            add(f"  {'resident memory, no servers':<48} {la.get('rss_at_shown_mb')} MB at shown, "
+                f"{la.get('rss_settled_mb')} MB settled (Whisper loaded), "
+                f"{st.get('rss_after_turns_mb')} MB after a typed and a voice turn")
+        for e in (st.get("errors") or []) + (la.get("errors") or []):
+            add(f"  error: {e}")
+
+    if res.get("targets"):
+        add("")
+        add("Targets")
+        for c in res["targets"]:
+            mark = "ok  " if c["ok"] else ("FAIL" if c["ok"] is False else "info")
+            add(f"  [{mark}] {c['name']}: {c['value']} (target {c['target']})"
+                + (f" — {c['note']}" if c.get("note") else ""))
+    if res.get("errors"):
+        add("")
+        for k, v in res["errors"].items():
+            add(f"error in {k}: {v}")
+    if res.get("meta", {}).get("duration_s"):
+        add("")
+        add(f"run took {res['meta']['duration_s']:.0f} s; sections: {res.get('section_s')}")
+    return "\n".join(L)

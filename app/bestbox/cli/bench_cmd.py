@@ -1,0 +1,72 @@
+"""`bestbox bench [--json] [--out DIR] [--repeats N] [--quick]`: measure the tiered design against
+the single-model baseline, stage by stage, on the configured servers (running ones are adopted,
+missing ones started and stopped again afterwards).
+
+Writes DIR/bench.json and DIR/*.png; prints a table (or, with --json, the JSON document)."""
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from pathlib import Path
+
+
+def register(sub) -> None:
+    p = sub.add_parser("bench", help="benchmark routing, speech and whole turns (single vs dual vs BestBox)")
+    p.add_argument("--json", action="store_true", help="print the JSON document instead of the table")
+    p.add_argument("--out", default="bench-out", help="folder for bench.json, the plots and the WAVs (default: %(default)s)")
+    p.add_argument("--repeats", type=int, default=None, help="repeats per measurement (default 3, --quick 1)")
+    p.add_argument("--quick", action="store_true", help="few repeats and short utterances (about two minutes)")
+    p.add_argument("--answer-tokens", type=int, default=None,
+                   help="answer length cap, the same for every configuration (default 32, --quick 16)")
+    p.add_argument("--no-ui", action="store_true", help="skip the window measurements (stalls, launch, memory)")
+    p.add_argument("--only", help="comma-separated sections: servers,router,asr,cleanup,turns,ui")
+    p.add_argument("--no-start", action="store_true", help="do not start servers that are not running")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    return asyncio.run(_run(args))
+
+
+async def _run(args) -> int:
+    import os
+
+    from .. import config as config_mod
+    from ..bench.plots import make_plots
+    from ..bench.report import format_report
+    from ..bench.runner import Options, run_bench
+    from ._runtime import load_config_or_warn, servers_for_cli
+
+    cfg = load_config_or_warn()
+    out = Path(args.out).expanduser().resolve()
+    quick = bool(args.quick)
+    opt = Options(out_dir=out, quick=quick, repeats=args.repeats or (1 if quick else 3),
+                  answer_tokens=args.answer_tokens or (16 if quick else 32), ui=not args.no_ui,
+                  log=lambda m: print(m, file=sys.stderr, flush=True))
+    if args.only:
+        opt.sections = tuple(s.strip() for s in args.only.split(",") if s.strip())
+    cfg_path = Path(os.environ["BESTBOX_CONFIG"]) if os.environ.get("BESTBOX_CONFIG") else config_mod.load().path
+    async with servers_for_cli(cfg, start=not args.no_start, quiet=args.json) as mgr:
+        missing = [n for n in ("light", "heavy") if mgr.client(n) is None]
+        if missing:
+            print(f"bestbox bench: needs both servers; not running: {', '.join(missing)}", file=sys.stderr)
+            return 2
+        res = await run_bench(cfg, mgr, opt, config_path=cfg_path)
+    try:
+        res["plots"] = [str(p) for p in make_plots(res, out)]
+    except Exception as e:  # the numbers matter more than the pictures
+        res.setdefault("errors", {})["plots"] = f"{type(e).__name__}: {e}"
+    from ..bench.report import add_checks
+
+    add_checks(res)
+    path = out / "bench.json"
+    path.write_text(json.dumps(res, indent=1, default=str))
+    if args.json:
+        print(json.dumps(res, indent=1, default=str))
+    else:
+        print(format_report(res))
+        print(f"\nJSON: {path}")
+        for p in res.get("plots", []):
+            print(f"plot: {p}")
+    return 1 if res.get("errors") else 0
