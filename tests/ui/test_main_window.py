@@ -264,3 +264,29 @@ def test_voice_unavailable_says_why(qtbot, window):
     w.chat.composer.input.setFocus()
     qtbot.keyPress(w.chat.composer.input, Qt.Key.Key_Space)
     assert "not available" in w.status.voice.text()
+
+
+def test_mic_button_click_vs_hold(qtbot, aloop, tmp_path):
+    hist = History(tmp_path / "h.sqlite")
+    src = HistorySource(hist)
+    sessions = []
+    voice = VoiceController(lambda on_event: sessions.append(FakeSession(on_event, src)) or sessions[-1])
+    w = MainWindow(FakeBridge(_snaps()), src, voice, _Loaded(tmp_path / "c.toml"))
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitExposed(w)
+    mic = w.chat.composer.mic
+    # A click: a turn that end-of-speech detection closes (mode auto); a second click ends it.
+    qtbot.mouseClick(mic, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: voice.recording, timeout=3000)
+    assert sessions[0].mode == "auto"
+    qtbot.mouseClick(mic, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not voice.active, timeout=10_000)
+    # Press and hold: hold-to-talk (mode hold); the release ends it.
+    qtbot.mousePress(mic, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: voice.recording, timeout=3000)
+    assert sessions[0].mode == "hold"
+    assert mic.recording
+    qtbot.mouseRelease(mic, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not voice.active, timeout=10_000)
+    assert len(w.chat.answers) == 2

@@ -85,6 +85,7 @@ def test_talk_button_transcribes_and_answers(ui_config, pulse_runtime, tmp_path,
     assert not result.get("failure"), (result, child.stderr.read()[-4000:])
     print("\nvoice in the window:", json.dumps({k: v for k, v in result.items() if k != "culprits"}))
     assert result["recording_ended_by_itself"]
+    assert result["stop_reason"] == "vad_end", result["events"]  # a click, then the VAD ended the turn
     text = (result["user_text"] or "").lower()
     assert "vendor" in text or "vendor" in (result["user_raw"] or "").lower(), result
     assert result["badges"] and result["badges"][0] in ("ERP", "CRM", "IT Ops", "Office", "General"), result

@@ -32,7 +32,18 @@ def main() -> int:
     ctrl = AppController(app, config_mod.load(), use_tray=False)
     ctrl.show()
     win = ctrl.window
-    out: dict = {}
+    out: dict = {"events": []}
+    t_start = time.monotonic()
+
+    def note(kind, data, ev):
+        k = kind if kind != "turn" else f"turn:{getattr(ev, 'kind', '?')}"
+        if kind == "recording_stopped":
+            out["stop_reason"] = data.get("reason")
+        if out["events"] and out["events"][-1][0] == k == "turn:token":
+            return
+        out["events"].append((k, round(time.monotonic() - t_start, 2)))
+
+    ctrl.voice.event.connect(note)
 
     async def wait(pred, timeout: float, what: str) -> None:
         t = time.monotonic()

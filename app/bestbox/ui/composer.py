@@ -2,9 +2,7 @@
 box to talk), the microphone button with its level halo, and Send/Stop."""
 from __future__ import annotations
 
-import time
-
-from PySide6.QtCore import QRectF, QSize, Qt, Signal
+from PySide6.QtCore import QRectF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QPainter, QPen
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QSizePolicy, QToolButton, QVBoxLayout, QWidget
 
@@ -67,23 +65,29 @@ class InputBox(QPlainTextEdit):
 
 
 class MicButton(QToolButton):
-    """Round microphone button. Press and hold to talk; a short click toggles recording (voice
-    activity detection ends it). While recording it turns red and a halo follows the input level."""
+    """Round microphone button. Press and hold to talk (release ends the turn; pauses never do); a
+    short click starts a turn that voice activity detection ends, and a click while recording ends
+    it. While recording it turns red and a halo follows the input level."""
 
     hold_started = Signal()
     hold_ended = Signal()
     clicked_toggle = Signal()
 
-    HOLD_MS = 350
+    HOLD_MS = 220  # pressed longer than this: hold-to-talk
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.setFixedSize(QSize(40, 40))
         self.setCursor(Qt.CursorShape.PointingHandCursor)
-        self.setToolTip("Talk: click to start and stop, or hold to talk (also: hold Space in an empty box, Ctrl+Space)")
+        self.setToolTip("Talk: click, speak, and pause — or hold while you speak "
+                        "(also: hold Space in an empty box, Ctrl+Space)")
         self.recording = False
         self.level = 0.0  # 0..1
-        self._pressed_at = 0.0
+        self._holding = False
+        self._hold_timer = QTimer(self)
+        self._hold_timer.setSingleShot(True)
+        self._hold_timer.setInterval(self.HOLD_MS)
+        self._hold_timer.timeout.connect(self._begin_hold)
         self._idle_icon = icons.icon("mic")
         self._rec_icon = icons.icon("mic-active")
 
@@ -98,20 +102,26 @@ class MicButton(QToolButton):
         self.level = max(0.0, min(1.0, (db + 60.0) / 50.0))
         self.update()
 
+    def _begin_hold(self) -> None:
+        if self.isDown():
+            self._holding = True
+            self.hold_started.emit()
+
     def mousePressEvent(self, e) -> None:  # noqa: N802
         if e.button() == Qt.MouseButton.LeftButton:
-            self._pressed_at = time.perf_counter()
-            if not self.recording:
-                self.hold_started.emit()
             self.setDown(True)
+            self._holding = False
+            if not self.recording:
+                self._hold_timer.start()
             return
         super().mousePressEvent(e)
 
     def mouseReleaseEvent(self, e) -> None:  # noqa: N802
         if e.button() == Qt.MouseButton.LeftButton:
             self.setDown(False)
-            held_ms = (time.perf_counter() - self._pressed_at) * 1000
-            if held_ms >= self.HOLD_MS:
+            self._hold_timer.stop()
+            if self._holding:
+                self._holding = False
                 self.hold_ended.emit()
             else:
                 self.clicked_toggle.emit()

@@ -143,16 +143,8 @@ class MainWindow(QMainWindow):
             v.conversation_id = lambda: self.chat.conversation_id
 
     def _mic_clicked(self) -> None:
-        """A short click: the press already started a hold recording. The first click keeps it
-        going until the user clicks again (toggle); a click while recording ends it."""
-        v = self.voice
-        if not v.active:
-            v.toggle()
-        elif v.recording and getattr(self, "_mic_toggle_armed", False):
-            self._mic_toggle_armed = False
-            v.session.stop()
-        elif v.recording:
-            self._mic_toggle_armed = True  # recording continues; next click ends it
+        """A short click: start a turn that end-of-speech detection closes, or end the recording."""
+        self.voice.toggle()
 
     def _recording(self, on: bool) -> None:
         self.chat.composer.mic.set_recording(on)
