@@ -6,8 +6,6 @@ from PySide6.QtCore import QPoint, QRect, QSize, Qt, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QLabel, QLayout, QMenu, QSizePolicy, QToolButton, QWidget, QWidgetItem
 
-from . import theme
-
 AGENTS = {"erp": "ERP", "crm": "CRM", "it_ops": "IT Ops", "oa": "Office", "general": "General"}
 AGENT_HINT = {"erp": "purchasing, vendors, invoices, stock", "crm": "customers, opportunities, complaints",
               "it_ops": "hosts, incidents, tickets, backups", "oa": "policies, leave, rooms, meetings",

@@ -10,7 +10,7 @@ from PySide6.QtGui import QAction, QKeySequence, QShortcut
 from PySide6.QtWidgets import QMainWindow, QMessageBox, QSplitter, QTabWidget, QVBoxLayout, QWidget
 
 from .. import __version__
-from . import icons, theme
+from . import icons
 from .banner import BannerArea
 from .chat_pane import ChatPane
 from .conversation_list import ConversationList
