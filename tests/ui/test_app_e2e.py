@@ -76,8 +76,15 @@ def test_typed_question_streams_with_badges(qtbot, aloop, ui_config, shots):
         if meter.culprits:
             (shots / "stall_culprits.txt").write_text("\n---\n".join(meter.culprits))
         assert meter.max_stall_ms < 50, (meter.report(), f"where: {shots / 'stall_culprits.txt'}")
-        # The conversation shows up in the list and reopens.
+        # The conversation shows up in the list.
         assert chat.conversation_id in win.conversations.ids()
+        # The route badge corrects the route; the routing report counts it.
+        wrong = "crm" if texts[0] != "CRM" else "erp"
+        ans.badges.route_badge._pick(wrong)
+        qtbot.waitUntil(lambda: (ctrl.assistant.routing_report().get("corrections") or 0) >= 1, timeout=10_000)
+        win.show_routing()
+        assert "1 corrected" in win.routing.acc_detail.text(), win.routing.acc_detail.text()
+        win.side.setCurrentWidget(win.servers)
         qtbot.wait(200)
         shot = save_shot(win, shots / "window.png")
         readme_png = paths.assets_dir() / "screenshot.png"

@@ -158,3 +158,27 @@ def test_history_renders_partial_and_badges(qtbot, pane):
     assert user.raw == "top menders" and user.raw_btn.isVisibleTo(user)
     assert ans.partial and ans.badges.texts()[0] == "ERP"
     assert "route 80 ms" in ans.badges.texts()
+
+
+def test_long_answer_does_not_stall(qtbot, pane):
+    """A long answer (~9 kB: a 60-row table — tools cap their rows — and a page of prose) streamed
+    token by token: each render builds the document off-view and swaps it in (one layout), and the
+    throttle backs off as renders get dearer, so the loop never stalls for 50 ms."""
+    rows = "\n".join(f"| Vendor {i:03d} | ${1000 * i:,} | {i % 40} | {'on time' if i % 3 else 'late'} |"
+                     for i in range(60))
+    long = ("## Spend by vendor\n\n| Vendor | Spend | POs | Delivery |\n|---|---:|---:|---|\n" + rows
+            + "\n\n" + " ".join(["The long tail of vendors accounts for a small share of spend."] * 60))
+    p, src = pane(answer=long, delay=0.0005)
+    meter = StallMeter(watchdog_ms=45)
+    meter.start()
+    p.send("list every vendor with spend")
+    qtbot.waitUntil(lambda: not p.running, timeout=60_000)
+    meter.stop()
+    ans = p.answers[-1]
+    assert ans.text == long
+    assert "Vendor 059" in ans.view.toPlainText()
+    from PySide6.QtGui import QTextDocument
+
+    qtbot.wait(20)  # deleteLater of the replaced documents
+    assert len(ans.view.findChildren(QTextDocument)) <= 2, "replaced documents must not pile up"
+    assert meter.max_stall_ms < 50, (meter.report(), meter.culprits[:1])

@@ -92,3 +92,33 @@ def qtbot_app():
     from PySide6.QtWidgets import QApplication
 
     return QApplication.instance()
+
+
+def test_no_tray_says_why_once(qtbot, aloop, monkeypatch, tmp_path):
+    """No system tray (GNOME without AppIndicator…): after the retries the window says why, and
+    closing the window then quits instead of hiding it."""
+    from bestbox.ui import tray as tray_mod
+    from bestbox.ui.main_window import MainWindow
+
+    monkeypatch.setattr(tray_mod.QSystemTrayIcon, "isSystemTrayAvailable", staticmethod(lambda: False))
+
+    class _Loaded:
+        from bestbox.config import Config
+
+        config = Config()
+        path = tmp_path / "c.toml"
+        issues: list = []
+
+    w = MainWindow(None, None, None, _Loaded())
+    qtbot.addWidget(w)
+    t = tray_mod.Tray(w, None, retry_s=0.3, interval_ms=100)
+    w.set_tray(t)
+    t.start()
+    qtbot.waitUntil(lambda: any("No system tray" in x for x in w.banners.texts()), timeout=3000)
+    assert sum("No system tray" in x for x in w.banners.texts()) == 1
+    assert not t.exists and not w.close_to_tray()
+    asked = []
+    w.quit_requested.connect(lambda: asked.append(1))
+    w.show()
+    w.close()
+    assert asked == [1]

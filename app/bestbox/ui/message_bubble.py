@@ -181,7 +181,7 @@ class AnswerBubble(QWidget):
         text = self.text
         if text.strip():
             self.view.show()
-            markdown.render(self.view.document(), text)
+            self.view.set_markdown(text)
         self.renders += 1
         self._last_render_ms = (time.perf_counter() - t) * 1000
         # Rendering should take a small share of the loop: back off when it gets slow.

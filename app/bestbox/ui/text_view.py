@@ -19,6 +19,24 @@ class AutoTextView(QTextBrowser):
         self.document().documentLayout().documentSizeChanged.connect(self._fit)
         self.setFixedHeight(24)
 
+    def set_markdown(self, text: str) -> None:
+        """Build the styled document off-view, then swap it in: one layout instead of one per
+        format change."""
+        from . import markdown
+
+        old = self.document()
+        ours = old.parent() is self  # QTextEdit deletes only its own first document itself
+        doc = markdown.build(text, old)
+        doc.setParent(self)
+        w = self.viewport().width()
+        if w > 0:
+            doc.setTextWidth(w)
+        self.setDocument(doc)
+        doc.documentLayout().documentSizeChanged.connect(self._fit)
+        if ours:
+            old.deleteLater()
+        self._fit()
+
     def _fit(self, size: QSizeF | None = None) -> None:
         h = int(self.document().size().height() + 0.999) + 2
         if self.horizontalScrollBar().isVisible():
