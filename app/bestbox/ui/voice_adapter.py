@@ -194,10 +194,37 @@ def default_session_factory(config, assistant_adapter, endpoints_fn: Callable[[]
         return None
 
     def factory(on_event):
+        from ..speech.transcriber import Transcriber
         from ..speech.voice_turn import VoiceSession
 
         controller = on_event.__self__
-        return VoiceSession(config, on_event=on_event, endpoints=endpoints_fn(),
+        transcriber = Transcriber(config)
+        _background_priority(transcriber)
+        return VoiceSession(config, transcriber=transcriber, on_event=on_event, endpoints=endpoints_fn(),
                             answer_fn=gui_answer_fn(assistant_adapter, controller))
 
     return factory
+
+
+def _background_priority(transcriber, niceness: int = 5) -> None:
+    """Whisper's encoder keeps every core busy for up to a second per utterance; on a 2-core
+    machine that starved the UI thread (70 ms stalls). Lower the priority of its worker thread
+    before the model loads, so the CTranslate2 threads it creates inherit it: Whisper still uses
+    all cores, but the window gets the CPU first when it needs it. Linux only; best effort."""
+    import os
+    import threading
+
+    ex = getattr(transcriber, "_executor", None)
+    if ex is None or not hasattr(os, "setpriority"):
+        return
+
+    def lower() -> None:
+        try:
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), niceness)
+        except OSError:
+            pass
+
+    try:
+        ex.submit(lower)
+    except RuntimeError:
+        pass
