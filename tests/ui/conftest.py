@@ -7,6 +7,7 @@ tests run on `offscreen` and tests that need a tray are skipped with the reason.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import os
 import shutil
 import subprocess
@@ -19,6 +20,17 @@ import pytest
 
 _STARTED: list[subprocess.Popen] = []
 SHOTS = Path(os.environ.get("BESTBOX_UI_SHOTS") or Path(tempfile.gettempdir()) / "bestbox-ui-screenshots")
+
+
+def _die_with_parent() -> None:
+    """preexec_fn: the X server and tray go away even if pytest itself is killed or aborts."""
+    try:
+        import ctypes
+        import signal as _signal
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, int(_signal.SIGTERM))  # PR_SET_PDEATHSIG
+    except Exception:  # noqa: BLE001
+        pass
 
 
 def _free_display() -> str | None:
@@ -38,7 +50,7 @@ def _start_display() -> None:
         return
     log = open(os.path.join(tempfile.gettempdir(), f"bestbox-xvfb{disp[1:]}.log"), "w")
     xvfb = subprocess.Popen(["Xvfb", disp, "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
-                            stdout=log, stderr=log)
+                            stdout=log, stderr=log, preexec_fn=_die_with_parent)
     _STARTED.append(xvfb)
     sock = f"/tmp/.X11-unix/X{disp[1:]}"
     for _ in range(100):
@@ -47,7 +59,8 @@ def _start_display() -> None:
         time.sleep(0.05)
     os.environ["DISPLAY"] = disp
     tray = subprocess.Popen(["trayer", "--edge", "top", "--align", "right", "--widthtype", "pixel",
-                             "--width", "120", "--height", "24"], stdout=log, stderr=log)
+                             "--width", "120", "--height", "24"], stdout=log, stderr=log,
+                            preexec_fn=_die_with_parent)
     _STARTED.append(tray)
     time.sleep(0.5)
 
@@ -64,6 +77,7 @@ def _stop_display() -> None:
 
 
 _start_display()
+atexit.register(_stop_display)
 if not os.environ.get("QT_QPA_PLATFORM"):
     os.environ["QT_QPA_PLATFORM"] = "xcb" if os.environ.get("DISPLAY") else "offscreen"
 _TMP = tempfile.mkdtemp(prefix="bestbox-ui-tests-")
