@@ -125,11 +125,25 @@ class DoneEvent(AgentEvent):
 
 # Mode probing ---------------------------------------------------------------------------------------
 
+_PROBED: dict[str, tuple[float, str]] = {}
+_PROBE_TTL_S = 120.0
+
+
 async def probe_tools_mode(base_url: str, api_key: str = "", timeout: float = 3.0) -> str:
-    """'native' when the server's chat template supports tool calls (/props chat_template_caps), else 'schema'."""
+    """'native' when the server's chat template supports tool calls (/props chat_template_caps), else 'schema'.
+    Remembered per server for a while: every turn makes a runner, and a probe costs a request."""
+    hit = _PROBED.get(base_url)
+    if hit and time.monotonic() - hit[0] < _PROBE_TTL_S:
+        return hit[1]
+    mode = await _probe(base_url, api_key, timeout)
+    _PROBED[base_url] = (time.monotonic(), mode)
+    return mode
+
+
+async def _probe(base_url: str, api_key: str, timeout: float) -> str:
     headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
     try:
-        async with httpx.AsyncClient(timeout=timeout) as http:
+        async with httpx.AsyncClient(timeout=timeout, verify=not base_url.startswith("http://")) as http:
             r = await http.get(base_url.rstrip("/") + "/props", headers=headers)
             caps = (r.json() or {}).get("chat_template_caps") or {}
     except (httpx.HTTPError, ValueError, AttributeError):

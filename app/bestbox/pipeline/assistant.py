@@ -254,7 +254,8 @@ def _readable(e: BaseException, server: str | None) -> str:
 
 async def run_text_turn(text: str, *, config: Config, trace: TurnTrace | None = None, source: str = "typed",
                         on_event=None, endpoints: Endpoints | None = None, assistant: Assistant | None = None,
-                        auto_confirm: bool = False) -> dict:
+                        auto_confirm: bool = False, conversation_id: str | None = None,
+                        meta: dict | None = None) -> dict:
     """One whole turn without a window; returns what `bestbox ask --json` prints."""
     if assistant is None:
         if endpoints is None:
@@ -263,13 +264,15 @@ async def run_text_turn(text: str, *, config: Config, trace: TurnTrace | None = 
     trace = trace or TurnTrace()
     result: dict = {"route": None, "answer": "", "tool_calls": [], "timings": {}, "model": None, "notes": []}
     tokens: list[str] = []
-    async for ev in assistant.run_turn(text, source=source, trace=trace, auto_confirm=auto_confirm):
+    async for ev in assistant.run_turn(text, conversation_id, source=source, trace=trace, meta=meta,
+                                       auto_confirm=auto_confirm):
         if on_event:
             on_event(ev)
         if ev.kind == "route":
             d = ev.data["decision"]
             result["route"] = d
             result["turn_id"] = ev.data["turn_id"]
+            result["conversation_id"] = ev.data["conversation_id"]
         elif ev.kind == "note":
             result["notes"].append(ev.data["text"])
         elif ev.kind == "token":
