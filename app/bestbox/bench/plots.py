@@ -61,6 +61,7 @@ def _turn_plot(res: dict, kind: str, path: Path) -> Path | None:
     fig, ax = plt.subplots(figsize=(11, 1.25 * len(configs) + 2.3))
     ys = list(range(len(configs)))[::-1]
     widest = 0.0
+    ends: dict = {}
     for y, c in zip(ys, configs):
         seg = t[c]["segments_median_ms"]
         left = 0.0
@@ -71,6 +72,7 @@ def _turn_plot(res: dict, kind: str, path: Path) -> Path | None:
             ax.barh(y, w, left=left, height=0.58, color=STAGE_COLORS.get(s, "#777777"), edgecolor="white",
                     linewidth=0.8, label=s)
             left += w
+        ends[c] = left
         widest = max(widest, left)
     for y, c in zip(ys, configs):
         ft = (t[c].get("first_token_ms") or {}).get("median")
@@ -80,21 +82,24 @@ def _turn_plot(res: dict, kind: str, path: Path) -> Path | None:
             ax.annotate(f"first token {ft / 1000:.2f} s", (ft / 1000, y + 0.36), xytext=(0, 2),
                         textcoords="offset points", ha="center", va="bottom", fontsize=8.5, color="#cc0000")
         if lt is not None:
-            ax.annotate(f"{lt / 1000:.2f} s", (widest * 1.0 + 0.01 * widest, y), ha="left", va="center",
-                        fontsize=9.5, fontweight="bold")
+            ax.annotate(f"last token {lt / 1000:.2f} s", (ends.get(c, 0.0), y), xytext=(6, 0),
+                        textcoords="offset points", ha="left", va="center", fontsize=9.5, fontweight="bold")
     ax.set_yticks(ys)
     ax.set_yticklabels([CONFIG_SHORT[c] for c in configs])
-    ax.set_xlim(0, widest * 1.12 if widest else 1)
+    ax.set_xlim(0, widest * 1.18 if widest else 1)
     ax.set_ylim(-0.6, len(configs) - 0.3)
     ax.set_xlabel("seconds (median per stage; the medians need not add up to the median total)")
-    start = "input (Enter)" if kind == "typed" else "the last voiced sample (silence window included)"
-    ax.set_title(f"Whole {kind} turn, from {start} to the last answer token", loc="left")
+    if kind == "typed":
+        ax.set_title("Whole typed turn: input (Enter) → last answer token", loc="left")
+    else:
+        ax.set_title("Whole voice turn: last voiced sample (silence window included) → last answer token", loc="left")
     fig.text(0.01, 0.01, _subtitle(res) + f" · answers ≤ {(res.get('turns') or {}).get('answer_tokens_cap')} tokens",
              fontsize=8, color="#555555")
     handles, labels = ax.get_legend_handles_labels()
     seen: dict = {}
     for h, lab in zip(handles, labels):
         seen.setdefault(lab, h)
+    seen = {s: seen[s] for s in stages if s in seen}
     ax.legend(seen.values(), seen.keys(), ncol=min(5, len(seen)), loc="upper center", bbox_to_anchor=(0.5, -0.2),
               frameon=False, fontsize=9)
     ax.grid(axis="x", color="#e5e5e5", linewidth=0.8)

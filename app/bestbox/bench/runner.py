@@ -69,6 +69,10 @@ class Options:
     sections: tuple[str, ...] = ("servers", "router", "asr", "cleanup", "turns", "ui")
 
 
+def _reps(ctx: "Ctx") -> int:
+    return 1 if ctx.opt.quick else max(2, ctx.opt.repeats)
+
+
 def _rot(items, r: int) -> list:
     items = list(items)
     k = r % len(items)
@@ -180,7 +184,7 @@ async def bench_router(ctx: "Ctx") -> dict:
         return await llm(method, text)
 
     utts = ctx.sel["router"]
-    reps = max(2, ctx.opt.repeats)
+    reps = 1 if ctx.opt.quick else max(2, ctx.opt.repeats)
     samples: dict[str, list[dict]] = {m: [] for m in ROUTER_METHODS}
     for r in range(reps):
         for m in _rot(ROUTER_METHODS, r):
@@ -230,7 +234,7 @@ async def bench_asr(ctx: "Ctx") -> dict:
         clips[target] = (u, seg, (last - (first or 0)) / U.RATE)
     await tr.transcribe(clips[min(clips)][1], initial_prompt=hint)  # warm-up
     samples: dict[int, list[dict]] = {t: [] for t in clips}
-    for r in range(max(2, ctx.opt.repeats)):
+    for r in range(_reps(ctx)):
         for t in _rot(sorted(clips), r):
             u, seg, voiced = clips[t]
             x = await tr.transcribe(seg, initial_prompt=hint)
@@ -247,55 +251,94 @@ async def bench_asr(ctx: "Ctx") -> dict:
 
 
 async def bench_cleanup(ctx: "Ctx") -> dict:
+    """Cleanup latency with the shipped glossary; when every request fails (e.g. a glossary that no
+    longer fits the light server's context), the reason is reported and the latency is measured
+    again with the built-in terms only, labelled as such."""
     from ..speech.cleanup import clean_transcript
-    from ..speech.transcriber import Transcript
-    from ..speech.voice_turn import VoiceSession
+    from ..speech.glossary import Glossary
 
     light = ctx.rec.client("light")
     inputs = ["show me the top menders", "how many vacation days do I have left this year",
               "open a ticket the vpm is down"]
     if ctx.opt.quick:
         inputs = inputs[:2]
+    out: dict = {"glossary": "shipped (built-in terms + demo company names)",
+                 "glossary_terms": len(ctx.glossary.for_cleanup())}
+    glossary = ctx.glossary
+    probe = await clean_transcript(inputs[0], light, glossary, timeout_s=60)  # also fills the prompt cache
+    if not probe.cleaned and probe.reason.startswith("light server unavailable"):
+        out["shipped_glossary_error"] = probe.reason
+        comp_err = await _cleanup_error(light, inputs[0], glossary)
+        if comp_err:
+            out["shipped_glossary_error"] += f": {comp_err}"
+        glossary = Glossary.from_config(ctx.cfg, with_database=False)
+        out["glossary"] = "built-in terms only (the shipped glossary's request failed; see shipped_glossary_error)"
+        out["glossary_terms"] = len(glossary.for_cleanup())
+        await clean_transcript(inputs[0], light, glossary, timeout_s=60)
     lat: list[dict] = []
-    await clean_transcript(inputs[0], light, ctx.glossary, timeout_s=60)  # prompt cache
-    for r in range(max(2, ctx.opt.repeats)):
+    for r in range(_reps(ctx)):
         for raw in _rot(inputs, r):
-            ctx.rec.reset()
-            res = await clean_transcript(raw, light, ctx.glossary, timeout_s=60)
+            res = await clean_transcript(raw, light, glossary, timeout_s=60)
             lat.append({"raw": raw, "ms": res.cleanup_ms, "cleaned": res.cleaned, "text": res.text,
-                        "predicted_n": (res.timings or {}).get("predicted_n")})
+                        "reason": res.reason, "predicted_n": (res.timings or {}).get("predicted_n")})
+    ctx.rec.reset()
+    out.update({"latency_ms": summary([s["ms"] for s in lat]),
+                "generated_tokens": summary([s["predicted_n"] for s in lat]),
+                "accepted_share": _r(sum(s["cleaned"] for s in lat) / len(lat), 3) if lat else None,
+                "over_2s_bound": sum(1 for s in lat if s["ms"] > 2000),
+                "kept_raw_because": _count(s["reason"] for s in lat if not s["cleaned"]),
+                "examples": {s["raw"]: s["text"] for s in lat}})
+    out.update(await _cleanup_ttft(ctx, glossary))
+    return out
 
-    # transcript → first answer token, per policy (same text, same answer work)
+
+async def _cleanup_error(client, raw: str, glossary) -> str:
+    """The server's own words for a failed cleanup request (the app keeps only the error's type)."""
+    from ..speech.cleanup import SHOTS, SYSTEM
+
+    msgs = [{"role": "system", "content": SYSTEM.format(terms=", ".join(glossary.for_cleanup()))}]
+    for q, a in SHOTS:
+        msgs += [{"role": "user", "content": q}, {"role": "assistant", "content": a}]
+    msgs.append({"role": "user", "content": raw})
+    try:
+        await client.complete(msgs, max_tokens=8)
+    except Exception as e:  # noqa: BLE001
+        return str(e)[:300]
+    return ""
+
+
+async def _cleanup_ttft(ctx: "Ctx", glossary) -> dict:
+    """Transcript → first answer token with cleanup off, concurrent (confident transcript) and
+    before the answer (unsure transcript): the same text and answer work each time; VoiceSession's
+    own policy step decides."""
+    from ..speech.transcriber import Transcript
+    from ..speech.voice_turn import VoiceSession
+
     text = "what is 15 percent of 80"  # a quick answer: no tool step, so the cleanup's share shows
     modes = ("off", "concurrent", "before_answer")
     ttft: dict[str, list[float]] = {m: [] for m in modes}
-    added_cleanup: dict[str, list[float]] = {m: [] for m in modes}
+    policy: dict[str, list] = {m: [] for m in modes}
     assistant = ctx.assistants["bestbox"]
-    for r in range(max(2, ctx.opt.repeats)):
+    for r in range(_reps(ctx)):
         for m in _rot(modes, r):
-            session = VoiceSession(ctx.cfg, transcriber=ctx.transcriber, glossary=ctx.glossary, endpoints=ctx.rec,
+            session = VoiceSession(ctx.cfg, transcriber=ctx.transcriber, glossary=glossary, endpoints=ctx.rec,
                                    assistant=assistant, cleanup=(m != "off"), use_silero=False, speculate=False)
             tr = Transcript(text, avg_logprob=-0.2 if m != "before_answer" else -1.0, no_speech_prob=0.01,
                             audio_s=3.0, confident=(m != "before_answer"))
             trace = TurnTrace()
             trace.mark("transcript")
-            # the policy step of a voice turn (VoiceSession decides concurrent vs before-answer)
-            res = await session._clean_and_answer(tr, trace, {}, False)
+            res = await session._clean_and_answer(tr, trace, {}, False)  # the policy step of a voice turn
+            ctx.rec.reset()
             ft = trace.marks.get("first_token")
             if ft is not None:
                 ttft[m].append(ft - trace.marks["transcript"])
-            if res.get("cleanup_policy") and m != "off":
-                added_cleanup[m].append(res["timings"].get("cleanup_ms") or 0.0)
+            policy[m].append(res.get("cleanup_policy"))
     t_sum = {m: summary(v) for m, v in ttft.items()}
     base = t_sum["off"]["median"]
     adds = {m: (_r(t_sum[m]["median"] - base, 1) if base is not None and t_sum[m]["median"] is not None else None)
             for m in modes if m != "off"}
-    return {"latency_ms": summary([s["ms"] for s in lat]),
-            "generated_tokens": summary([s["predicted_n"] for s in lat]),
-            "accepted_share": _r(sum(s["cleaned"] for s in lat) / len(lat), 3) if lat else None,
-            "over_2s_bound": sum(1 for s in lat if s["ms"] > 2000),
-            "examples": {s["raw"]: s["text"] for s in lat},
-            "transcript_to_first_token_ms": t_sum, "adds_to_first_token_ms": adds,
+    return {"transcript_to_first_token_ms": t_sum, "adds_to_first_token_ms": adds,
+            "policy_seen": {m: _count(v) for m, v in policy.items()},
             "policy_note": "concurrent: confident transcript, answered at once while cleanup runs; "
                            "before_answer: unsure transcript, cleanup (bounded at 2 s) runs first"}
 
@@ -354,6 +397,9 @@ def _analyse(trace: TurnTrace, calls: list[Call], events: list[tuple[float, str]
         "server_ms": union_ms(server_iv, lo, total) if total is not None else None,
         "request_wall_ms": sum(c.wall_ms for c in calls),
         "app_overhead_ms": (total - lo - busy) if total is not None else None,
+        # the part of it outside any request: the app's own code (routing, tools, history, events)
+        "outside_requests_ms": (total - lo - union_ms([(rel(c.start_ms), rel(c.end_ms)) for c in calls if c.end_ms]
+                                                      + asr_iv, lo, total)) if total is not None else None,
         "answer_tokens": (answer.timings or {}).get("predicted_n") if answer else None,
         "answer_cache_n": (answer.timings or {}).get("cache_n") if answer else None,
         "answer_prompt_n": (answer.timings or {}).get("prompt_n") if answer else None,
@@ -430,7 +476,8 @@ async def _voice_turn(ctx: "Ctx", config: str, u: U.Utterance) -> dict:
 
 
 def _summarise_turns(samples: dict[str, list[dict]], voice: bool) -> dict:
-    keys = ["first_token_ms", "first_output_ms", "last_token_ms", "route_ms", "app_overhead_ms", "server_ms",
+    keys = ["first_token_ms", "first_output_ms", "last_token_ms", "route_ms", "app_overhead_ms",
+            "outside_requests_ms", "server_ms",
             "answer_tokens", "answer_cache_n", "route_tokens"]
     if voice:
         keys += ["close_to_first_token_ms", "close_to_first_output_ms", "asr_ms", "vad_wait_ms"]
@@ -460,9 +507,11 @@ async def bench_turns(ctx: "Ctx") -> dict:
     out: dict = {"configs": CONFIG_LABELS, "answer_tokens_cap": ctx.opt.answer_tokens}
     typed = {c: [] for c in CONFIGS}
     reps = max(1, ctx.opt.repeats)
+    # Each question is asked by the three configurations back to back, in an order that rotates,
+    # so a burst of load from elsewhere hits them alike.
     for r in range(reps):
-        for c in _rot(CONFIGS, r):
-            for u in ctx.sel["typed"]:
+        for i, u in enumerate(ctx.sel["typed"]):
+            for c in _rot(CONFIGS, r + i):
                 typed[c].append(await _typed_turn(ctx, c, u))
         ctx.opt.log(f"  typed turns: repeat {r + 1}/{reps}")
     out["typed"] = _summarise_turns(typed, voice=False)
@@ -471,15 +520,58 @@ async def bench_turns(ctx: "Ctx") -> dict:
     await ctx.transcriber_ready()
     vreps = max(1, reps - 1) if not ctx.opt.quick else 1
     for r in range(vreps):
-        for c in _rot(CONFIGS, r):
-            for u in ctx.sel["voice"]:
-                if u.key not in ctx.wavs:
-                    continue
+        for i, u in enumerate(ctx.sel["voice"]):
+            if u.key not in ctx.wavs:
+                continue
+            for c in _rot(CONFIGS, r + i):
                 voice[c].append(await _voice_turn(ctx, c, u))
         ctx.opt.log(f"  voice turns: repeat {r + 1}/{vreps}")
     out["voice"] = _summarise_turns(voice, voice=True)
     out["voice_samples"] = voice
+    try:
+        out["overhead_parts_ms"] = await _overhead_parts(ctx)
+    except Exception as e:  # informative only
+        out["overhead_parts_ms"] = {"error": f"{type(e).__name__}: {e}"}
     return out
+
+
+async def _overhead_parts(ctx: "Ctx") -> dict:
+    """Pieces of a turn's app time, timed alone (what the app does per turn besides the servers)."""
+    from ..agents.loop import probe_tools_mode
+    from ..routing.decision import RouteDecision
+
+    heavy = ctx.mgr.client("heavy")
+    a = ctx.assistants["bestbox"]
+    probe, hist, rec = [], [], []
+    for i in range(5):
+        t = now_ms()
+        await probe_tools_mode(heavy.base_url, heavy.api_key)
+        probe.append(now_ms() - t)
+        t = now_ms()
+        conv = a.history.ensure(None, "overhead probe")
+        a.history.add_message(conv, "user", "overhead probe", turn_id=f"oh{i}")
+        mid = a.history.add_message(conv, "assistant", "", turn_id=f"oh{i}", partial=True)
+        a.history.update_message(mid, text="done", meta={"x": 1}, partial=False)
+        hist.append(now_ms() - t)
+        d = await a.router.route("overhead probe", mode="fast")
+        t = now_ms()
+        a.router.store.record(f"oh{i}", "overhead probe", d) if a.router.store else None
+        rec.append(now_ms() - t)
+    silero = []
+    if ctx.wavs:
+        from ..audio.vad import silero_speech_ms
+        from ..audio.wavfile import read_audio
+
+        audio = read_audio(next(iter(ctx.wavs.values()))).audio
+        loop = asyncio.get_running_loop()
+        for _ in range(3):
+            t = now_ms()
+            await loop.run_in_executor(None, silero_speech_ms, audio)
+            silero.append(now_ms() - t)
+    return {"tools-mode probe (remembered per server)": summary(probe)["median"],
+            "Silero speech check (voice turns, after close)": summary(silero)["median"],
+            "history writes (3 per turn)": summary(hist)["median"],
+            "routing decision log write": summary(rec)["median"]}
 
 
 async def bench_ui(ctx: "Ctx") -> dict:
