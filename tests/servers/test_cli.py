@@ -32,7 +32,7 @@ def test_servers_command_prints_the_shell_line(tmp_config):
     argv = shlex.split(r.stdout.strip())
     h = tmp_config.servers.heavy
     assert argv[0] == tmp_config.llama.server_binary
-    for flag, val in [("-m", h.model), ("--port", str(h.port)), ("--ctx-size", "512"), ("--parallel", "1"),
+    for flag, val in [("-m", h.model), ("--port", str(h.port)), ("--ctx-size", str(h.ctx_size)), ("--parallel", "1"),
                       ("--api-key", tmp_config.llama.api_key), ("--threads", "1")]:
         assert argv[argv.index(flag) + 1] == val
     assert {"--metrics", "--slots", "--jinja"} <= set(argv)
@@ -50,7 +50,7 @@ def test_servers_command_reports_demo_fallback_and_custom_command(tmp_config, tm
     assert out["heavy"]["using_demo_model"] and "demo model" in r.stderr
     light = out["light"]["argv"]
     assert light[:4] == ["docker", "run", "-p", f"{cfg.servers.light.port}:{cfg.servers.light.port}"]
-    assert cfg.llama.api_key in light and "512" in light and out["light"]["custom"]
+    assert cfg.llama.api_key in light and str(cfg.servers.light.ctx_size) in light and out["light"]["custom"]
 
 
 def test_detached_start_status_adopt_stop(tmp_config, tmp_path):

@@ -47,7 +47,8 @@ def test_start_ready_means_health_and_one_completion(tmp_config, tmp_path):
             assert out.timings.get("predicted_n", 0) >= 1
             await asyncio.sleep(2.2)  # a couple of monitoring rounds
             light = mgr.snapshot("light")
-            assert light.model_name.endswith(".gguf") and light.total_slots == 2 and light.ctx_per_slot == 256
+            assert light.model_name.endswith(".gguf") and light.total_slots == 2 \
+                and light.ctx_per_slot == tmp_config.servers.light.ctx_size // 2
             assert light.rss_bytes and light.rss_bytes > 10e6 and light.uptime_s > 1
             assert light.tokens_per_s and light.tokens_per_s > 0
             assert light.busy_slots == 0 and light.requests_total is not None
