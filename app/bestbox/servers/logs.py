@@ -1,5 +1,5 @@
-"""Server logs: a bounded ring buffer fed by tailing the server's log file, load-progress parsing,
-and turning a log tail into a readable reason.
+"""Server logs: a bounded ring buffer fed by tailing the server's log file, the file's rotation and
+size, load-progress parsing, and turning a log tail into a readable reason.
 
 The server writes straight into its log file (never into a pipe), so it can never block on a slow
 reader and keeps logging when a detached CLI start has exited; we tail the file.
@@ -148,6 +148,23 @@ class LogTail:
         if self.partial.strip():
             out.append(self.partial)
         return out
+
+
+def rotate(path: Path) -> None:
+    """Keep the previous run's log as NAME.log.1 (one generation) before a new spawn."""
+    try:
+        if path.exists() and path.stat().st_size:
+            os.replace(path, path.with_suffix(".log.1"))
+    except OSError:
+        pass
+
+
+def file_size(path: Path) -> int:
+    """Bytes in the log file (0 when it is missing): a growing log means a start progresses."""
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
 
 
 _REASONS: list[tuple[re.Pattern, str]] = [

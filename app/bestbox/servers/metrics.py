@@ -1,9 +1,15 @@
-"""Folding llama-server's /metrics (Prometheus text) and /slots (JSON) into supervisor stats."""
+"""Folding what the monitor read (/metrics Prometheus text, /slots and /props JSON, process stats)
+into the supervisor's stats. Pure functions: no I/O."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .state import _Stats
+
+if TYPE_CHECKING:
+    from .monitor import StatsSample
 
 _LINE = re.compile(r"^llamacpp:([a-z_]+)(?:\{[^}]*\})?\s+([-+0-9.eEinfa]+)\s*$")
 
@@ -57,3 +63,30 @@ def apply_slots(st: _Stats, slots) -> None:
                 st.requests_total = 0
             st.slot_busy[sid] = task
     st.busy_slots = busy
+
+
+def apply_props(st: _Stats, props) -> None:
+    """Model name, context per slot and slot count from /props."""
+    try:
+        dgs = props.get("default_generation_settings") or {}
+        alias = props.get("model_alias") or props.get("model_path") or ""
+        st.model_name = Path(alias).name if "/" in alias or alias.endswith(".gguf") else alias
+        st.ctx_per_slot = dgs.get("n_ctx") or st.ctx_per_slot
+        st.total_slots = props.get("total_slots") or st.total_slots
+    except (ValueError, AttributeError):
+        pass
+
+
+def apply_sample(st: _Stats, sample: StatsSample) -> None:
+    """Fold one round of the monitor's collection into the stats (what was not read stays)."""
+    if sample.metrics is not None:
+        apply_metrics(st, sample.metrics)
+    if sample.slots is not None:
+        apply_slots(st, sample.slots)
+    if sample.props_read:
+        apply_props(st, sample.props)
+    if sample.process is not None:
+        st.rss_bytes, cpu = sample.process
+        st.cpu_percent = round(cpu, 1) if cpu is not None else None
+    if sample.vram_read:
+        st.vram_bytes = sample.vram_bytes

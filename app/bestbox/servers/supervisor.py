@@ -3,39 +3,37 @@
 Public async methods (start/stop/restart/sweep/observe) put a command on the task's queue and await
 its reply; everyone else reads `snapshot()` or subscribes. Slow I/O that must not delay a Stop (the
 one-token readiness completion) runs in a helper task that posts its result back to the queue.
+
+This module holds the owner task, its commands, the state transitions and the start / stop / crash
+decisions. The mechanics live beside it: `monitor` (HTTP and process probing, returns data),
+`metrics` (folds that data into stats), `launch` (spawn, signal, reap), `logs` (log file, tail,
+readable reasons), `load_history` (previous load times), `procs` (ports, PID files).
 """
 from __future__ import annotations
 
 import asyncio
-import dataclasses
-import json
 import logging
 import os
-import signal
 import subprocess
 import time
 from pathlib import Path
 from typing import Any, Callable
 
-import httpx
-import psutil
-
 from .. import paths
 from ..config import ServerConfig
-from . import procs
+from . import launch, logs, procs
 from .command import ServerCommand, build_command
+from .events import SnapshotFeed
+from .load_history import LoadHistory
 from .logs import LoadProgress, LogTail, exit_description, readable_reason
-from .metrics import apply_metrics, apply_slots
+from .metrics import apply_sample
+from .monitor import Monitor
 from .state import SETTLED, ServerSnapshot, ServerState, _Stats
 
 log = logging.getLogger(__name__)
 S = ServerState
 
-STOP_GRACE_S = 5.0
-HEALTH_TIMEOUT_S = 1.0
-SLOW_HEALTH_S = 1.5
-PROBE_TIMEOUT_S = 120.0
-PROBE_ATTEMPTS = 3
+PROBE_ATTEMPTS = 3  # failed one-token completions (after /health 200) before a start fails
 
 
 class Supervisor:
@@ -53,8 +51,7 @@ class Supervisor:
         self.backoff_s = backoff_s
         self.log_path = self.state_dir / f"{name}.log"
         self.logs = LogTail(self.log_path)
-        self._subs: list[Callable[[ServerSnapshot], Any]] = []
-        self._waiters: list[tuple[Callable[[ServerSnapshot], bool], asyncio.Future]] = []
+        self._load_history = LoadHistory(self.state_dir)
         self._queue: asyncio.Queue | None = None
         self._task: asyncio.Task | None = None
         self._get: asyncio.Future | None = None
@@ -80,27 +77,20 @@ class Supervisor:
         self._tick_n = 0
         self._need_props = True
         self._stats = _Stats()
-        self._tree: procs.TreeStats | None = None
+        self._mon = Monitor()  # its HTTP client lives as long as the owner task
         self._progress = LoadProgress()
         self._spawned_mono: float | None = None
         self._prev_load_s: float | None = None
-        self._http: httpx.AsyncClient | None = None
         self._pending: tuple | None = None
-        self._last_notify = 0.0
-        self._snap = self._build_snapshot()
+        self._feed = SnapshotFeed(name, self._build_snapshot())  # the snapshot everyone reads
 
     # ------------------------------------------------------------------ public (any task) -------
     def snapshot(self) -> ServerSnapshot:
-        return self._snap
+        return self._feed.current
 
     def subscribe(self, cb: Callable[[ServerSnapshot], Any]) -> Callable[[], None]:
         """cb(snapshot) on the event loop after every change. Exceptions are logged, never raised."""
-        self._subs.append(cb)
-
-        def unsubscribe() -> None:
-            if cb in self._subs:
-                self._subs.remove(cb)
-        return unsubscribe
+        return self._feed.subscribe(cb)
 
     def subscribe_logs(self, cb: Callable[[list[str]], Any]) -> Callable[[], None]:
         return self.logs.subscribe(cb)
@@ -116,13 +106,13 @@ class Supervisor:
         """Start (or adopt, or recognise an external server). With wait, return once settled:
         ready, external, failed, port_conflict or stopped."""
         await self._call("start")
-        return await self.wait_settled(timeout) if wait else self._snap
+        return await self.wait_settled(timeout) if wait else self._feed.current
 
     async def stop(self) -> ServerSnapshot:
         """Stop what we own (SIGTERM group, grace, SIGKILL group, reap). Idempotent. An external
         server is only no longer watched."""
         await self._call("stop")
-        return self._snap
+        return self._feed.current
 
     async def restart(self, wait: bool = True, timeout: float | None = None) -> ServerSnapshot:
         await self._call("stop")
@@ -136,27 +126,20 @@ class Supervisor:
     async def observe(self) -> ServerSnapshot:
         """While stopped: look at the port without starting anything (external / port_conflict)."""
         await self._call("observe")
-        return self._snap
+        return self._feed.current
 
     async def configure(self, cfg: ServerConfig, api_key: str | None = None,
                         server_binary: str | None = None) -> ServerSnapshot:
         """New settings: applied now when nothing runs, else at the next (re)start."""
         await self._call("configure", cfg, api_key, server_binary)
-        return self._snap
+        return self._feed.current
 
     async def refuse(self, message: str) -> ServerSnapshot:
         await self._call("refuse", message)
-        return self._snap
+        return self._feed.current
 
     async def wait_for(self, pred: Callable[[ServerSnapshot], bool], timeout: float | None = None) -> ServerSnapshot:
-        if pred(self._snap):
-            return self._snap
-        fut = asyncio.get_running_loop().create_future()
-        self._waiters.append((pred, fut))
-        try:
-            return await asyncio.wait_for(fut, timeout)
-        finally:
-            self._waiters = [w for w in self._waiters if w[1] is not fut]
+        return await self._feed.wait_for(pred, timeout)
 
     async def wait_settled(self, timeout: float | None = None) -> ServerSnapshot:
         return await self.wait_for(lambda s: s.state in SETTLED, timeout)
@@ -170,9 +153,7 @@ class Supervisor:
             except (asyncio.CancelledError, Exception):
                 pass
         self._task = None
-        for _, fut in self._waiters:  # nobody waits forever on a closed supervisor
-            if not fut.done():
-                fut.set_result(self._snap)
+        self._feed.release_waiters()  # nobody waits forever on a closed supervisor
 
     # ------------------------------------------------------------------ plumbing -------------
     def _ensure_task(self) -> None:
@@ -188,7 +169,7 @@ class Supervisor:
         return await fut
 
     async def _run(self) -> None:
-        self._http = httpx.AsyncClient(timeout=httpx.Timeout(HEALTH_TIMEOUT_S, connect=0.5), trust_env=False)
+        self._mon.open()
         try:
             while True:
                 if self._get is None:
@@ -215,7 +196,7 @@ class Supervisor:
                 self._get.cancel()
             if self._probe:
                 self._probe.cancel()
-            await self._http.aclose()
+            await self._mon.aclose()
 
     def _tick_interval(self) -> float:
         if self._state in (S.STARTING, S.LOADING):
@@ -259,7 +240,7 @@ class Supervisor:
                 self._probe_failures = 0
                 self._progress.value = 1.0
                 if self._owned and self._spawned_mono:
-                    self._remember_load_time(time.monotonic() - self._spawned_mono)
+                    self._load_history.remember(str(self._cmd.model_path), time.monotonic() - self._spawned_mono)
                 note = "; ".join(self._cmd.notes)
                 self._set(S.READY, ("adopted our server from an earlier run" if self._adopted else "ready")
                           + (f" ({note})" if note else ""))
@@ -300,24 +281,7 @@ class Supervisor:
         self._publish()
 
     def _publish(self) -> None:
-        new = self._build_snapshot()
-        old, self._snap = self._snap, new
-        now = time.monotonic()
-        same = dataclasses.replace(new, uptime_s=None, cpu_percent=None, rss_bytes=None) == \
-            dataclasses.replace(old, uptime_s=None, cpu_percent=None, rss_bytes=None)
-        if same and now - self._last_notify < 1.0:
-            return  # live numbers only: at most one notification a second
-        self._last_notify = now
-        for cb in list(self._subs):
-            try:
-                r = cb(new)
-                if asyncio.iscoroutine(r):
-                    asyncio.ensure_future(r)
-            except Exception:
-                log.exception("subscriber of %s failed", self.name)
-        for pred, fut in list(self._waiters):
-            if not fut.done() and pred(new):
-                fut.set_result(new)
+        self._feed.publish(self._build_snapshot())
 
     def _note(self, text: str) -> None:
         self.logs.append(f"[bestbox] {text}")
@@ -366,7 +330,7 @@ class Supervisor:
                 self._adopt(rec)
                 return
         holder = await loop.run_in_executor(None, procs.port_holder, port)
-        if holder.is_llama_server or await self._looks_like_llama(host, port):
+        if holder.is_llama_server or await self._mon.looks_like_llama(self._cmd.base_url):
             self._pid, self._owned, self._adopted = holder.pid, False, False
             self._need_props = True
             who = f" (PID {holder.pid})" if holder.pid else ""
@@ -377,44 +341,17 @@ class Supervisor:
         self._set(S.PORT_CONFLICT, f"{holder.describe()}. Stop that process or give "
                                    f"[servers.{self.name}] another port.")
 
-    async def _looks_like_llama(self, host: str, port: int) -> bool:
-        try:
-            r = await self._http.get(f"{self._cmd.base_url}/health")
-            data = r.json()
-        except (httpx.HTTPError, ValueError):
-            return False
-        if r.status_code == 200 and isinstance(data, dict) and data.get("status") == "ok":
-            return True
-        err = data.get("error") if isinstance(data, dict) else None
-        return r.status_code == 503 and isinstance(err, dict) and "Loading model" in str(err.get("message"))
-
     def _spawn(self) -> None:
         argv = self._cmd.argv
-        self._rotate_log()
+        logs.rotate(self.log_path)
         masked = [("***" if self.api_key and a == self.api_key else a) for a in argv]
         self.logs.restart()
         self._progress.reset()
         try:
-            with open(self.log_path, "ab") as out:
-                out.write(f"[bestbox] starting {self.name}: {' '.join(masked)}\n".encode())
-                out.flush()
-                self._proc = subprocess.Popen(
-                    argv, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, close_fds=True,
-                    start_new_session=True,
-                    preexec_fn=None if self.detached else procs.pdeathsig_preexec(signal.SIGTERM))
-        except FileNotFoundError:
-            msg = (f"cannot start {self.name}: {argv[0]} does not exist. "
-                   "Set [llama] server_binary to your llama-server, or install the 'server' extra.")
-            self._note(msg)
-            self._set(S.FAILED, msg)
-            return
-        except PermissionError:
-            msg = f"cannot start {self.name}: {argv[0]} is not executable (chmod +x it)"
-            self._note(msg)
-            self._set(S.FAILED, msg)
-            return
+            self._proc = launch.spawn(argv, self.log_path, f"[bestbox] starting {self.name}: {' '.join(masked)}\n",
+                                      detached=self.detached)
         except OSError as e:
-            msg = f"cannot start {self.name}: {argv[0]}: {e.strerror or e}"
+            msg = launch.spawn_error(self.name, argv[0], e)
             self._note(msg)
             self._set(S.FAILED, msg)
             return
@@ -423,22 +360,19 @@ class Supervisor:
         self._owned, self._adopted = True, False
         self._started_wall = time.time()
         self._spawned_mono = time.monotonic()
-        self._prev_load_s = self._load_times().get(str(self._cmd.model_path))
+        self._prev_load_s = self._load_history.get(str(self._cmd.model_path))
         self._deadline = time.monotonic() + self.cfg.start_timeout_s
         self._last_log_size = 0
         self._probe_failures = 0
         self._health_bad = 0
         self._need_props = True
         self._stats = _Stats()
-        self._tree = procs.TreeStats(self._pid)
-        try:
-            ctime = psutil.Process(self._pid).create_time()
-        except psutil.Error:
-            ctime = 0.0
+        self._mon.track(self._pid)
         procs.write_pid(self.state_dir, procs.PidRecord(
             name=self.name, pid=self._pid, port=self.cfg.port, host=self.cfg.host,
             model=str(self._cmd.model_path or ""), started_at=self._started_wall, app_pid=os.getpid(),
-            detached=self.detached, create_time=ctime, log=str(self.log_path), argv=masked))
+            detached=self.detached, create_time=launch.create_time(self._pid), log=str(self.log_path),
+            argv=masked))
         what = "restarting" if self._restarts else "starting"
         demo = " with the bundled demo model" if self._cmd.using_demo_model else ""
         self._set(S.STARTING, f"{what} on port {self.cfg.port}{demo}")
@@ -447,10 +381,7 @@ class Supervisor:
         self._gen += 1
         self._proc = None
         self._pid = rec.pid
-        try:
-            self._pgid = os.getpgid(rec.pid) if os.getpgid(rec.pid) == rec.pid else None
-        except OSError:
-            self._pgid = None
+        self._pgid = launch.own_group(rec.pid)
         self._owned, self._adopted = False, True
         self._started_wall = rec.started_at
         self._deadline = time.monotonic() + self.cfg.start_timeout_s
@@ -458,38 +389,11 @@ class Supervisor:
         self._health_bad = 0
         self._need_props = True
         self._stats = _Stats()
-        self._tree = procs.TreeStats(rec.pid)
+        self._mon.track(rec.pid)
         self.logs.start_at_end()
-        self._last_log_size = self._log_size()
+        self._last_log_size = logs.file_size(self.log_path)
         self._note(f"adopted {self.name} (PID {rec.pid}) started earlier by PID {rec.app_pid}")
         self._set(S.STARTING, f"adopting our server from an earlier run (PID {rec.pid})")
-
-    def _load_times(self) -> dict:
-        try:
-            return json.loads((self.state_dir / "load_times.json").read_text())
-        except (OSError, ValueError):
-            return {}
-
-    def _remember_load_time(self, seconds: float) -> None:
-        times = self._load_times()
-        times[str(self._cmd.model_path)] = round(seconds, 2)
-        try:
-            (self.state_dir / "load_times.json").write_text(json.dumps(times, indent=1))
-        except OSError:
-            pass
-
-    def _rotate_log(self) -> None:
-        try:
-            if self.log_path.exists() and self.log_path.stat().st_size:
-                os.replace(self.log_path, self.log_path.with_suffix(".log.1"))
-        except OSError:
-            pass
-
-    def _log_size(self) -> int:
-        try:
-            return self.log_path.stat().st_size
-        except OSError:
-            return 0
 
     # ------------------------------------------------------------------ ticks -------------------
     async def _tick(self) -> None:
@@ -533,7 +437,7 @@ class Supervisor:
             self._set(S.FAILED, reason)
             return
         now = time.monotonic()
-        size = self._log_size()
+        size = logs.file_size(self.log_path)
         if size != self._last_log_size:  # the log moves: loading progresses, give it more time
             self._last_log_size = size
             self._deadline = max(self._deadline, now + self.cfg.start_timeout_s)
@@ -544,7 +448,7 @@ class Supervisor:
         if self._probe is not None:
             self._set()
             return
-        code = await self._health_code()
+        code = await self._mon.health_code(self._cmd.base_url)
         if code == 503:
             if self._state is S.STARTING:
                 self._set(S.LOADING, "loading the model")
@@ -571,30 +475,21 @@ class Supervisor:
         self._tick_n += 1
         if self._tick_n % 2:
             return
-        t0 = time.monotonic()
-        code, err = None, ""
-        try:
-            r = await self._http.get(f"{self._cmd.base_url}/health", timeout=SLOW_HEALTH_S + 0.5)
-            code = r.status_code
-        except httpx.HTTPError as e:
-            err = type(e).__name__
-        took = time.monotonic() - t0
-        if code == 200 and took <= SLOW_HEALTH_S:
+        health = await self._mon.health(self._cmd.base_url)
+        if health.ok:
             self._health_bad = 0
             if self._state is S.DEGRADED:
                 self._set(S.READY, "ready again")
         else:
             self._health_bad += 1
-            why = (f"health check answered {code}" if code and code != 200 else
-                   f"health check failed ({err})" if err else f"health check slow ({took:.1f} s)")
             if self._health_bad >= 2:
-                self._set(S.DEGRADED, why)
+                self._set(S.DEGRADED, health.problem)
         await self._collect_stats()
         self._set()
 
     async def _tick_external(self) -> None:
         self._tick_n += 1
-        code = await self._health_code()
+        code = await self._mon.health_code(self._cmd.base_url)
         if code is None:
             self._health_bad += 1
             if self._health_bad >= 3:
@@ -606,25 +501,10 @@ class Supervisor:
             await self._collect_stats()
         self._set()
 
-    async def _health_code(self) -> int | None:
-        try:
-            r = await self._http.get(f"{self._cmd.base_url}/health")
-            return r.status_code
-        except httpx.HTTPError:
-            return None
-
     async def _run_probe(self, gen: int) -> None:
-        ok, detail, timings = False, "", {}
+        """Helper task: the one-token completion, its result posted back to the owner's queue."""
         try:
-            r = await self._http.post(
-                f"{self._cmd.base_url}/v1/chat/completions", headers=self._auth(), timeout=PROBE_TIMEOUT_S,
-                json={"messages": [{"role": "user", "content": "Hi"}], "max_tokens": 1, "temperature": 0})
-            if r.status_code == 200:
-                ok, timings = True, (r.json().get("timings") or {})
-            else:
-                detail = f"HTTP {r.status_code}: {r.text[:200]}"
-        except (httpx.HTTPError, ValueError) as e:
-            detail = f"{type(e).__name__}: {e}" if str(e) else type(e).__name__
+            ok, detail, timings = await self._mon.readiness(self._cmd.base_url, self._auth())
         except asyncio.CancelledError:
             return
         if self._queue is not None:
@@ -634,44 +514,11 @@ class Supervisor:
         return {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
 
     async def _collect_stats(self) -> None:
-        base, h = self._cmd.base_url, self._auth()
-
-        async def get(path: str):
-            try:
-                r = await self._http.get(base + path, headers=h, timeout=1.5)
-                return r if r.status_code == 200 else None
-            except httpx.HTTPError:
-                return None
-        reqs = [get("/metrics"), get("/slots")]
-        if self._need_props:
-            reqs.append(get("/props"))
-        res = await asyncio.gather(*reqs)
-        if res[0] is not None:
-            apply_metrics(self._stats, res[0].text)
-        if res[1] is not None:
-            try:
-                apply_slots(self._stats, res[1].json())
-            except ValueError:
-                pass
-        if len(res) > 2 and res[2] is not None:
-            try:
-                props = res[2].json()
-                self._need_props = False
-                dgs = props.get("default_generation_settings") or {}
-                alias = props.get("model_alias") or props.get("model_path") or ""
-                self._stats.model_name = Path(alias).name if "/" in alias or alias.endswith(".gguf") else alias
-                self._stats.ctx_per_slot = dgs.get("n_ctx") or self._stats.ctx_per_slot
-                self._stats.total_slots = props.get("total_slots") or self._stats.total_slots
-            except (ValueError, AttributeError):
-                pass
-        if self._pid and self._tree is None or (self._tree and self._tree.pid != self._pid):
-            self._tree = procs.TreeStats(self._pid) if self._pid else None
-        if self._tree:
-            self._stats.rss_bytes, cpu = self._tree.sample()
-            self._stats.cpu_percent = round(cpu, 1) if cpu is not None else None
-        if self._pid and self._tick_n % 10 == 0:
-            vram = await asyncio.get_running_loop().run_in_executor(None, procs.vram_by_pid)
-            self._stats.vram_bytes = vram.get(self._pid) if vram else None
+        sample = await self._mon.collect(self._cmd.base_url, self._auth(), pid=self._pid,
+                                         props=self._need_props, vram=self._tick_n % 10 == 0)
+        if sample.props_read:
+            self._need_props = False
+        apply_sample(self._stats, sample)
 
     # ------------------------------------------------------------------ crash / stop -----------
     def _on_crash(self, rc: int | None) -> None:
@@ -701,15 +548,11 @@ class Supervisor:
             self._probe = None
         if self._pid is not None and (self._owned or self._adopted):
             procs.remove_pid(self.state_dir, self.name, self._pid)
-        if self._proc is not None:
-            try:
-                self._proc.wait(timeout=0.5)  # reap
-            except subprocess.TimeoutExpired:
-                pass
+        launch.reap(self._proc, timeout=0.5)
         self._gen += 1
         self._proc = None
         self._pid = self._pgid = None
-        self._tree = None
+        self._mon.track(None)
         self._owned = self._adopted = False
         self._started_wall = None
 
@@ -732,47 +575,7 @@ class Supervisor:
 
     async def _terminate(self) -> str:
         """SIGTERM to the group, grace period, SIGKILL to the group, reap. Returns what it took."""
-        pid, pgid, proc = self._pid, self._pgid, self._proc
-        if pid is None:
-            return "nothing to stop"
-
-        def gone() -> bool:
-            if proc is not None:
-                return proc.poll() is not None
-            return procs.pid_gone(pid)
-
-        self._send(pid, pgid, signal.SIGTERM)
-        end = time.monotonic() + STOP_GRACE_S
-        while time.monotonic() < end and not gone():
-            await asyncio.sleep(0.05)
-        how = "SIGTERM"
-        if not gone():
-            how = f"SIGKILL after {STOP_GRACE_S:.0f} s"
-            self._send(pid, pgid, signal.SIGKILL)
-            end = time.monotonic() + 5.0
-            while time.monotonic() < end and not gone():
-                await asyncio.sleep(0.05)
-        if pgid is not None:  # anything left in the group (custom commands) goes too
-            try:
-                os.killpg(pgid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
-        if proc is not None:
-            try:
-                proc.wait(timeout=1.0)
-            except subprocess.TimeoutExpired:
-                pass
-        return how
-
-    @staticmethod
-    def _send(pid: int, pgid: int | None, sig: int) -> None:
-        try:
-            if pgid is not None:
-                os.killpg(pgid, sig)
-            else:
-                procs.signal_tree(pid, sig)
-        except (ProcessLookupError, PermissionError):
-            pass
+        return await launch.terminate(self._pid, self._pgid, self._proc)
 
     # ------------------------------------------------------------------ sweep -------------------
     async def _do_sweep(self) -> str:
@@ -790,11 +593,7 @@ class Supervisor:
             self._adopt(rec)
             return f"adopted {self.name} (PID {rec.pid}) on port {rec.port}"
         # Ours, but from a config that no longer applies: clean it up.
-        try:
-            pgid = rec.pid if os.getpgid(rec.pid) == rec.pid else None
-        except OSError:
-            pgid = None
-        self._pid, self._pgid, self._adopted = rec.pid, pgid, True
+        self._pid, self._pgid, self._adopted = rec.pid, launch.own_group(rec.pid), True
         await self._terminate()
         self._forget_process()
         procs.remove_pid(self.state_dir, self.name)
