@@ -376,3 +376,26 @@ def test_reconfigure_applies_at_next_start(tmp_config, tmp_path):
         finally:
             await mgr.shutdown()
     run(main())
+
+
+def test_external_server_with_another_api_key_is_a_conflict_not_external(tmp_config, tmp_path):
+    cmd = build_command("heavy", tmp_config.servers.heavy, tmp_config, api_key="somebody-elses-key")
+    other = subprocess.Popen(cmd.argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                             start_new_session=True)
+    try:
+        assert wait_until(lambda: _answers(cmd.base_url) and httpx.get(cmd.base_url + "/health").status_code == 200,
+                          timeout=30)
+
+        async def main():
+            sup = _sup(tmp_config, "heavy", tmp_path)
+            try:
+                snap = await sup.start()
+                assert snap.state is S.PORT_CONFLICT, snap
+                assert "rejects our API key" in snap.message and "[llama] api_key" in snap.message
+                assert other.poll() is None
+            finally:
+                await sup.close()
+        run(main())
+    finally:
+        other.terminate()
+        other.wait(10)

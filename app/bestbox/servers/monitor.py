@@ -106,6 +106,14 @@ class Monitor:
         err = data.get("error") if isinstance(data, dict) else None
         return r.status_code == 503 and isinstance(err, dict) and "Loading model" in str(err.get("message"))
 
+    async def accepts_key(self, base_url: str, headers: dict) -> bool:
+        """Does a server we did not start accept our API key? (/v1/models needs it when it has one.)"""
+        try:
+            r = await self._http.get(f"{base_url}/v1/models", headers=headers)
+        except httpx.HTTPError:
+            return True  # unreachable is another problem, reported by the health checks
+        return r.status_code not in (401, 403)
+
     async def readiness(self, base_url: str, headers: dict) -> tuple[bool, str, dict]:
         """A one-token completion (/health 200 alone does not prove the server can generate).
         Returns (ok, what went wrong, the server's timings)."""

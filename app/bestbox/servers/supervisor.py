@@ -334,6 +334,13 @@ class Supervisor:
             self._pid, self._owned, self._adopted = holder.pid, False, False
             self._need_props = True
             who = f" (PID {holder.pid})" if holder.pid else ""
+            if not await self._mon.accepts_key(self._cmd.base_url, self._auth()):
+                # Watching it would show "external" while every request fails with 401.
+                self._pid = None
+                self._set(S.PORT_CONFLICT, f"a llama-server we did not start{who} holds port {port} and rejects "
+                                           f"our API key. Stop it, set [llama] api_key to its key, or give "
+                                           f"[servers.{self.name}] another port.")
+                return
             self._set(S.EXTERNAL, f"a llama-server we did not start{who} already listens on port {port}: "
                                   "monitoring it, never stopping it")
             return
