@@ -48,13 +48,13 @@ def _subtitle(res: dict) -> str:
 
 def _turn_plot(res: dict, kind: str, path: Path) -> Path | None:
     t = ((res.get("turns") or {}).get(kind)) or {}
-    configs = [c for c in CONFIGS if (t.get(c) or {}).get("n")]
+    configs = [c for c in CONFIGS if (t.get(c) or {}).get("n") and (t[c].get("breakdown") or {}).get("segments_ms")]
     if not configs:
         return None
     plt = _plt()
     stages: list[str] = []
     for c in configs:
-        for s in t[c].get("segments_median_ms", {}):
+        for s in t[c]["breakdown"]["segments_ms"]:
             if s not in stages:
                 stages.append(s)
     stages.sort(key=lambda s: list(STAGE_COLORS).index(s) if s in STAGE_COLORS else 99)
@@ -63,7 +63,7 @@ def _turn_plot(res: dict, kind: str, path: Path) -> Path | None:
     widest = 0.0
     ends: dict = {}
     for y, c in zip(ys, configs):
-        seg = t[c]["segments_median_ms"]
+        seg = t[c]["breakdown"]["segments_ms"]
         left = 0.0
         for s in stages:
             w = (seg.get(s) or 0.0) / 1000.0
@@ -75,8 +75,8 @@ def _turn_plot(res: dict, kind: str, path: Path) -> Path | None:
         ends[c] = left
         widest = max(widest, left)
     for y, c in zip(ys, configs):
-        ft = (t[c].get("first_token_ms") or {}).get("median")
-        lt = (t[c].get("last_token_ms") or {}).get("median")
+        ft = t[c]["breakdown"].get("first_token_ms")
+        lt = t[c]["breakdown"].get("last_token_ms")
         if ft is not None:
             ax.plot([ft / 1000] * 2, [y - 0.36, y + 0.36], color="#cc0000", linewidth=2, zorder=5)
             ax.annotate(f"first token {ft / 1000:.2f} s", (ft / 1000, y + 0.36), xytext=(0, 2),
@@ -85,10 +85,15 @@ def _turn_plot(res: dict, kind: str, path: Path) -> Path | None:
             ax.annotate(f"last token {lt / 1000:.2f} s", (ends.get(c, 0.0), y), xytext=(6, 0),
                         textcoords="offset points", ha="left", va="center", fontsize=9.5, fontweight="bold")
     ax.set_yticks(ys)
-    ax.set_yticklabels([CONFIG_SHORT[c] for c in configs])
+    def _route(c: str) -> str:
+        v = t[c]["breakdown"]["segments_ms"].get("route")
+        return "" if v is None else f"\nroute {_fmt_ms(v)}"
+
+    ax.set_yticklabels([CONFIG_SHORT[c] + _route(c) for c in configs])
     ax.set_xlim(0, widest * 1.18 if widest else 1)
     ax.set_ylim(-0.6, len(configs) - 0.3)
-    ax.set_xlabel("seconds (median per stage; the medians need not add up to the median total)")
+    nq = max(t[c]["breakdown"].get("questions", 0) for c in configs)
+    ax.set_xlabel(f"seconds — each question's median turn, averaged over the {nq} question{'s' if nq != 1 else ''}")
     if kind == "typed":
         ax.set_title("Whole typed turn: input (Enter) → last answer token", loc="left")
     else:

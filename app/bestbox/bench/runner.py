@@ -491,6 +491,7 @@ def _summarise_turns(samples: dict[str, list[dict]], voice: bool) -> dict:
                 if n not in names:
                     names.append(n)
         d["segments_median_ms"] = {n: summary([s["segments"].get(n, 0.0) for s in ok])["median"] for n in names}
+        d["breakdown"] = _breakdown(ok, names)
         d["n"] = len(ok)
         d["errors"] = [s.get("error") for s in ss if s.get("error")]
         d["agents"] = _count(s.get("agent") for s in ok)
@@ -501,6 +502,32 @@ def _summarise_turns(samples: dict[str, list[dict]], voice: bool) -> dict:
             d["router_model_said"] = _count(s.get("model_said") for s in ok if s.get("model_said") is not None)
         out[c] = d
     return out
+
+
+def _breakdown(ok: list[dict], names: list[str]) -> dict:
+    """An additive picture of a typical turn: for each question, its median turn (by total time,
+    over the repeats); then the mean over the questions of those turns' stages and marks. Unlike
+    per-stage medians, the stages add up to the total shown."""
+    by_q: dict[str, list[dict]] = {}
+    for s in ok:
+        by_q.setdefault(s.get("text", ""), []).append(s)
+    picked = []
+    for ss in by_q.values():
+        ss = sorted(ss, key=lambda s: s["last_token_ms"])
+        picked.append(ss[(len(ss) - 1) // 2])
+    if not picked:
+        return {}
+
+    def mean(vals):
+        v = [x for x in vals if x is not None]
+        return round(sum(v) / len(v), 2) if v else None
+
+    return {"segments_ms": {n: mean([s["segments"].get(n, 0.0) for s in picked]) for n in names},
+            "first_token_ms": mean([s.get("first_token_ms") for s in picked]),
+            "first_output_ms": mean([s.get("first_output_ms") for s in picked]),
+            "last_token_ms": mean([s.get("last_token_ms") for s in picked]),
+            "questions": len(picked),
+            "method": "each question's median turn, averaged over the questions"}
 
 
 async def bench_turns(ctx: "Ctx") -> dict:
