@@ -117,3 +117,15 @@ def test_cleanup_timeout_and_dead_server_keep_raw(llama_server):
     assert slow.text == "show me the top menders" and "timed out" in slow.reason
     assert down.text == "show me the top menders" and "unavailable" in down.reason
     assert down.cleanup_ms < 2000
+
+
+def test_cleanup_glossary_fits_the_light_servers_slot_with_a_big_company():
+    from bestbox.speech.cleanup import SYSTEM, estimate_tokens
+
+    names = [f"Vendor{i} Holdings GmbH" for i in range(600)] + ["Falwood GmbH"]
+    g = Glossary(names=names)
+    terms = g.for_cleanup("what do we owe falwood this month")
+    assert "Falwood GmbH" in terms and "invoices" in terms
+    assert len(terms) <= len(g.builtin) + 30
+    # The default light slot is 2,048 tokens (ctx 4096 / parallel 2); the prompt must leave room.
+    assert estimate_tokens(SYSTEM.format(terms=", ".join(terms))) < 1000

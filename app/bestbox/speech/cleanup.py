@@ -97,7 +97,7 @@ def judge(raw: str, out: str, glossary: Glossary | None = None) -> str:
     if difflib.SequenceMatcher(None, rw, ow).ratio() < 0.6:
         return "output too different from the transcript"
     gloss = set()
-    for t in (glossary.for_cleanup() if glossary else []):
+    for t in (glossary.for_cleanup(raw) if glossary else []):
         gloss.update(_words(t))
     rset, oset = set(rw), set(ow)
 
@@ -123,7 +123,7 @@ async def clean_transcript(raw: str, client: LLMClient | None, glossary: Glossar
         return CleanupResult(raw, raw, False, "empty transcript")
     if client is None:
         return CleanupResult(raw, raw, False, "light server not configured")
-    terms = ", ".join((glossary or Glossary()).for_cleanup())
+    terms = ", ".join((glossary or Glossary()).for_cleanup(raw))
     messages = [{"role": "system", "content": SYSTEM.format(terms=terms)}]
     for q, a in SHOTS:
         messages += [{"role": "user", "content": q}, {"role": "assistant", "content": a}]

@@ -108,17 +108,28 @@ class Glossary:
     def all_terms(self) -> list[str]:
         return self.extra + self.builtin + self.names
 
-    def for_cleanup(self) -> list[str]:
-        """The whole list: the cleanup model sees every term."""
-        return self.all_terms()
+    def for_cleanup(self, text: str | None = None, max_names: int = 30) -> list[str]:
+        """What the cleanup model sees: every office term and the user's own words, plus the names
+        from the company data that the transcript may mean. All names (hundreds of vendors and
+        customers) would overflow the light server's per-slot context (2,048 tokens by default),
+        so names are chosen by closeness to the transcript's words, at most `max_names`."""
+        base = self.extra + self.builtin
+        if not self.names:
+            return base
+        if text:
+            names = [t for t in self.for_whisper(text, n=max_names, pool=self.names, fill=False)]
+        else:
+            names = self.names[:max_names]
+        return base + names
 
-    def for_whisper(self, text_hint: str | None = None, n: int = 10) -> list[str]:
+    def for_whisper(self, text_hint: str | None = None, n: int = 10, *, pool: list[str] | None = None,
+                    fill: bool = True) -> list[str]:
         """~n most relevant terms. Without a hint: the user's own terms, then the most common office
         terms. With a hint (earlier transcript, conversation so far): terms whose words match or
         nearly match the hint's words come first ("menders" → "vendors")."""
-        terms = self.all_terms()
+        terms = self.all_terms() if pool is None else pool
         if not text_hint:
-            return (self.extra + self.builtin)[:n]
+            return (self.extra + self.builtin)[:n] if fill else []
         hint = set(_words(text_hint))
         scored = []
         for i, t in enumerate(terms):
@@ -137,7 +148,7 @@ class Glossary:
             scored.append((best + base - i * 1e-4, t))
         scored.sort(reverse=True)
         relevant = [t for s, t in scored if s >= 0.7][:n]
-        for t in self.extra + self.builtin:  # fill with the defaults
+        for t in (self.extra + self.builtin) if fill else []:  # fill with the defaults
             if len(relevant) >= n:
                 break
             if t not in relevant:
