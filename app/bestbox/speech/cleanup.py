@@ -140,6 +140,10 @@ async def clean_transcript(raw: str, client: LLMClient | None, glossary: Glossar
     except Exception as e:  # connection refused, HTTP error, openai.APITimeoutError...
         if "Timeout" in type(e).__name__:
             return CleanupResult(raw, raw, False, f"cleanup timed out after {timeout_s:.1f} s", now_ms() - t0)
+        status = getattr(e, "status_code", None)
+        if status is not None:  # the server answered, with an error: say which, not "unavailable"
+            return CleanupResult(raw, raw, False, f"light server refused the cleanup ({status}): {str(e)[:160]}",
+                                 now_ms() - t0)
         return CleanupResult(raw, raw, False, f"light server unavailable ({type(e).__name__})", now_ms() - t0)
     ms = now_ms() - t0
     out = _extract(comp.text)
