@@ -1,0 +1,453 @@
+"""Write a GGUF with Qwen2.5's architecture and exact tensor shapes, filled with random weights.
+
+llama.cpp's speed does not depend on the weight values, so such a file times like the real model
+wherever the real one cannot be had (no network, no licence click-through, a CI machine):
+
+    python -m bestbox.bench.gguf_random --shape 14b --out qwen14b.gguf \
+        --quantize Q4_K_M --llama-quantize build/bin/llama-quantize
+
+- Shapes: `7b` (Qwen2.5-7B: hidden 3584, 28 layers, FFN 18944, 28 heads, 4 KV heads), `14b`
+  (5120, 48, 13824, 40, 8), both with a 152064-row embedding and output matrix, rope base 1e6,
+  RMS eps 1e-6, q/k/v biases, untied output; `tiny` (hidden 64, 2 layers) for CPU tests.
+- Tensors are F16 (norms and biases F32, as llama.cpp's converter writes them) and are written
+  streaming, a chunk at a time, from a pool of random normal values: memory stays ~100 MB even
+  for the 30 GB F16 14B file.
+- Tokenizer: a byte-level BPE ("gpt2" model, "qwen2" pre-tokenizer) that llama.cpp's loader
+  accepts: the 256 byte tokens, merges whose results are in the vocab, Qwen2.5's special tokens
+  (`<|endoftext|>` 151643, `<|im_start|>` 151644, `<|im_end|>` 151645, `<tool_call>` ...) and
+  padding up to the embedding size. With `--vocab-from` (e.g. llama.cpp's
+  `models/ggml-vocab-qwen2.gguf`) the real Qwen2 tokens and merges are used instead, so prompts
+  tokenize to the same lengths as with the real model.
+- Chat template: Qwen2.5-Instruct's own (ChatML with tool support), so `--jinja` renders tools
+  the way the real model's GGUF does; `--chat-template chatml` gives a plain ChatML one.
+- `--quantize TYPE` then runs `llama-quantize` (F16 → e.g. Q5_K_M / Q4_K_M) and deletes the F16
+  file unless `--keep-f16`.
+
+Needs the `gguf` package (the `bench` extra; llama.cpp's `gguf-py` is the same package) and numpy.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+QWEN_EOT = 151643   # <|endoftext|>
+QWEN_IM_START = 151644
+QWEN_IM_END = 151645
+
+# Qwen2.5's added tokens, in id order from 151643 (tokenizer.json "added_tokens").
+# Type 3 = CONTROL, 4 = USER_DEFINED (not special in HF: rendered as text).
+QWEN25_ADDED: list[tuple[str, int]] = [
+    ("<|endoftext|>", 3), ("<|im_start|>", 3), ("<|im_end|>", 3),
+    ("<|object_ref_start|>", 3), ("<|object_ref_end|>", 3), ("<|box_start|>", 3), ("<|box_end|>", 3),
+    ("<|quad_start|>", 3), ("<|quad_end|>", 3), ("<|vision_start|>", 3), ("<|vision_end|>", 3),
+    ("<|vision_pad|>", 3), ("<|image_pad|>", 3), ("<|video_pad|>", 3),
+    ("<tool_call>", 4), ("</tool_call>", 4),
+    ("<|fim_prefix|>", 4), ("<|fim_middle|>", 4), ("<|fim_suffix|>", 4), ("<|fim_pad|>", 4),
+    ("<|repo_name|>", 4), ("<|file_sep|>", 4),
+]
+
+TOKEN_NORMAL, TOKEN_CONTROL, TOKEN_USER_DEFINED, TOKEN_UNUSED = 1, 3, 4, 5
+
+# Qwen2.5-7B-Instruct's chat template (as in its tokenizer_config.json; also llama.cpp's
+# models/templates/Qwen-Qwen2.5-7B-Instruct.jinja): ChatML with a tools section.
+QWEN25_CHAT_TEMPLATE = r"""{%- if tools %}
+    {{- '<|im_start|>system\n' }}
+    {%- if messages[0]['role'] == 'system' %}
+        {{- messages[0]['content'] }}
+    {%- else %}
+        {{- 'You are Qwen, created by Alibaba Cloud. You are a helpful assistant.' }}
+    {%- endif %}
+    {{- "\n\n# Tools\n\nYou may call one or more functions to assist with the user query.\n\nYou are provided with function signatures within <tools></tools> XML tags:\n<tools>" }}
+    {%- for tool in tools %}
+        {{- "\n" }}
+        {{- tool | tojson }}
+    {%- endfor %}
+    {{- "\n</tools>\n\nFor each function call, return a json object with function name and arguments within <tool_call></tool_call> XML tags:\n<tool_call>\n{\"name\": <function-name>, \"arguments\": <args-json-object>}\n</tool_call><|im_end|>\n" }}
+{%- else %}
+    {%- if messages[0]['role'] == 'system' %}
+        {{- '<|im_start|>system\n' + messages[0]['content'] + '<|im_end|>\n' }}
+    {%- else %}
+        {{- '<|im_start|>system\nYou are Qwen, created by Alibaba Cloud. You are a helpful assistant.<|im_end|>\n' }}
+    {%- endif %}
+{%- endif %}
+{%- for message in messages %}
+    {%- if (message.role == "user") or (message.role == "system" and not loop.first) or (message.role == "assistant" and not message.tool_calls) %}
+        {{- '<|im_start|>' + message.role + '\n' + message.content + '<|im_end|>' + '\n' }}
+    {%- elif message.role == "assistant" %}
+        {{- '<|im_start|>' + message.role }}
+        {%- if message.content %}
+            {{- '\n' + message.content }}
+        {%- endif %}
+        {%- for tool_call in message.tool_calls %}
+            {%- if tool_call.function is defined %}
+                {%- set tool_call = tool_call.function %}
+            {%- endif %}
+            {{- '\n<tool_call>\n{"name": "' }}
+            {{- tool_call.name }}
+            {{- '", "arguments": ' }}
+            {{- tool_call.arguments | tojson }}
+            {{- '}\n</tool_call>' }}
+        {%- endfor %}
+        {{- '<|im_end|>\n' }}
+    {%- elif message.role == "tool" %}
+        {%- if (loop.index0 == 0) or (messages[loop.index0 - 1].role != "tool") %}
+            {{- '<|im_start|>user' }}
+        {%- endif %}
+        {{- '\n<tool_response>\n' }}
+        {{- message.content }}
+        {{- '\n</tool_response>' }}
+        {%- if loop.last or (messages[loop.index0 + 1].role != "tool") %}
+            {{- '<|im_end|>\n' }}
+        {%- endif %}
+    {%- endif %}
+{%- endfor %}
+{%- if add_generation_prompt %}
+    {{- '<|im_start|>assistant\n' }}
+{%- endif %}
+"""
+
+CHATML_TEMPLATE = (
+    "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + "
+    "'<|im_end|>' + '\\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}"
+)
+
+
+@dataclass(frozen=True)
+class Shape:
+    name: str
+    hidden: int
+    layers: int
+    ffn: int
+    heads: int
+    kv_heads: int
+    vocab: int            # rows of token_embd / output (the model's padded vocabulary)
+    context: int = 32768
+    rope_base: float = 1_000_000.0
+    rms_eps: float = 1e-6
+
+    @property
+    def head_dim(self) -> int:
+        return self.hidden // self.heads
+
+    def n_params(self) -> int:
+        h, f, kv = self.hidden, self.ffn, self.kv_heads * self.head_dim
+        per_layer = (h * h + h) + 2 * (kv * h + kv) + h * h + 3 * h * f + 2 * h
+        return 2 * self.vocab * h + h + self.layers * per_layer
+
+
+SHAPES: dict[str, Shape] = {
+    "7b": Shape("7b", hidden=3584, layers=28, ffn=18944, heads=28, kv_heads=4, vocab=152064),
+    "14b": Shape("14b", hidden=5120, layers=48, ffn=13824, heads=40, kv_heads=8, vocab=152064),
+    # For CPU tests: a vocabulary just large enough for the byte tokens, merges and specials.
+    "tiny": Shape("tiny", hidden=64, layers=2, ffn=128, heads=4, kv_heads=2, vocab=0, context=2048),
+}
+
+
+# --- tokenizer ------------------------------------------------------------------------------
+
+def bytes_to_unicode() -> dict[int, str]:
+    """GPT-2's reversible byte → printable character map (the byte-level BPE alphabet)."""
+    bs = list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1)) + list(range(ord("®"), ord("ÿ") + 1))
+    cs = bs[:]
+    n = 0
+    for b in range(256):
+        if b not in bs:
+            bs.append(b)
+            cs.append(256 + n)
+            n += 1
+    return {b: chr(c) for b, c in zip(bs, cs)}
+
+
+# Words that merges build whole (so common English tokenizes to fewer tokens than bytes).
+_WORDS = ("the and you for that with show what how are this have from which can please "
+          "vendor vendors invoice invoices order orders customer customers meeting room book "
+          "server backup ticket report status sales pipeline spend week today top help thanks").split()
+
+
+@dataclass
+class Vocab:
+    tokens: list[str]
+    types: list[int]
+    merges: list[str]
+    eot: int
+    im_start: int
+    im_end: int
+
+
+def synthetic_vocab(pad_to: int | None) -> Vocab:
+    """256 byte tokens, letter-pair and word merges, Qwen2.5's added tokens, then padding.
+
+    pad_to: the id where Qwen's added tokens start is 151643 when pad_to is the real size
+    (unused filler tokens sit between the merges and the specials); for `tiny` (None) the added
+    tokens follow the merges directly and the total is rounded up to a multiple of 64."""
+    b2u = bytes_to_unicode()
+    tokens = [b2u[b] for b in range(256)]
+    seen = set(tokens)
+    merges: list[str] = []
+
+    def add_merge(a: str, b: str) -> None:
+        if a + b in seen:
+            return
+        merges.append(f"{a} {b}")
+        tokens.append(a + b)
+        seen.add(a + b)
+
+    space = b2u[ord(" ")]  # "Ġ"
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    for c in letters:
+        add_merge(space, c)
+    for a in letters:
+        for b in letters:
+            add_merge(a, b)
+    for w in _WORDS:  # left to right: "Ġs"+"h" → "Ġsh", "Ġsh"+"o" → ...; each result is a token
+        cur = space + w[0]
+        for ch in w[1:]:
+            add_merge(cur, ch)
+            cur += ch
+        cur = w[:2]
+        for ch in w[2:]:
+            add_merge(cur, ch)
+            cur += ch
+    types = [TOKEN_NORMAL] * len(tokens)
+    if pad_to is not None:
+        while len(tokens) < QWEN_EOT:
+            tokens.append(f"[UNUSED{len(tokens)}]")
+            types.append(TOKEN_UNUSED)
+    eot = len(tokens)
+    for text, t in QWEN25_ADDED:
+        tokens.append(text)
+        types.append(t)
+    total = pad_to if pad_to is not None else -(-len(tokens) // 64) * 64
+    while len(tokens) < total:
+        tokens.append(f"[PAD{len(tokens)}]")
+        types.append(TOKEN_UNUSED)
+    return Vocab(tokens, types, merges, eot, eot + 1, eot + 2)
+
+
+def vocab_from_gguf(path: Path, pad_to: int) -> Vocab:
+    """The real Qwen2 byte-level tokens and merges from a vocab-only GGUF (llama.cpp ships
+    models/ggml-vocab-qwen2.gguf), with Qwen2.5's added tokens at 151643.. and padding."""
+    import gguf
+
+    r = gguf.GGUFReader(str(path))
+    toks = list(r.fields["tokenizer.ggml.tokens"].contents())
+    merges = list(r.fields["tokenizer.ggml.merges"].contents())
+    types = list(r.fields["tokenizer.ggml.token_type"].contents())
+    n_normal = 0
+    while n_normal < len(toks) and types[n_normal] == TOKEN_NORMAL and n_normal < QWEN_EOT:
+        n_normal += 1
+    if n_normal != QWEN_EOT:
+        raise SystemExit(f"{path}: expected {QWEN_EOT} normal tokens first (a Qwen2 vocab), found {n_normal}")
+    tokens, ttypes = toks[:QWEN_EOT], [TOKEN_NORMAL] * QWEN_EOT
+    for text, t in QWEN25_ADDED:
+        tokens.append(text)
+        ttypes.append(t)
+    while len(tokens) < pad_to:
+        tokens.append(f"[PAD{len(tokens)}]")
+        ttypes.append(TOKEN_UNUSED)
+    return Vocab(tokens, ttypes, merges, QWEN_EOT, QWEN_IM_START, QWEN_IM_END)
+
+
+# --- tensors --------------------------------------------------------------------------------
+
+def tensor_plan(s: Shape) -> list[tuple[str, tuple[int, ...], str]]:
+    """(name, numpy shape (rows, cols), kind) in llama.cpp's qwen2 naming; kind is
+    'w' (F16 matrix), 'norm' (F32, ~1.0) or 'bias' (F32, small)."""
+    h, f, kv = s.hidden, s.ffn, s.kv_heads * s.head_dim
+    plan: list[tuple[str, tuple[int, ...], str]] = [("token_embd.weight", (s.vocab, h), "w")]
+    for i in range(s.layers):
+        p = f"blk.{i}."
+        plan += [
+            (p + "attn_norm.weight", (h,), "norm"),
+            (p + "attn_q.weight", (h, h), "w"), (p + "attn_q.bias", (h,), "bias"),
+            (p + "attn_k.weight", (kv, h), "w"), (p + "attn_k.bias", (kv,), "bias"),
+            (p + "attn_v.weight", (kv, h), "w"), (p + "attn_v.bias", (kv,), "bias"),
+            (p + "attn_output.weight", (h, h), "w"),
+            (p + "ffn_norm.weight", (h,), "norm"),
+            (p + "ffn_gate.weight", (f, h), "w"),
+            (p + "ffn_up.weight", (f, h), "w"),
+            (p + "ffn_down.weight", (h, f), "w"),
+        ]
+    plan += [("output_norm.weight", (h,), "norm"), ("output.weight", (s.vocab, h), "w")]
+    return plan
+
+
+CHUNK = 1 << 24  # elements per write (32 MiB of F16)
+
+
+class RandomPool:
+    """Random normal values generated once and served as slices at random offsets: writing
+    tens of GB costs disk time, not random-number time, and memory stays bounded."""
+
+    def __init__(self, seed: int, std: float = 0.02, size: int = 2 * CHUNK):
+        import numpy as np
+
+        self.np = np
+        self.rng = np.random.default_rng(seed)
+        base = self.rng.standard_normal(max(size, 1 << 16), dtype=np.float32) * std
+        self.f16 = base.astype(np.float16)
+        self.f32 = base[: 1 << 20].copy()
+
+    def f16_slice(self, n: int):
+        start = int(self.rng.integers(0, len(self.f16) - n + 1))
+        return self.f16[start:start + n]
+
+    def f32_values(self, n: int, kind: str):
+        out = []
+        left = n
+        while left:
+            k = min(left, len(self.f32))
+            start = int(self.rng.integers(0, len(self.f32) - k + 1))
+            v = self.f32[start:start + k]
+            out.append((v + 1.0) if kind == "norm" else v)
+            left -= k
+        return self.np.concatenate(out).astype(self.np.float32)
+
+
+def write_gguf(shape: Shape, out: Path, *, vocab: Vocab, chat_template: str, seed: int = 0,
+               log=print) -> Path:
+    import gguf
+    import numpy as np
+
+    if shape.vocab == 0:  # tiny: the vocabulary decides the embedding size
+        shape = Shape(**{**shape.__dict__, "vocab": len(vocab.tokens)})
+    if len(vocab.tokens) != shape.vocab:
+        raise ValueError(f"vocab has {len(vocab.tokens)} tokens, the shape wants {shape.vocab}")
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    w = gguf.GGUFWriter(str(out), "qwen2")
+    w.add_name(f"BestBox random-weight Qwen2.5-{shape.name.upper()}-shaped model (for speed tests only)")
+    w.add_description("Random weights with Qwen2.5's architecture and shapes; its output is noise.")
+    w.add_context_length(shape.context)
+    w.add_embedding_length(shape.hidden)
+    w.add_block_count(shape.layers)
+    w.add_feed_forward_length(shape.ffn)
+    w.add_head_count(shape.heads)
+    w.add_head_count_kv(shape.kv_heads)
+    w.add_rope_freq_base(shape.rope_base)
+    w.add_layer_norm_rms_eps(shape.rms_eps)
+    w.add_file_type(1)  # LLAMA_FTYPE_MOSTLY_F16
+    w.add_tokenizer_model("gpt2")
+    w.add_tokenizer_pre("qwen2")
+    w.add_token_list(vocab.tokens)
+    w.add_token_types(vocab.types)
+    w.add_token_merges(vocab.merges)
+    w.add_eos_token_id(vocab.im_end)      # Qwen2.5-Instruct ends a turn with <|im_end|>
+    w.add_pad_token_id(vocab.eot)
+    w.add_bos_token_id(vocab.eot)
+    w.add_add_bos_token(False)
+    w.add_chat_template(chat_template)
+
+    plan = tensor_plan(shape)
+    for name, shp, kind in plan:
+        dt = np.float16 if kind == "w" else np.float32
+        n = 1
+        for d in shp:
+            n *= d
+        w.add_tensor_info(name, shp, np.dtype(dt), n * np.dtype(dt).itemsize)
+
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.write_ti_data_to_file()
+    fout = w.fout[0]
+    biggest = max(int(np.prod(s)) for _, s, _ in plan)
+    pool = RandomPool(seed, size=min(2 * CHUNK, 2 * biggest))
+    total = sum(int(np.prod(s)) * (2 if k == "w" else 4) for _, s, k in plan)
+    t0 = time.monotonic()
+    done, last = 0, t0
+    for name, shp, kind in plan:
+        n = int(np.prod(shp))
+        w.write_padding(fout, fout.tell())      # align the tensor's start, as write_tensor_data does
+        if kind == "w":
+            left = n
+            while left:
+                k = min(left, CHUNK, len(pool.f16))
+                fout.write(memoryview(pool.f16_slice(k)))
+                left -= k
+            nbytes = 2 * n
+        else:
+            fout.write(pool.f32_values(n, kind).tobytes())
+            nbytes = 4 * n
+        w.write_padding(fout, nbytes)
+        done += nbytes
+        now = time.monotonic()
+        if now - last > 5:
+            last = now
+            log(f"  {out.name}: {done / 2**30:6.1f} / {total / 2**30:.1f} GiB ({done / 2**30 / max(now - t0, 1e-9):.2f} GiB/s)")
+    w.close()
+    log(f"wrote {out} ({out.stat().st_size / 2**30:.2f} GiB, {shape.n_params() / 1e9:.2f} B params, "
+        f"{len(vocab.tokens)} tokens) in {time.monotonic() - t0:.1f} s")
+    return out
+
+
+def quantize(src: Path, dst: Path, qtype: str, llama_quantize: str, threads: int | None = None,
+             log=print) -> float:
+    cmd = [llama_quantize, str(src), str(dst), qtype]
+    if threads:
+        cmd.append(str(threads))
+    log("$ " + " ".join(cmd))
+    t0 = time.monotonic()
+    proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    dt = time.monotonic() - t0
+    if proc.returncode != 0:
+        log(proc.stdout[-4000:])
+        raise SystemExit(f"llama-quantize failed ({proc.returncode})")
+    tail = [ln for ln in proc.stdout.splitlines() if "size" in ln or "quant" in ln.lower()][-3:]
+    for ln in tail:
+        log("  " + ln.strip())
+    log(f"quantized to {qtype}: {dst} ({dst.stat().st_size / 2**30:.2f} GiB) in {dt:.1f} s")
+    return dt
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m bestbox.bench.gguf_random", description=__doc__.split("\n\n")[0])
+    ap.add_argument("--shape", choices=sorted(SHAPES), required=True)
+    ap.add_argument("--out", required=True, help="the GGUF to write (the quantized one with --quantize)")
+    ap.add_argument("--quantize", metavar="TYPE", help="e.g. Q5_K_M, Q4_K_M (runs llama-quantize)")
+    ap.add_argument("--llama-quantize", metavar="PATH", default=shutil.which("llama-quantize") or "llama-quantize")
+    ap.add_argument("--threads", type=int, default=None, help="llama-quantize threads (default: its own)")
+    ap.add_argument("--f16-out", metavar="PATH", help="where the F16 file goes with --quantize (default: next to --out)")
+    ap.add_argument("--keep-f16", action="store_true")
+    ap.add_argument("--vocab-from", metavar="GGUF",
+                    help="take the real Qwen2 tokens and merges from a vocab GGUF (llama.cpp's models/ggml-vocab-qwen2.gguf)")
+    ap.add_argument("--chat-template", choices=["qwen2.5", "chatml"], default="qwen2.5")
+    ap.add_argument("--seed", type=int, default=0)
+    a = ap.parse_args(argv)
+
+    shape = SHAPES[a.shape]
+    out = Path(a.out)
+    if a.vocab_from:
+        if shape.vocab == 0:
+            raise SystemExit("--vocab-from needs a full-size shape (7b, 14b)")
+        vocab = vocab_from_gguf(Path(a.vocab_from), shape.vocab)
+    else:
+        vocab = synthetic_vocab(shape.vocab or None)
+    template = QWEN25_CHAT_TEMPLATE if a.chat_template == "qwen2.5" else CHATML_TEMPLATE
+
+    def log(msg: str) -> None:
+        print(msg, flush=True)
+
+    if not a.quantize:
+        write_gguf(shape, out, vocab=vocab, chat_template=template, seed=a.seed, log=log)
+        return 0
+    f16 = Path(a.f16_out) if a.f16_out else out.with_name(out.stem + ".f16.gguf")
+    write_gguf(shape, f16, vocab=vocab, chat_template=template, seed=a.seed, log=log)
+    try:
+        quantize(f16, out, a.quantize, a.llama_quantize, a.threads, log=log)
+    finally:
+        if not a.keep_f16:
+            try:
+                os.unlink(f16)
+            except OSError:
+                pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,102 @@
+"""The random-weight GGUF writer: exact Qwen2.5 shapes, and a tiny file the real llama-server loads."""
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+gguf = pytest.importorskip("gguf")
+
+from bestbox import paths  # noqa: E402
+from bestbox.bench import gguf_random as gr  # noqa: E402
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_shapes_match_qwen25():
+    s7, s14 = gr.SHAPES["7b"], gr.SHAPES["14b"]
+    assert (s7.hidden, s7.layers, s7.ffn, s7.heads, s7.kv_heads, s7.vocab) == (3584, 28, 18944, 28, 4, 152064)
+    assert (s14.hidden, s14.layers, s14.ffn, s14.heads, s14.kv_heads, s14.vocab) == (5120, 48, 13824, 40, 8, 152064)
+    # Qwen2.5's model cards: 7.61B and 14.7B parameters.
+    assert abs(s7.n_params() / 1e9 - 7.62) < 0.01
+    assert abs(s14.n_params() / 1e9 - 14.77) < 0.01
+    names = [n for n, _, _ in gr.tensor_plan(s14)]
+    assert "blk.47.attn_k.bias" in names and "output.weight" in names and len(names) == 3 + 12 * 48
+
+
+def test_full_size_vocab_has_qwen_special_ids():
+    v = gr.synthetic_vocab(152064)
+    assert len(v.tokens) == 152064
+    assert v.tokens[gr.QWEN_EOT] == "<|endoftext|>"
+    assert v.tokens[gr.QWEN_IM_START] == "<|im_start|>"
+    assert v.tokens[gr.QWEN_IM_END] == "<|im_end|>"
+    have = set(v.tokens)
+    assert v.merges and all(m.replace(" ", "", 1) in have for m in v.merges)
+
+
+def _get(url: str, timeout: float = 2.0) -> tuple[int, bytes]:
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as r:
+            return r.status, r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, b""
+
+
+def test_tiny_gguf_loads_and_answers(tmp_path: Path):
+    binary, where = paths.find_llama_server()
+    if binary is None:
+        pytest.skip(where)
+    out = tmp_path / "tiny.gguf"
+    assert gr.main(["--shape", "tiny", "--out", str(out)]) == 0
+
+    r = gguf.GGUFReader(str(out))
+    assert r.fields["general.architecture"].contents() == "qwen2"
+    assert r.fields["qwen2.embedding_length"].contents() == 64
+    assert "<|im_start|>" in r.fields["tokenizer.chat_template"].contents()
+
+    port = _free_port()
+    log = (tmp_path / "server.log").open("w")
+    proc = subprocess.Popen([str(binary), "-m", str(out), "--host", "127.0.0.1", "--port", str(port),
+                             "--ctx-size", "512", "--parallel", "1", "--metrics", "--jinja"],
+                            stdout=log, stderr=subprocess.STDOUT)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        status = 0
+        while time.monotonic() < deadline and proc.poll() is None:
+            try:
+                status, _ = _get(base + "/health")
+            except OSError:
+                status = 0
+            if status == 200:
+                break
+            time.sleep(0.2)
+        assert status == 200, (tmp_path / "server.log").read_text()[-2000:]
+
+        body = json.dumps({"messages": [{"role": "user", "content": "show me the top vendors"}],
+                           "max_tokens": 4, "temperature": 0}).encode()
+        req = urllib.request.Request(base + "/v1/chat/completions", data=body,
+                                     headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            assert resp.status == 200
+            data = json.loads(resp.read())
+        t = data["timings"]
+        assert 1 <= t["predicted_n"] <= 4 and t["prompt_n"] > 0
+        assert data["choices"][0]["finish_reason"] in ("length", "stop")
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
