@@ -39,43 +39,10 @@ import httpx
 
 # --- prompts (mirroring the app's router; override via the functions' arguments) ---------------
 
-LABEL_GRAMMAR = 'root ::= "erp" | "crm" | "it" | "oa" | "general"\n'
-
-ROUTER_SYSTEM_PROMPT = """\
-You route office requests to the team that handles them. Answer with one label only.
-erp: vendors, suppliers, purchase orders, supplier invoices, spend, procurement, stock, warehouses, products, lead times.
-crm: customers, contacts, leads, opportunities, deals, pipeline, sales, quotes, customer calls, complaints.
-it: servers, hosts, outages, incidents, tickets, backups, logs, passwords, laptops, VPN, wifi, printers.
-oa: meeting rooms, bookings, meetings, calendar, leave and vacation days, policies, templates, documents, expenses.
-general: greetings, thanks, small talk, jokes, arithmetic, general knowledge, anything else.
-Examples:
-show me the top vendors by spend -> erp
-which invoices are due this week -> erp
-log a call with the buyer at Acme -> crm
-how is the pipeline this quarter -> crm
-the vpn is down again -> it
-did last night's backups succeed -> it
-book a meeting room for 3pm -> oa
-how many vacation days do I have left -> oa
-what's 15% of 80 -> general
-thanks -> general"""
-
-ROUTE_JSON_SCHEMA: dict = {
-    "type": "object",
-    "properties": {
-        "agent": {"type": "string", "enum": ["erp", "crm", "it_ops", "oa", "general"]},
-        "needs_tools": {"type": "boolean"},
-        "complexity": {"type": "string", "enum": ["low", "medium", "high"]},
-    },
-    "required": ["agent", "needs_tools", "complexity"],
-    "additionalProperties": False,
-}
-
-ROUTER_JSON_SYSTEM_PROMPT = ROUTER_SYSTEM_PROMPT.replace("-> it\n", "-> it_ops\n").replace(
-    "\nit: ", "\nit_ops: ").replace(
-    "Answer with one label only.",
-    'Answer with JSON: {"agent": label, "needs_tools": true if company data is needed, '
-    '"complexity": "low" | "medium" | "high"}.')
+from bestbox.routing.prompts import GRAMMAR as LABEL_GRAMMAR  # noqa: E402  (no dependencies)
+from bestbox.routing.prompts import JSON_SCHEMA as ROUTE_JSON_SCHEMA  # noqa: E402
+from bestbox.routing.prompts import JSON_SYSTEM_PROMPT as ROUTER_JSON_SYSTEM_PROMPT  # noqa: E402
+from bestbox.routing.prompts import SYSTEM_PROMPT as ROUTER_SYSTEM_PROMPT  # noqa: E402
 
 # The same three fields with the whitespace a real model writes: {"agent": "erp", "needs_tools": ...}
 ROUTE_JSON_CANONICAL_GRAMMAR = (
