@@ -9,6 +9,7 @@ from PySide6.QtWidgets import (QFrame, QGridLayout, QHBoxLayout, QLabel, QPlainT
 
 from . import theme
 from .formatting import fmt_bytes, fmt_duration, model_label
+from .model_download import ModelDownloadBox
 
 TITLES = {"heavy": ("Heavy model", "agents, tools, long answers"),
           "light": ("Light model", "routing, clean-up, quick answers")}
@@ -79,6 +80,8 @@ class ServerCard(QFrame):
                                 " color: #6b4a06; border-radius: 6px; padding: 5px 8px; font-size: 8.5pt;")
         self.demo.hide()
         lay.addWidget(self.demo)
+        self.download = ModelDownloadBox(name, self)  # "Download Qwen2.5-…" while the demo model runs
+        lay.addWidget(self.download)
 
         grid = QGridLayout()
         grid.setHorizontalSpacing(14)
@@ -163,6 +166,7 @@ class ServerCard(QFrame):
             self.demo.show()
         else:
             self.demo.hide()
+        self.download.set_demo(bool(g("using_demo_model", False)))
         host, port = g("host", ""), g("port")
         self.fields["port"].setText(str(port) if port else "—")
         self.fields["port"].setToolTip(g("base_url", "") or (f"{host}:{port}" if port else ""))

@@ -47,6 +47,7 @@ class ServerPanel(QWidget):
         for n in NAMES:
             card = ServerCard(n, bridge.logs if bridge is not None else None, body)
             card.config = config
+            card.download.bridge = bridge
             self.cards[n] = card
             lay.addWidget(card)
             if bridge is not None:
