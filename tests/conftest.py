@@ -132,3 +132,46 @@ def running_servers(tmp_path_factory, llama_server_bin, demo_model):
         yield rs
     finally:
         rs.close()
+
+
+@pytest.fixture(scope="session")
+def spawn_llama_server(tmp_path_factory, llama_server_bin, demo_model):
+    """A factory: `spawn_llama_server("--ctx-size", "2048", "--jinja")` starts a real llama-server
+    with the demo model on a free port, waits for /health 200 and returns its base URL. Every
+    server it started is stopped at the end of the session."""
+    import subprocess
+    import time
+
+    import httpx
+
+    started: list[subprocess.Popen] = []
+
+    def spawn(*extra: str, timeout: float = 120.0) -> str:
+        port = free_port()
+        log = tmp_path_factory.mktemp("llama") / "server.log"
+        argv = [str(llama_server_bin), "-m", str(demo_model), "--host", "127.0.0.1", "--port", str(port), *extra]
+        with open(log, "wb") as fh:
+            proc = subprocess.Popen(argv, stdout=fh, stderr=subprocess.STDOUT, start_new_session=True)
+        started.append(proc)
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + timeout
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"llama-server exited ({proc.returncode}): {log.read_text(errors='replace')[-2000:]}")
+            try:
+                if httpx.get(url + "/health", timeout=1.0).status_code == 200:
+                    return url
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"llama-server not healthy within {timeout:.0f} s: {log.read_text(errors='replace')[-2000:]}")
+            time.sleep(0.2)
+
+    yield spawn
+    for proc in started:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()

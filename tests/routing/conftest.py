@@ -33,41 +33,9 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def light_server(tmp_path_factory):
-    """base URL of a real llama-server with the demo model; skipped when either is missing."""
-    binary, why = paths.find_llama_server(os.environ.get("BESTBOX_TEST_LLAMA_SERVER", ""))
-    model = paths.demo_llm_model()
-    if binary is None or model is None:
-        pytest.skip(f"needs llama-server and the demo model ({why if binary is None else 'no demo model'})")
-    port = _free_port()
-    log = tmp_path_factory.mktemp("llama") / "server.log"
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(
-            [str(binary), "-m", str(model), "--host", "127.0.0.1", "--port", str(port),
-             "--ctx-size", "2048", "--parallel", "2"],
-            stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    try:
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"llama-server exited ({proc.returncode}): {Path(log).read_text()[-2000:]}")
-            try:
-                if httpx.get(url + "/health", timeout=1.0).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"llama-server not ready in 90 s: {Path(log).read_text()[-2000:]}")
-            time.sleep(0.2)
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+def light_server(spawn_llama_server):
+    """base URL of a real llama-server with the demo model (a light server: two slots)."""
+    return spawn_llama_server("--ctx-size", "2048", "--parallel", "2")
 
 
 class StubClient:

