@@ -129,7 +129,7 @@ def _handler(hub: Hub):
                     sent += len(chunk)
                     if hub.delay_per_chunk:
                         time.sleep(hub.delay_per_chunk)
-            except (BrokenPipeError, ConnectionResetError):
+            except OSError:  # the client went away (cancelled, disk full)
                 self.close_connection = True
 
     return H

@@ -164,3 +164,21 @@ def test_cancel_keeps_part(hub, tmp_path):
     hub.delay_per_chunk = 0
     asyncio.run(download_model(_entry("one.gguf"), tmp_path, endpoint=hub.url))
     assert (tmp_path / "one.gguf").read_bytes() == data
+
+
+def test_disk_full_while_writing(hub, tmp_path, monkeypatch):
+    import errno
+    import io
+
+    from bestbox.models import download
+
+    hub.add(REPO, "one.gguf", 2 * MB)
+
+    class Full(io.BytesIO):
+        def write(self, b):
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(download, "open", lambda *a, **k: Full(), raising=False)
+    with pytest.raises(DownloadError) as e:
+        asyncio.run(download_model(_entry("one.gguf"), tmp_path, endpoint=hub.url))
+    assert e.value.kind == "disk" and "disk full while writing" in str(e.value) and "run again to resume" in str(e.value)
