@@ -62,6 +62,14 @@ class Assistant:
     def routing_report(self) -> dict:
         return self.corrections.report()
 
+    def export_corrections(self, path) -> int:
+        """The user's route corrections as JSONL (`bestbox route --eval` reads it); returns the count."""
+        return self.corrections.export(path)
+
+    def reset_corrections(self) -> None:
+        """Forget the corrections; the fast path goes back to the shipped examples at once."""
+        self.corrections.reset()
+
     # -- a turn ----------------------------------------------------------------------------------
     def _pick_server(self, tier: str) -> tuple[str | None, LLMClient | None, str | None]:
         """The server that answers, and a note when it is not the one the policy wanted."""

@@ -133,6 +133,17 @@ class AssistantAdapter(QObject):
         if self.worker is not None:
             self.worker.stop()
 
+    def export_corrections(self, path) -> int:
+        return self.assistant.export_corrections(path) if self.assistant is not None else 0
+
+    def reset_corrections(self) -> None:
+        if self.assistant is None:
+            return
+        if self.worker is None:
+            self.assistant.reset_corrections()
+        else:  # serialised with the turns: the fast path is never changed mid-decision
+            self.worker.call(self.assistant.reset_corrections).result(10)
+
     def routing_report(self) -> dict:
         if self.assistant is None:
             return {}

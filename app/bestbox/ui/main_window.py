@@ -59,7 +59,8 @@ class MainWindow(QMainWindow):
         self.servers = ServerPanel(bridge, cfg, self.side)
         self.side.addTab(self.servers, "Servers")
         self.routing = RoutingReport(assistant.routing_report if assistant is not None else None, cfg,
-                                     getattr(loaded_config, "path", None), self.side)
+                                     getattr(loaded_config, "path", None), self.side,
+                                     corrections=assistant if hasattr(assistant, "export_corrections") else None)
         self.side.addTab(self.routing, "Routing")
         self.splitter.addWidget(self.conversations)
         self.splitter.addWidget(self.chat)

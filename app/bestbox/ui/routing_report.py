@@ -45,10 +45,13 @@ class _Section(QFrame):
 class RoutingReport(QWidget):
     mode_changed = Signal(str)
 
-    def __init__(self, report_source=None, config=None, config_path=None, parent: QWidget | None = None):
-        """report_source: callable → dict (Assistant.routing_report)."""
+    def __init__(self, report_source=None, config=None, config_path=None, parent: QWidget | None = None,
+                 corrections=None):
+        """report_source: callable → dict (Assistant.routing_report). corrections: an object with
+        export_corrections(path) -> int and reset_corrections() (the assistant adapter)."""
         super().__init__(parent)
         self.report_source = report_source
+        self.corrections = corrections
         self.config = config
         self.config_path = config_path
         outer = QVBoxLayout(self)
@@ -106,6 +109,15 @@ class RoutingReport(QWidget):
         lay.addWidget(self.times)
 
         row = QHBoxLayout()
+        self.export_btn = QPushButton("Export corrections…", body)
+        self.export_btn.setToolTip("Save your corrections as JSONL (bestbox route --eval reads it)")
+        self.export_btn.clicked.connect(self._export_clicked)
+        self.reset_btn = QPushButton("Reset…", body)
+        self.reset_btn.setToolTip("Forget your corrections; routing goes back to the shipped examples")
+        self.reset_btn.clicked.connect(self._reset_clicked)
+        for b in (self.export_btn, self.reset_btn):
+            b.setEnabled(corrections is not None)
+            row.addWidget(b)
         row.addStretch(1)
         self.refresh_btn = QPushButton("Refresh", body)
         self.refresh_btn.clicked.connect(self.refresh)
@@ -131,6 +143,37 @@ class RoutingReport(QWidget):
             log.warning("could not save routing mode: %s", e)
             self.mode_note.setText(f"Could not save the routing mode: {e}")
         self.mode_changed.emit(value)
+
+    # -- corrections -----------------------------------------------------------------------------
+    def export_to(self, path: str) -> int:
+        n = self.corrections.export_corrections(path)
+        self.mode_note.setText(f"Exported {n} correction{'s' if n != 1 else ''} to {path}.")
+        return n
+
+    def reset_now(self) -> None:
+        self.corrections.reset_corrections()
+        self.mode_note.setText("Corrections forgotten: routing uses the shipped examples again.")
+        self.refresh()
+
+    def _export_clicked(self) -> None:
+        from PySide6.QtWidgets import QFileDialog
+
+        path, _ = QFileDialog.getSaveFileName(self, "Export route corrections", "route-corrections.jsonl",
+                                              "JSON lines (*.jsonl)")
+        if path:
+            try:
+                self.export_to(path)
+            except OSError as e:
+                self.mode_note.setText(f"Could not export: {e}")
+
+    def _reset_clicked(self) -> None:
+        from PySide6.QtWidgets import QMessageBox
+
+        if QMessageBox.question(self, "Reset corrections",
+                                "Forget every route correction you made? Routing goes back to the shipped "
+                                "examples. Export them first if you may want them back.") \
+                == QMessageBox.StandardButton.Yes:
+            self.reset_now()
 
     # -- report ----------------------------------------------------------------------------------
     def refresh(self) -> None:
