@@ -189,7 +189,7 @@ shadow_sample_rate = 0.0 # share of decisions also asked of the heavy model, to 
 [speech]
 whisper_model = ""       # empty: bundled tiny.en; or a faster-whisper model dir / name
 device = "auto"          # auto | cpu | cuda
-compute_type = "int8"
+compute_type = "int8"     # int8 on the CPU; float16 on a CUDA GPU (faster there, see docs/benchmarks.md)
 language = "en"
 input_device = ""        # empty: the system default microphone
 vad_silence_ms = 700     # silence after speech that ends a turn
