@@ -3,6 +3,7 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -58,3 +59,11 @@ def test_start_llm_scripts_start_the_configured_server(tmp_path, script, server)
     finally:
         os.killpg(p.pid, signal.SIGTERM)
         p.wait(15)
+
+
+def test_no_display_is_a_clear_message_not_a_qt_abort(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    env.update(BESTBOX_CONFIG=str(tmp_path / "c.toml"), BESTBOX_DATA_DIR=str(tmp_path / "d"))
+    r = subprocess.run([sys.executable, "-m", "bestbox"], env=env, capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2
+    assert "No display" in r.stderr and "bestbox ask" in r.stderr
