@@ -175,3 +175,43 @@ def spawn_llama_server(tmp_path_factory, llama_server_bin, demo_model):
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+@pytest.fixture(scope="session")
+def virtual_mic():
+    """A PulseAudio null sink `vmic` whose monitor is the default source: a virtual microphone.
+    The launcher's daemon (BESTBOX_TEST_PULSE_RUNTIME) when there is one, else our own for the
+    session. Returns the environment for child processes: sounddevice/PortAudio must be imported
+    after XDG_RUNTIME_DIR points at the daemon, so recordings run in subprocesses."""
+    import os
+    import shutil
+    import subprocess
+    import tempfile
+    import time
+
+    given = os.environ.get("BESTBOX_TEST_PULSE_RUNTIME")
+    if given:
+        env = dict(os.environ, XDG_RUNTIME_DIR=given)
+        env.pop("PULSE_SERVER", None)
+        yield env
+        return
+    if not (shutil.which("pulseaudio") and shutil.which("paplay") and shutil.which("pactl")):
+        pytest.skip("pulseaudio / pulseaudio-utils are not installed (needed for the virtual microphone)")
+    xdg = tempfile.mkdtemp(prefix="bestbox-pulse-")
+    os.chmod(xdg, 0o700)
+    env = dict(os.environ, XDG_RUNTIME_DIR=xdg)
+    env.pop("PULSE_SERVER", None)
+    subprocess.run(["pulseaudio", "--daemonize=yes", "--exit-idle-time=-1", "-n",
+                    "--load=module-native-protocol-unix", "--load=module-null-sink sink_name=vmic",
+                    "--load=module-always-sink"], env=env, check=True, capture_output=True, timeout=30)
+    try:
+        for _ in range(50):
+            if subprocess.run(["pactl", "info"], env=env, capture_output=True).returncode == 0:
+                break
+            time.sleep(0.1)
+        subprocess.run(["pactl", "set-default-sink", "vmic"], env=env, check=True, capture_output=True)
+        subprocess.run(["pactl", "set-default-source", "vmic.monitor"], env=env, check=True, capture_output=True)
+        yield env
+    finally:
+        subprocess.run(["pulseaudio", "--kill"], env=env, capture_output=True, timeout=30)
+        shutil.rmtree(xdg, ignore_errors=True)

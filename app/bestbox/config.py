@@ -69,6 +69,7 @@ class SpeechConfig(_Strict):
     whisper_model: str = ""
     device: Literal["auto", "cpu", "cuda"] = "auto"
     compute_type: str = "int8"
+    cpu_threads: int = Field(0, ge=0, le=256, description="0 = all cores but one, at most 8")
     language: str = "en"
     input_device: str = ""
     vad_silence_ms: int = Field(700, ge=100, le=5000)
@@ -190,6 +191,7 @@ shadow_sample_rate = 0.0 # share of decisions also asked of the heavy model, to 
 whisper_model = ""       # empty: bundled tiny.en; or a faster-whisper model dir / name
 device = "auto"          # auto | cpu | cuda
 compute_type = "int8"     # int8 on the CPU; float16 on a CUDA GPU (faster there, see docs/benchmarks.md)
+cpu_threads = 0          # 0: all cores but one (at most 8), so the window and the servers keep a core
 language = "en"
 input_device = ""        # empty: the system default microphone
 vad_silence_ms = 700     # silence after speech that ends a turn

@@ -18,31 +18,9 @@ pytestmark = [pytest.mark.mic, pytest.mark.gui, pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")
-def pulse_runtime():
-    """The launcher's PulseAudio (BESTBOX_TEST_PULSE_RUNTIME), or one of our own."""
-    given = os.environ.get("BESTBOX_TEST_PULSE_RUNTIME")
-    if given:
-        yield given
-        return
-    if not (shutil.which("pulseaudio") and shutil.which("paplay") and shutil.which("pactl")):
-        pytest.skip("pulseaudio / pulseaudio-utils are not installed (needed for the virtual microphone)")
-    xdg = tempfile.mkdtemp(prefix="bestbox-ui-pulse-")
-    os.chmod(xdg, 0o700)
-    env = dict(os.environ, XDG_RUNTIME_DIR=xdg)
-    subprocess.run(["pulseaudio", "--daemonize=yes", "--exit-idle-time=-1", "-n",
-                    "--load=module-native-protocol-unix", "--load=module-null-sink sink_name=vmic",
-                    "--load=module-always-sink"], env=env, check=True, capture_output=True, timeout=30)
-    try:
-        for _ in range(50):
-            if subprocess.run(["pactl", "info"], env=env, capture_output=True).returncode == 0:
-                break
-            time.sleep(0.1)
-        subprocess.run(["pactl", "set-default-sink", "vmic"], env=env, check=True, capture_output=True)
-        subprocess.run(["pactl", "set-default-source", "vmic.monitor"], env=env, check=True, capture_output=True)
-        yield xdg
-    finally:
-        subprocess.run(["pulseaudio", "--kill"], env=env, capture_output=True, timeout=30)
-        shutil.rmtree(xdg, ignore_errors=True)
+def pulse_runtime(virtual_mic):
+    """XDG_RUNTIME_DIR of the virtual microphone's PulseAudio (see tests/conftest.py)."""
+    return virtual_mic["XDG_RUNTIME_DIR"]
 
 
 def test_talk_button_transcribes_and_answers(ui_config, pulse_runtime, tmp_path, shots):

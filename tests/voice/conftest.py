@@ -99,27 +99,6 @@ def llama_server(spawn_llama_server):
 
 
 @pytest.fixture(scope="session")
-def pulse_env():
-    """A PulseAudio daemon with a null sink `vmic` whose monitor is the default source: a virtual
-    microphone. Yields the environment for child processes (sounddevice must be imported after
-    these variables are set, so recordings run in subprocesses)."""
-    if not shutil.which("pulseaudio") or not shutil.which("paplay"):
-        pytest.skip("pulseaudio / pulseaudio-utils are not installed (needed for the virtual microphone)")
-    xdg = tempfile.mkdtemp(prefix="bestbox-pulse-")
-    os.chmod(xdg, 0o700)
-    env = dict(os.environ, XDG_RUNTIME_DIR=xdg)
-    env.pop("PULSE_SERVER", None)
-    subprocess.run(["pulseaudio", "--daemonize=yes", "--exit-idle-time=-1", "-n",
-                    "--load=module-native-protocol-unix", "--load=module-null-sink sink_name=vmic",
-                    "--load=module-always-sink"], env=env, check=True, capture_output=True, timeout=30)
-    try:
-        for _ in range(50):
-            if subprocess.run(["pactl", "info"], env=env, capture_output=True).returncode == 0:
-                break
-            time.sleep(0.1)
-        subprocess.run(["pactl", "set-default-sink", "vmic"], env=env, check=True, capture_output=True)
-        subprocess.run(["pactl", "set-default-source", "vmic.monitor"], env=env, check=True, capture_output=True)
-        yield env
-    finally:
-        subprocess.run(["pulseaudio", "--kill"], env=env, capture_output=True, timeout=30)
-        shutil.rmtree(xdg, ignore_errors=True)
+def pulse_env(virtual_mic):
+    """The virtual microphone's environment for child processes (see tests/conftest.py)."""
+    return virtual_mic

@@ -106,7 +106,10 @@ class Transcriber:
     def __init__(self, config: Config | SpeechConfig | None = None, *, cpu_threads: int = 0):
         sc = config.speech if isinstance(config, Config) else (config or SpeechConfig())
         self.sc = sc
-        self.cpu_threads = cpu_threads or (os.cpu_count() or 2)
+        # One core stays free for the UI thread and the model servers: with Whisper on every core
+        # of a 2-core machine the window stalled 55-65 ms per utterance, and one thread transcribed
+        # no slower there because llama-server wanted the cores too (measured 2026-11-26).
+        self.cpu_threads = cpu_threads or sc.cpu_threads or max(1, min(8, (os.cpu_count() or 2) - 1))
         self._model: Any = None
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="whisper")
         self._lock = threading.Lock()
