@@ -266,7 +266,7 @@ async def bench_cleanup(ctx: "Ctx") -> dict:
                  "glossary_terms": len(ctx.glossary.for_cleanup())}
     glossary = ctx.glossary
     probe = await clean_transcript(inputs[0], light, glossary, timeout_s=60)  # also fills the prompt cache
-    if not probe.cleaned and probe.reason.startswith("light server unavailable"):
+    if not probe.cleaned and probe.reason.startswith(("light server unavailable", "light server refused")):
         out["shipped_glossary_error"] = probe.reason
         comp_err = await _cleanup_error(light, inputs[0], glossary)
         if comp_err:
@@ -690,6 +690,14 @@ async def run_bench(cfg, mgr, opt: Options, *, config_path: Path | None = None) 
                                f"({mgr.snapshot(name).message})")
     ctx.transcriber = Transcriber(cfg)
     ctx.transcriber.load_async()
+    # The glossary reads the company names from the demo database: make sure it exists first, as
+    # the app's start-up does, or a fresh data dir benchmarks the built-in terms only.
+    from ..agents.data import ensure_database
+
+    try:
+        await asyncio.get_running_loop().run_in_executor(None, ensure_database, cfg)
+    except (OSError, FileNotFoundError) as e:
+        res["errors"]["database"] = str(e)
     ctx.glossary = Glossary.from_config(cfg)
     wav_utts = list(ctx.sel["voice"]) + list(ctx.sel["asr"].values())
     try:
