@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QComboBox, QFrame, QGridLayout, QHBoxLayout, QLabel, QPushButton, QScrollArea, QVBoxLayout,
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (QComboBox, QFrame, QGridLayout, QHBoxLayout, QLabel, QPushButton, QVBoxLayout,
                                QWidget)
 
 from . import theme
+from .side_page import scrolling_body
 from .badges import DECIDERS
 
 log = logging.getLogger(__name__)
@@ -54,17 +55,7 @@ class RoutingReport(QWidget):
         self.corrections = corrections
         self.config = config
         self.config_path = config_path
-        outer = QVBoxLayout(self)
-        outer.setContentsMargins(0, 0, 0, 0)
-        scroll = QScrollArea(self)
-        scroll.setWidgetResizable(True)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        body = QWidget()
-        body.setObjectName("routingBody")
-        body.setStyleSheet(f"#routingBody {{ background: {theme.WINDOW}; }}")
-        lay = QVBoxLayout(body)
-        lay.setContentsMargins(12, 12, 12, 12)
-        lay.setSpacing(10)
+        body, lay = scrolling_body(self, "routingBody")
 
         mode = _Section("Routing mode", body)
         self.mode = QComboBox(mode)
@@ -124,8 +115,6 @@ class RoutingReport(QWidget):
         row.addWidget(self.refresh_btn)
         lay.addLayout(row)
         lay.addStretch(1)
-        scroll.setWidget(body)
-        outer.addWidget(scroll)
         self.report: dict = {}
 
     # -- mode ------------------------------------------------------------------------------------

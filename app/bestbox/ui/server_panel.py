@@ -1,10 +1,10 @@
 """Both server cards, with the memory warning above them and Start/Stop-both buttons."""
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
 
 from . import theme
+from .side_page import scrolling_body
 from .server_bridge import NAMES
 from .server_card import ServerCard
 
@@ -13,17 +13,7 @@ class ServerPanel(QWidget):
     def __init__(self, bridge, config=None, parent: QWidget | None = None):
         super().__init__(parent)
         self.bridge = bridge
-        outer = QVBoxLayout(self)
-        outer.setContentsMargins(0, 0, 0, 0)
-        scroll = QScrollArea(self)
-        scroll.setWidgetResizable(True)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        body = QWidget()
-        body.setObjectName("serverPanelBody")
-        body.setStyleSheet(f"#serverPanelBody {{ background: {theme.WINDOW}; }}")
-        lay = QVBoxLayout(body)
-        lay.setContentsMargins(12, 12, 12, 12)
-        lay.setSpacing(10)
+        body, lay = scrolling_body(self, "serverPanelBody")
 
         top = QHBoxLayout()
         hdr = QLabel("<b>Model servers</b>", body)
@@ -56,8 +46,6 @@ class ServerPanel(QWidget):
                 card.restart_requested.connect(bridge.restart)
                 card.update_snapshot(bridge.snapshots.get(n))
         lay.addStretch(1)
-        scroll.setWidget(body)
-        outer.addWidget(scroll)
         if bridge is not None:
             bridge.changed.connect(self.on_snapshot)
             bridge.log_lines.connect(self.on_log_lines)
