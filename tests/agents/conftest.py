@@ -2,17 +2,12 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import socket
-import subprocess
-import time
 from datetime import date
 from pathlib import Path
 
-import httpx
 import pytest
 
-from bestbox import paths
 from bestbox.agents.data import generate
 from bestbox.llm.client import Completion, StreamEvent
 

@@ -2,16 +2,10 @@
 model (SmolLM2-135M) for the light-LLM router tests."""
 from __future__ import annotations
 
-import os
 import socket
-import subprocess
-import time
-from pathlib import Path
 
-import httpx
 import pytest
 
-from bestbox import paths
 
 
 @pytest.fixture(autouse=True)

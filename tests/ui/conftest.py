@@ -11,7 +11,6 @@ import atexit
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path

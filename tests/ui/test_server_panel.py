@@ -1,7 +1,6 @@
 """Server cards: rendering of every kind of snapshot, and the panel driving real llama-servers."""
 from __future__ import annotations
 
-import time
 
 import pytest
 from PySide6.QtWidgets import QVBoxLayout, QWidget

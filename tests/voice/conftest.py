@@ -2,13 +2,10 @@
 demo model, and a PulseAudio virtual microphone. Everything lives in tmp dirs and is torn down."""
 from __future__ import annotations
 
-import os
 import shutil
 import socket
 import subprocess
 import tempfile
-import time
-import urllib.request
 import wave
 from pathlib import Path
 

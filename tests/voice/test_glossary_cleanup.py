@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 
-import pytest
 
 from bestbox.config import Config
 from bestbox.llm.client import Completion, LLMClient

@@ -19,7 +19,7 @@ from bestbox.llm.client import Completion
 from bestbox.speech.transcriber import Transcript
 from bestbox.speech.voice_turn import VoiceSession
 
-from .conftest import PHRASES, has_words, read_pcm, write_wav
+from .conftest import PHRASES, has_words, write_wav
 
 
 class Answerer:

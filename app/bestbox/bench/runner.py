@@ -565,7 +565,6 @@ async def bench_turns(ctx: "Ctx") -> dict:
 async def _overhead_parts(ctx: "Ctx") -> dict:
     """Pieces of a turn's app time, timed alone (what the app does per turn besides the servers)."""
     from ..agents.loop import probe_tools_mode
-    from ..routing.decision import RouteDecision
 
     heavy = ctx.mgr.client("heavy")
     a = ctx.assistants["bestbox"]

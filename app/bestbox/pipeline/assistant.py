@@ -11,7 +11,7 @@ from typing import AsyncIterator, Protocol
 
 from ..config import Config
 from ..llm.client import LLMClient
-from ..trace import TurnTrace, now_ms
+from ..trace import TurnTrace
 from .events import TurnEvent
 from .history import History
 

@@ -8,7 +8,7 @@ import time
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QVBoxLayout, QWidget
 
-from . import icons, markdown, theme
+from . import icons, theme
 from .badges import BadgeRow
 from .confirm_card import ConfirmCard
 from .text_view import AutoTextView

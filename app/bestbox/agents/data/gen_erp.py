@@ -5,7 +5,7 @@ import random
 import sqlite3
 from datetime import date, timedelta
 
-from .common import COUNTRIES, cumulative, company_name, d, person, weighted_index
+from .common import COUNTRIES, cumulative, company_name, d, weighted_index
 
 # category -> (vendor name words, product nouns, unit, cost range EUR)
 CATEGORIES: dict[str, tuple[list[str], list[str], str, tuple[float, float]]] = {

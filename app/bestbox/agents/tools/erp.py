@@ -5,8 +5,8 @@ from datetime import date, datetime, timedelta
 
 from pydantic import Field, field_validator
 
-from .base import (MAX_ROWS, PERIOD_HELP, Args, Tool, error, fetch, like, money, normalize_period,
-                   parse_period, period_field_schema, resolve_one, rows_result, today)
+from .base import (MAX_ROWS, PERIOD_HELP, Args, Tool, fetch, like, money, normalize_period, parse_period,
+                   period_field_schema, resolve_one, rows_result, today)
 
 SPEND_STATUSES = "('open','sent','received')"  # cancelled orders are not spend
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, timedelta
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, field_validator
 
-from .base import MAX_ROWS, Args, Tool, error, fetch, like, resolve_one, rows_result, today
+from .base import MAX_ROWS, Args, Tool, error, fetch, resolve_one, rows_result, today
 
 
 class DocArgs(Args):
