@@ -35,6 +35,9 @@ from .tools import Tool, get_tool, tools_for
 from .tools.base import today
 
 MAX_CALLS_PER_STEP = 4
+# Qwen2.5-Instruct's own generation config uses repetition_penalty 1.05; it also keeps small models
+# from looping on one sentence until the token limit.
+ANSWER_SAMPLING = {"repeat_penalty": 1.05}
 
 
 # Events ---------------------------------------------------------------------------------------------
@@ -338,7 +341,7 @@ class AgentRunner:
         t = time.perf_counter()
         st.last_stream_calls = []
         stream = self.client.stream(msgs, max_tokens=self.answer_max_tokens, temperature=self.temperature,
-                                    tools=tools, extra=extra)
+                                    tools=tools, extra={**ANSWER_SAMPLING, **(extra or {})})
         try:
             async for ev in stream:
                 if ev.kind == "token" and ev.text:

@@ -41,10 +41,12 @@ class ModelDownloadBox(QWidget):
         row = QHBoxLayout()
         row.setSpacing(6)
         size = f" (~{self.entry.approx_gb:.0f} GB)" if self.entry and self.entry.approx_gb else ""
-        self._what = f"{self.entry.label}{size}" if self.entry else "the model"
+        # The card is narrow: "Qwen2.5-14B (~9 GB)" on the button, the full name in the tooltip.
+        short = self.entry.label.split("-Instruct")[0] if self.entry else ""
+        self._what = f"{short}{size}" if self.entry else "the model"
         self.button = QPushButton(self)
         self.cancel_btn = QPushButton("Cancel", self)
-        self.restart_btn = QPushButton("Restart server with the new model", self)
+        self.restart_btn = QPushButton("Restart with the new model", self)
         for b in (self.button, self.cancel_btn, self.restart_btn):
             row.addWidget(b)
         row.addStretch(1)
@@ -62,7 +64,7 @@ class ModelDownloadBox(QWidget):
         self.cancel_btn.clicked.connect(self.cancel)
         self.restart_btn.clicked.connect(self.restart_server)
         if self.entry is not None:
-            self.button.setToolTip(f"{self.entry.repo}: {', '.join(self.entry.files)}")
+            self.button.setToolTip(f"{self.entry.label} from {self.entry.repo}: {', '.join(self.entry.files)}")
         self._render()
 
     # -- what shows ------------------------------------------------------------------------------
