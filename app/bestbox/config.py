@@ -244,9 +244,8 @@ def _line_of(text: str, loc: tuple) -> int | None:
             start = 0
     keyre = re.compile(r"^\s*" + re.escape(key) + r"\s*=")
     for i in range(start, len(lines)):
-        if i > start and lines[i].lstrip().startswith("[") and table:
-            if keyre.match(lines[i]) is None and re.match(r"^\s*\[", lines[i]):
-                break
+        if table and i > start and lines[i].lstrip().startswith("["):
+            break  # the next table: the key is not in this one
         if keyre.match(lines[i]):
             return i + 1
     if table:

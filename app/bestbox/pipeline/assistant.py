@@ -18,7 +18,6 @@ from .history import History
 log = logging.getLogger(__name__)
 
 DOMAIN_AGENTS = ("erp", "crm", "it_ops", "oa")
-MODEL_LABEL = {"heavy": "heavy", "light": "light"}
 
 
 class Endpoints(Protocol):
