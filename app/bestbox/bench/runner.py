@@ -349,12 +349,10 @@ def _analyse(trace: TurnTrace, calls: list[Call], events: list[tuple[float, str]
     rel = lambda x: x - t0  # noqa: E731
     total = trace.marks.get("done")
     seg: dict[str, float] = {}
-    start = 0.0
     asr_iv: list[tuple[float, float]] = []
     if voice is not None:
         close = float(voice.get("vad_wait_ms") or 0.0)
         seg["silence window"] = close
-        start = close
         asr = next((s for s in trace.stages if s.name == "asr"), None)
         if asr is not None and asr.end_ms is not None:
             asr_iv.append((asr.start_ms, asr.end_ms))
