@@ -1,7 +1,7 @@
 """How long the UI event loop stalls: a heartbeat QTimer that notes the gap between its ticks.
 
 A tick that arrives `interval` late means the loop was busy for that long: nothing repainted, no
-key press was handled. The chat pane's test and the benchmark read `max_stall_ms`."""
+key press was handled. `bestbox bench` reports `max_stall_ms`; tests print it."""
 from __future__ import annotations
 
 import sys
@@ -59,7 +59,8 @@ class StallMeter(QObject):
                 frames = sys._current_frames()
                 names = {t.ident: t.name for t in threading.enumerate()}
                 parts = []
-                for ident, frame in frames.items():
+                # the UI thread first: it is the one that stalled
+                for ident, frame in sorted(frames.items(), key=lambda kv: kv[0] != self._ui_thread):
                     if ident == threading.get_ident():
                         continue
                     depth = 12 if ident == self._ui_thread else 4
