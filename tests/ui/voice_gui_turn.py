@@ -25,6 +25,25 @@ def main() -> int:
     from bestbox.ui.message_bubble import UserBubble
     from bestbox.ui.stall_meter import StallMeter
 
+    import threading
+
+    from bestbox.speech import transcriber, voice_turn
+
+    # Where the slow work ran: Whisper's load and transcription and Silero VAD must never run on
+    # the UI thread (the stall that would cause is measured by `bestbox bench`).
+    out: dict = {"events": [], "slow_work_threads": []}
+
+    def on_thread(fn, what):
+        def wrapper(*a, **k):
+            out["slow_work_threads"].append((what, threading.current_thread().name,
+                                             threading.current_thread() is threading.main_thread()))
+            return fn(*a, **k)
+        return wrapper
+
+    transcriber.Transcriber.load = on_thread(transcriber.Transcriber.load, "whisper load")
+    transcriber.Transcriber.transcribe_sync = on_thread(transcriber.Transcriber.transcribe_sync, "whisper")
+    voice_turn.silero_speech_ms = on_thread(voice_turn.silero_speech_ms, "silero vad")
+
     shot = sys.argv[1] if len(sys.argv) > 1 else ""
     app = make_app()
     loop = qasync.QEventLoop(app)
@@ -32,7 +51,6 @@ def main() -> int:
     ctrl = AppController(app, config_mod.load(), use_tray=False)
     ctrl.show()
     win = ctrl.window
-    out: dict = {"events": []}
     t_start = time.monotonic()
 
     def note(kind, data, ev):

@@ -115,7 +115,6 @@ def test_cleanup_timeout_and_dead_server_keep_raw(llama_server):
     slow, down = asyncio.run(go())
     assert slow.text == "show me the top menders" and "timed out" in slow.reason
     assert down.text == "show me the top menders" and "unavailable" in down.reason
-    assert down.cleanup_ms < 2000
 
 
 def test_cleanup_glossary_fits_the_light_servers_slot_with_a_big_company():
