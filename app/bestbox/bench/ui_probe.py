@@ -167,6 +167,7 @@ def measure_stalls(wav: str | None, answer_tokens: int, question: str) -> dict:
             if wav:
                 await _wait(lambda: ctrl.voice.session is not None and ctrl.voice.session.transcriber.ready, 120,
                             "Whisper preload")
+            await _wait(lambda: ctrl.startup_done, 180, "the app's start-up (warm-up, database, Whisper)")
             await asyncio.sleep(0.5)  # start-up work settles
             meter = StallMeter(watchdog_ms=45)
             # idle: what the loop does with nothing going on (the meter's own resolution)

@@ -85,8 +85,9 @@ def _extract(out: str) -> str:
     return s
 
 
-def judge(raw: str, out: str, glossary: Glossary | None = None) -> str:
-    """'' when `out` is an acceptable cleanup of `raw`, else the reason to keep the raw text."""
+def judge(raw: str, out: str, glossary: Glossary | None = None, *, terms: list[str] | None = None) -> str:
+    """'' when `out` is an acceptable cleanup of `raw`, else the reason to keep the raw text.
+    `terms`: the glossary terms the cleanup model was given, if already chosen."""
     if not out:
         return "empty output"
     if len(out) > 1.5 * len(raw) + 20:
@@ -97,7 +98,9 @@ def judge(raw: str, out: str, glossary: Glossary | None = None) -> str:
     if difflib.SequenceMatcher(None, rw, ow).ratio() < 0.6:
         return "output too different from the transcript"
     gloss = set()
-    for t in (glossary.for_cleanup(raw) if glossary else []):
+    if terms is None:
+        terms = glossary.for_cleanup(raw) if glossary else []
+    for t in terms:
         gloss.update(_words(t))
     rset, oset = set(rw), set(ow)
 
@@ -123,8 +126,8 @@ async def clean_transcript(raw: str, client: LLMClient | None, glossary: Glossar
         return CleanupResult(raw, raw, False, "empty transcript")
     if client is None:
         return CleanupResult(raw, raw, False, "light server not configured")
-    terms = ", ".join((glossary or Glossary()).for_cleanup(raw))
-    messages = [{"role": "system", "content": SYSTEM.format(terms=terms)}]
+    chosen = (glossary or Glossary()).for_cleanup(raw)
+    messages = [{"role": "system", "content": SYSTEM.format(terms=", ".join(chosen))}]
     for q, a in SHOTS:
         messages += [{"role": "user", "content": q}, {"role": "assistant", "content": a}]
     messages.append({"role": "user", "content": raw})
@@ -147,7 +150,7 @@ async def clean_transcript(raw: str, client: LLMClient | None, glossary: Glossar
         return CleanupResult(raw, raw, False, f"light server unavailable ({type(e).__name__})", now_ms() - t0)
     ms = now_ms() - t0
     out = _extract(comp.text)
-    why = judge(raw, out, glossary)
+    why = judge(raw, out, glossary, terms=chosen if glossary else None)
     if comp.finish_reason == "length" and not why:
         why = "output cut off at the token limit"
     if why:
