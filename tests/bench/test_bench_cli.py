@@ -12,7 +12,7 @@ import sys
 import psutil
 import pytest
 
-SECTIONS = ("meta", "servers", "router", "asr", "cleanup", "turns", "ui", "targets", "ratios")
+SECTIONS = ("meta", "servers", "router", "asr", "cleanup", "turns", "ui", "supervision", "targets", "ratios")
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
@@ -79,9 +79,12 @@ def test_json_has_every_section(bench_run):
     ui = res["ui"]
     assert "max_stall_ms" in ui["stalls"]["answer"] and "max_stall_ms" in ui["stalls"]["voice"]
     assert ui["launch"]["launch_to_shown_ms"] and ui["launch"]["rss_at_shown_mb"] > 0
+    sv = res["supervision"]
+    assert len(sv["kill_to_crashed_ms"]) == len(sv["crashed_to_ready_ms"]) >= 1 and sv["start_to_ready_ms"]
     names = {t["name"] for t in res["targets"]}
     assert any("generated tokens" in n for n in names) and any("fast path" in n for n in names)
     assert any("UI stall" in n for n in names) and any("app overhead" in n for n in names)
+    assert any("window shown" in n for n in names) and any("crash detected" in n for n in names)
     assert any(k.startswith("typed.first_token_ms.single/") for k in res["ratios"])
 
 

@@ -82,6 +82,14 @@ def add_checks(res: dict) -> list[dict]:
         if "max_stall_ms" in st:
             check(f"UI stall during a {'streamed answer' if k == 'answer' else 'voice turn'} (max)",
                   st["max_stall_ms"], "< 50 ms", st["max_stall_ms"] < 50)
+    la = (res.get("ui") or {}).get("launch") or {}
+    if la.get("launch_to_shown_ms"):
+        worst = max(la["launch_to_shown_ms"])
+        check("launch -> window shown (worst)", round(worst), "< 1500 ms", worst < 1500)
+    sv = res.get("supervision") or {}
+    if sv.get("kill_to_crashed_ms"):
+        worst = max(sv["kill_to_crashed_ms"])
+        check("server killed -> crash detected (worst)", round(worst), "< 2000 ms", worst < 2000)
     res["targets"] = checks
 
     ratios: dict = {}
@@ -241,6 +249,16 @@ def format_report(res: dict) -> str:
                 f"{st.get('rss_after_turns_mb')} MB after a typed and a voice turn")
         for e in (st.get("errors") or []) + (la.get("errors") or []):
             add(f"  error: {e}")
+
+    sv = res.get("supervision") or {}
+    if sv:
+        add("")
+        add(f"Supervision (a throw-away server with {sv.get('model')})")
+        for key, label in (("start_to_ready_ms", "start → ready (health + one token)"),
+                           ("kill_to_crashed_ms", "SIGKILL → crash detected"),
+                           ("crashed_to_ready_ms", f"crash → ready again (backoff from {sv.get('restart_backoff_s')} s)")):
+            if sv.get(key):
+                add(f"  {label:<48} {' / '.join(_ms(x) for x in sv[key])} ms")
 
     if res.get("targets"):
         add("")

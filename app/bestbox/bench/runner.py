@@ -66,7 +66,7 @@ class Options:
     answer_tokens: int = 48
     ui: bool = True
     log: Callable[[str], None] = lambda m: None
-    sections: tuple[str, ...] = ("servers", "router", "asr", "cleanup", "turns", "ui")
+    sections: tuple[str, ...] = ("servers", "router", "asr", "cleanup", "turns", "ui", "supervision")
 
 
 def _reps(ctx: "Ctx") -> int:
@@ -623,6 +623,13 @@ async def bench_ui(ctx: "Ctx") -> dict:
     return res
 
 
+async def bench_supervision(ctx: "Ctx") -> dict:
+    """A third, throw-away server (demo model, free port): start, SIGKILL, detection, restart."""
+    from .supervision import measure_supervision
+
+    return await measure_supervision(ctx.cfg, repeats=1 if ctx.opt.quick else 3, log=ctx.opt.log)
+
+
 # --------------------------------------------------------------------------------------------------
 # the run
 
@@ -716,7 +723,7 @@ async def run_bench(cfg, mgr, opt: Options, *, config_path: Path | None = None) 
 
     sections = [
         ("servers", bench_servers), ("router", bench_router), ("asr", bench_asr), ("cleanup", bench_cleanup),
-        ("turns", bench_turns), ("ui", bench_ui),
+        ("turns", bench_turns), ("ui", bench_ui), ("supervision", bench_supervision),
     ]
     try:
         for name, fn in sections:
