@@ -136,3 +136,42 @@ def test_doctor_fails_on_missing_binary_and_names_a_port_holder(tmp_config, tmp_
     assert checks["port.light"]["data"]["pid"] == holder.pid and not checks["port.light"]["ok"]
     text = bestbox("doctor").stdout
     assert "FAIL" in text and "fix:" in text
+
+
+def test_logs_follow_prints_new_lines_through_a_restart(tmp_config):
+    """`servers logs -f`: the tail, then what the server writes next, also after a restart starts
+    a new (shorter) log; Ctrl+C ends it cleanly."""
+    import signal
+    import time
+
+    from bestbox import paths
+
+    heavy, light = paths.state_dir() / "heavy.log", paths.state_dir() / "light.log"
+    heavy.write_text("old line 1\nold line 2\n")
+    light.write_text("light line\n")
+    proc = subprocess.Popen([sys.executable, "-m", "bestbox", "servers", "logs", "all", "-f", "-n", "1"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=os.environ.copy())
+    got: list[str] = []
+
+    def read_until(needle: str) -> None:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            line = proc.stdout.readline()
+            got.append(line.rstrip("\n"))
+            if needle in line:
+                return
+        raise AssertionError(f"{needle!r} never came: {got}")
+
+    try:
+        read_until("light line")
+        with open(heavy, "a") as f:
+            f.write("model loaded\n")
+        read_until("[heavy] model loaded")
+        heavy.write_text("restarted\n")  # a restart truncates the log
+        read_until("[heavy] restarted")
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(15) == 0, proc.stderr.read()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert "old line 2" in got and "old line 1" not in got  # -n 1: the last line of the tail

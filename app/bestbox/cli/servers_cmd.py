@@ -1,5 +1,7 @@
 """`bestbox servers start|stop|status|logs|command [heavy|light|all] [--json]`.
 
+`logs -f` follows the logs as `tail -F` does (through restarts, which start a new log), until Ctrl+C.
+
 `start` uses the same supervisor as the GUI, waits until ready (or a readable failure) and leaves
 the servers running detached with PID files, so `stop` and the GUI find and adopt them.
 """
@@ -15,6 +17,7 @@ def register(sub) -> None:
     p.add_argument("name", nargs="?", default="all", choices=["heavy", "light", "all"])
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.add_argument("-n", "--lines", type=int, default=60, help="logs: how many lines")
+    p.add_argument("-f", "--follow", action="store_true", help="logs: keep printing new lines until Ctrl+C")
     p.add_argument("--timeout", type=float, default=None, help="start: give up after this many seconds")
     p.set_defaults(func=run)
 
@@ -159,19 +162,60 @@ def _logs(args) -> int:
     from .. import paths
 
     names = ["heavy", "light"] if args.name == "all" else [args.name]
+    offsets: dict[str, int] = {}
     for n in names:
         path = paths.state_dir() / f"{n}.log"
         if not path.exists():
-            print(f"== {n}: no log yet ({path})")
+            print(f"== {n}: no log yet ({path})", flush=True)
+            offsets[n] = 0
             continue
         with open(path, "rb") as f:
             f.seek(0, 2)
             size = f.tell()
             f.seek(max(0, size - 512 * 1024))
             lines = f.read().decode("utf-8", "replace").splitlines()[-args.lines:]
+        offsets[n] = size
         if args.json:
-            print(json.dumps({"name": n, "path": str(path), "lines": lines}))
+            print(json.dumps({"name": n, "path": str(path), "lines": lines}), flush=True)
         else:
             print(f"== {n} ({path})")
-            print("\n".join(lines))
+            print("\n".join(lines), flush=True)
+    if args.follow:
+        return _follow(names, offsets, args.json)
     return 0
+
+
+def _follow(names: list[str], offsets: dict[str, int], as_json: bool) -> int:
+    import time
+
+    from .. import paths
+
+    prefix = len(names) > 1
+    partial = {n: b"" for n in names}
+    try:
+        while True:
+            for n in names:
+                path = paths.state_dir() / f"{n}.log"
+                try:
+                    size = path.stat().st_size
+                except OSError:
+                    continue
+                if size < offsets[n]:  # a (re)start wrote a new log: read it from the top
+                    offsets[n], partial[n] = 0, b""
+                if size == offsets[n]:
+                    continue
+                with open(path, "rb") as f:
+                    f.seek(offsets[n])
+                    data = partial[n] + f.read(size - offsets[n])
+                offsets[n] = size
+                *done, partial[n] = data.split(b"\n")
+                for raw in done:
+                    line = raw.decode("utf-8", "replace").rstrip("\r")
+                    if as_json:
+                        print(json.dumps({"name": n, "line": line}))
+                    else:
+                        print(f"[{n}] {line}" if prefix else line)
+                sys.stdout.flush()
+            time.sleep(0.25)
+    except KeyboardInterrupt:
+        return 0
