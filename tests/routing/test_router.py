@@ -116,3 +116,63 @@ def test_shadow_rate_zero_never_asks(stub_client):
     heavy = stub_client("erp")
     route(Router(cfg(mode="fast", shadow_sample_rate=0.0)), "show me the top vendors", None, heavy)
     assert heavy.calls == 0
+
+
+def test_preroute_decides_once_and_the_turn_takes_it(stub_client):
+    """A voice turn's speculative transcript is routed in the silence window; the turn with the
+    same text takes that decision instead of asking the light model again."""
+    light = stub_client("crm", delay=0.05)
+    r = Router(cfg(mode="llm"))
+
+    async def go():
+        r.preroute("Reset my password", light)
+        await asyncio.sleep(0.1)  # the silence window
+        same = await r.route("reset my password.", light)  # the same words, as the answer gets them
+        other = await r.route("show me the top vendors", light)
+        return same, other
+
+    same, other = asyncio.run(go())
+    assert (same.agent, same.decided_by) == ("crm", "llm") and light.calls == 2
+    assert same.detail["speculative"]["decided_ms"] >= 50 and same.ms < same.detail["speculative"]["decided_ms"]
+    assert "speculative" not in other.detail
+
+
+def test_preroute_still_running_is_awaited_not_repeated(stub_client):
+    light = stub_client("oa", delay=0.1)
+    r = Router(cfg(mode="llm"))
+
+    async def go():
+        r.preroute("book a room", light)
+        return await r.route("book a room", light)
+
+    d = asyncio.run(go())
+    assert d.agent == "oa" and light.calls == 1 and "speculative" in d.detail
+
+
+def test_correction_drops_pending_preroutes(stub_client, tmp_path):
+    light = stub_client("crm")
+    r = Router(cfg(mode="hybrid", fast_confidence=1.0), CorrectionStore(tmp_path / "c.sqlite"))
+
+    async def go():
+        r.preroute("reset my password", light)
+        await asyncio.sleep(0.01)
+        r.correct("reset my password", "it_ops")
+        return await r.route("reset my password", light)
+
+    d = asyncio.run(go())
+    assert (d.agent, d.decided_by) == ("it_ops", "correction") and "speculative" not in d.detail
+
+
+def test_cancelling_the_turn_is_not_swallowed_by_a_preroute(stub_client):
+    light = stub_client("crm", delay=0.5)
+    r = Router(cfg(mode="llm"))
+
+    async def go():
+        r.preroute("reset my password", light)
+        turn = asyncio.ensure_future(r.route("reset my password", light))
+        await asyncio.sleep(0.05)
+        turn.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await turn
+
+    asyncio.run(go())

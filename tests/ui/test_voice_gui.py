@@ -69,6 +69,10 @@ def test_talk_button_transcribes_and_answers(ui_config, pulse_runtime, tmp_path,
     assert not result["error"], result
     if result.get("culprits"):
         (shots / "voice_stall_culprits.txt").write_text("\n---\n".join(result["culprits"]))
+    if result["speculation_reused"] and result["cleanup_policy"] != "before_answer":
+        # the answer took the speculative transcript as it was: its route was decided in the
+        # silence window (across threads: the UI loop's voice session → the pipeline thread's router)
+        assert "speculative" in (result["route_detail"] or {}), result["route_detail"]
     ran = result["slow_work_threads"]
     assert any(what == "whisper" for what, _, _ in ran), ran
     assert not [r for r in ran if r[2]], f"slow work on the UI thread: {ran}"

@@ -91,6 +91,10 @@ def main() -> int:
                        badges=ans.badges.texts() if ans else [],
                        error=getattr(ans, "error_text", None) if ans else None,
                        max_stall_ms=meter.max_stall_ms,
+                       route_detail=((ctrl.voice.session.last_result or {}).get("route") or {}).get("detail"),
+                       speculation_reused=((ctrl.voice.session.last_result or {}).get("timings") or {})
+                       .get("speculation_reused"),
+                       cleanup_policy=(ctrl.voice.session.last_result or {}).get("cleanup_policy"),
                        culprits=meter.culprits[:2])
             if shot:
                 win.grab().save(shot)

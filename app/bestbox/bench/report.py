@@ -219,7 +219,9 @@ def format_report(res: dict) -> str:
         if kind == "voice":
             pol = (t.get("bestbox") or {}).get("cleanup_policy")
             spec = (t.get("bestbox") or {}).get("speculation_reused")
-            add(f"  BestBox cleanup policy: {pol}; speculative transcript reused: {spec}")
+            rspec = (t.get("bestbox") or {}).get("route_speculative")
+            add(f"  BestBox cleanup policy: {pol}; speculative transcript reused: {spec}; "
+                f"route decided in the silence window: {rspec}")
         parts = turns.get("overhead_parts_ms") or {}
         if kind == "typed" and parts and "error" not in parts:
             add("  app time per turn, timed alone: " + ", ".join(f"{k} {_ms(v)} ms" for k, v in parts.items()))

@@ -469,6 +469,7 @@ async def _voice_turn(ctx: "Ctx", config: str, u: U.Utterance) -> dict:
     s.update(text=u.text, transcript=res.get("transcript_raw"), answered_text=res.get("answered_text"),
              cleanup_policy=res.get("cleanup_policy"), speculation_reused=t.get("speculation_reused"),
              asr_ms=t.get("asr_ms"), vad_wait_ms=t.get("vad_wait_ms"), agent=route.get("agent"),
+             route_speculative="speculative" in (route.get("detail") or {}),
              model=res.get("model"), error=res.get("error"))
     return s
 
@@ -496,6 +497,7 @@ def _summarise_turns(samples: dict[str, list[dict]], voice: bool) -> dict:
         if voice:
             d["cleanup_policy"] = _count(s.get("cleanup_policy") for s in ok)
             d["speculation_reused"] = _count(s.get("speculation_reused") for s in ok)
+            d["route_speculative"] = _count(s.get("route_speculative") for s in ok)
         else:
             d["router_model_said"] = _count(s.get("model_said") for s in ok if s.get("model_said") is not None)
         out[c] = d

@@ -147,7 +147,8 @@ def measure_stalls(wav: str | None, answer_tokens: int, question: str) -> dict:
             dev = FileSoundDevice(audio, 16000, name="bench-wav", speed=1.0,
                                   tail_silence_s=loaded.config.speech.vad_silence_ms / 1000 + 1.0)
             return VoiceSession(loaded.config, on_event=on_event, endpoints=ctrl.manager, sounddevice=dev,
-                                answer_fn=gui_answer_fn(ctrl.assistant, on_event.__self__))
+                                answer_fn=gui_answer_fn(ctrl.assistant, on_event.__self__),
+                                preroute=ctrl.assistant.preroute)
 
     ctrl = AppController(app, loaded, start_servers=False, use_tray=False, assistant_factory=assistant_factory,
                          session_factory=session_factory)

@@ -58,6 +58,12 @@ class Assistant:
     def correct_route(self, turn_id: str, agent: str) -> None:
         self.router.correct(turn_id, agent)
 
+    def preroute(self, text: str) -> None:
+        """Route `text` ahead of its turn (a voice turn's speculative transcript, decided during
+        the silence window); the turn with the same text then takes the decision."""
+        if hasattr(self.router, "preroute"):
+            self.router.preroute(text, self.endpoints.client("light"), self.endpoints.client("heavy"))
+
     def routing_report(self) -> dict:
         return self.corrections.report()
 

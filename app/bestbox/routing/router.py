@@ -10,6 +10,11 @@ path decides (decided_by=fallback). The tier always comes from `policy.choose_ti
 
 Shadow check: for a share `routing.shadow_sample_rate` of decisions the heavy model is asked the
 same question in the background; agreement is recorded (never delays the turn).
+
+Speculative routing: a voice turn's silence window (~0.7 s) is dead time. `preroute(text)` decides
+for the speculative transcript in the background; when the turn then asks `route()` for the same
+text, that decision is taken (its wait is what the turn pays; `detail.speculative` says so) instead
+of asking the light model again. A correction made in between drops every pending decision.
 """
 from __future__ import annotations
 
@@ -24,6 +29,7 @@ from .fast_path import FastPath, estimate_task, norm_key
 from .policy import choose_tier
 
 SHADOW_TIMEOUT_S = 30.0
+MAX_PREROUTES = 4  # a turn has one live speculation; a few stale ones are cancelled, not piled up
 
 
 class Router:
@@ -41,6 +47,30 @@ class Router:
         self._rng = rng or random.Random()
         self._shadow_tasks: set[asyncio.Task] = set()
         self.shadow_results: list[dict] = []
+        self._preroutes: dict[tuple[str, str], asyncio.Task] = {}
+
+    def preroute(self, text: str, light=None, heavy=None, *, mode: str | None = None) -> asyncio.Task | None:
+        """Start deciding for `text` now (a speculative transcript); `route()` takes the result."""
+        mode = mode or self.cfg.mode
+        key = (norm_key(text), mode)
+        if not key[0] or mode not in MODES:
+            return None
+        task = self._preroutes.get(key)
+        if task is not None:
+            return task
+        task = asyncio.get_running_loop().create_task(self._decide(text, light, mode))
+        self._preroutes[key] = task
+        while len(self._preroutes) > MAX_PREROUTES:
+            self._preroutes.pop(next(iter(self._preroutes))).cancel()
+        return task
+
+    def _take_preroute(self, text: str, mode: str) -> asyncio.Task | None:
+        return self._preroutes.pop((norm_key(text), mode), None)
+
+    def drop_preroutes(self) -> None:
+        for t in self._preroutes.values():
+            t.cancel()
+        self._preroutes.clear()
 
     async def route(self, text: str, light=None, heavy=None, *, mode: str | None = None,
                     turn_id: str | None = None) -> RouteDecision:
@@ -50,6 +80,32 @@ class Router:
         mode = mode or self.cfg.mode
         if mode not in MODES:
             raise ValueError(f"unknown routing mode {mode!r}; one of {', '.join(MODES)}")
+        decision = None
+        pre = self._take_preroute(text, mode)
+        if pre is not None:
+            try:
+                decision = await asyncio.shield(pre)  # our cancellation must not look like its own
+            except asyncio.CancelledError:
+                if not pre.cancelled():
+                    raise  # this turn was cancelled, not the speculation
+            except Exception:  # noqa: BLE001 - decide again below, as without speculation
+                decision = None
+        if decision is not None:
+            decision.detail["speculative"] = {"decided_ms": round(decision.ms, 2)}
+            decision.ms = (time.perf_counter() - t0) * 1000.0  # what this turn waited
+        else:
+            decision = await self._decide(text, light, mode)
+        if self.store is not None and turn_id is not None:
+            self.store.record(turn_id, text, decision)
+        rate = getattr(self.cfg, "shadow_sample_rate", 0.0)
+        if heavy is not None and rate > 0 and self._rng.random() < rate:
+            task_ = asyncio.get_running_loop().create_task(self._shadow(heavy, text, decision.agent, turn_id))
+            self._shadow_tasks.add(task_)
+            task_.add_done_callback(self._shadow_tasks.discard)
+        return decision
+
+    async def _decide(self, text: str, light, mode: str) -> RouteDecision:
+        t0 = time.perf_counter()
         fr = self.fast.classify(text)
         detail: dict = {"fast": {"agent": fr.agent, "confidence": round(fr.confidence, 4), "ms": round(fr.ms, 3)}}
         agent, decided_by, confidence = fr.agent, "fast", fr.confidence
@@ -81,13 +137,6 @@ class Router:
             confidence=confidence, ms=(time.perf_counter() - t0) * 1000.0, mode=mode,
             tier_reason=reason, detail=detail,
         )
-        if self.store is not None and turn_id is not None:
-            self.store.record(turn_id, text, decision)
-        rate = getattr(self.cfg, "shadow_sample_rate", 0.0)
-        if heavy is not None and rate > 0 and self._rng.random() < rate:
-            task_ = asyncio.get_running_loop().create_task(self._shadow(heavy, text, agent, turn_id))
-            self._shadow_tasks.add(task_)
-            task_.add_done_callback(self._shadow_tasks.discard)
         return decision
 
     async def _shadow(self, heavy, text: str, agent: str, turn_id: str | None) -> None:
@@ -111,6 +160,7 @@ class Router:
 
     def correct(self, turn_or_text: str, agent: str) -> dict:
         """Correct a decision; without a store, only this process's fast path learns it."""
+        self.drop_preroutes()  # decided before the correction: may now be wrong
         if self.store is not None:
             return self.store.correct(turn_or_text, agent)
         self.fast.add_example(turn_or_text, agent)

@@ -123,7 +123,9 @@ class VoiceSession:
                  answer: bool = True, answer_fn: AnswerFn | None = None, endpoints: Any = None,
                  assistant: Any = None, cleanup: bool = True, cleanup_client: Any = None,
                  cleanup_timeout_s: float = 2.0, speculate: bool = True, use_silero: bool = True,
-                 auto_confirm: bool | None = None):
+                 auto_confirm: bool | None = None, preroute: Callable[[str], None] | None = None):
+        """preroute: called with a speculative transcript that the answer would take as it is, so
+        routing runs in the silence window too (default: the assistant's `preroute`)."""
         self.config = config
         self.transcriber = transcriber or Transcriber(config)
         self._own_transcriber = transcriber is None
@@ -140,6 +142,7 @@ class VoiceSession:
         self.speculate = speculate
         self.use_silero = use_silero
         self.auto_confirm = auto_confirm
+        self.preroute = preroute or getattr(assistant, "preroute", None)
         self.context_hint: str | None = None  # e.g. the last turns' text: steers the Whisper terms
         self.muted = False  # recording continues but the audio is zeroed (mute control)
         self._recorder: Recorder | None = None
@@ -278,11 +281,13 @@ class VoiceSession:
         det = EndpointDetector(silence_ms=sc.vad_silence_ms, mode="hold" if mode == "hold" else "auto")
         spec: _Speculation | None = None
         ended_at_ms: float | None = None
+        silence_at_end_s: float | None = None  # the silence the detector heard before closing (audio time)
         async for block in rec.blocks():
             rec.muted = self.muted
             for ev in det.feed(block.samples):
                 if ev.kind == "ended":
                     ended_at_ms = now_ms()
+                    silence_at_end_s = round((det.samples_seen - (det.last_voiced_sample or 0)) / RATE, 3)
                     rec.stop("vad_end")
                 else:
                     self._emit(ev.kind, at_s=round(ev.at_s, 3))
@@ -300,7 +305,8 @@ class VoiceSession:
                    dropped_blocks=rec.dropped_blocks, error=rec.error)
         recording = {"reason": rec.end_reason, "device": rec.device.label(), "samplerate": rec.samplerate,
                      "dropped_blocks": rec.dropped_blocks, "audio_s": round(len(audio) / RATE, 3),
-                     **({"device_error": rec.error} if rec.error else {})}
+                     **({"device_error": rec.error} if rec.error else {}),
+                     **({"silence_at_end_s": silence_at_end_s} if silence_at_end_s is not None else {})}
         if not det.speech_detected:
             if spec:
                 spec.task.cancel()
@@ -325,7 +331,23 @@ class VoiceSession:
         end = min(rec.samples_recorded, last + int(TAIL_S * RATE))
         audio = rec.audio()[:end].copy()
         task = asyncio.ensure_future(self._transcribe(audio, speculative=True))
+        task.add_done_callback(self._route_speculation)
         return _Speculation(last, end, task)
+
+    def _route_speculation(self, task: asyncio.Task) -> None:
+        """The silence window goes on after Whisper: route the speculative transcript in it too,
+        when the answer would take that text as it is (see `_clean_and_answer`'s policy)."""
+        if self.preroute is None or not self.answer or task.cancelled() or task.exception() is not None:
+            return
+        tr = task.result()[0]
+        if tr.no_speech or not tr.text.strip():
+            return
+        if self.cleanup and not (tr.confident and not self.glossary.near_misses(tr.text)):
+            return  # cleanup goes first: the answer will get other text
+        try:
+            self.preroute(tr.text.strip())
+        except Exception as e:  # noqa: BLE001 - an optimisation: the turn routes as usual
+            log.debug("preroute failed: %s", e)
 
     # -- after recording -------------------------------------------------------------------------
     async def _from_audio(self, audio: np.ndarray, *, source: str, recording: dict | None = None) -> dict:

@@ -123,6 +123,17 @@ class AssistantAdapter(QObject):
         fut = self.worker.call(self.assistant.correct_route, turn_id, agent)
         fut.add_done_callback(lambda f: f.exception() and log.warning("route correction failed: %s", f.exception()))
 
+    def preroute(self, text: str) -> None:
+        """Start routing a speculative transcript on the loop the turns run on (fire and forget)."""
+        a = self.assistant
+        if a is None or not hasattr(a, "preroute"):
+            return
+        if self.worker is None:
+            a.preroute(text)
+            return
+        fut = self.worker.call(a.preroute, text)
+        fut.add_done_callback(lambda f: f.exception() and log.debug("preroute failed: %s", f.exception()))
+
     async def call_async(self, coro_fn):
         """Await a coroutine of the assistant on the loop its turns run on."""
         if self.worker is None:

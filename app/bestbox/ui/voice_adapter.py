@@ -201,7 +201,8 @@ def default_session_factory(config, assistant_adapter, endpoints_fn: Callable[[]
         transcriber = Transcriber(config)
         _background_priority(transcriber)
         return VoiceSession(config, transcriber=transcriber, on_event=on_event, endpoints=endpoints_fn(),
-                            answer_fn=gui_answer_fn(assistant_adapter, controller))
+                            answer_fn=gui_answer_fn(assistant_adapter, controller),
+                            preroute=assistant_adapter.preroute)
 
     return factory
 
