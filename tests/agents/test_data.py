@@ -55,11 +55,10 @@ def test_same_seed_same_data(tmp_path, today):
     a, b, c = tmp_path / "a.sqlite", tmp_path / "b.sqlite", tmp_path / "c.sqlite"
     ra = generate(a, seed=11, today=today)
     rb = generate(b, seed=11, today=today)
-    rc = generate(c, seed=12, today=today)
+    generate(c, seed=12, today=today)
     assert ra["counts"] == rb["counts"]
     assert checksums(a) == checksums(b)
     assert checksums(a)["purchase_orders"] != checksums(c)["purchase_orders"]
-    assert ra["seconds"] < 10
 
 
 def test_fts5_finds_policy(shared_db):
