@@ -111,13 +111,28 @@ class StructuredRouter:
             detail.update(lab.detail())
         except llm_router.RouterLLMError as e:
             detail.update(error=f"{e.kind}: {e}", llm_ms=round(e.ms, 2))
-        agent = self.pin.get(text, said or "general")
+        pinned = self.pin.get(text) or self._pin_near(text)
+        agent = pinned or said or "general"
         detail["model_said"] = said
         task = estimate_task(text, agent)
         return RouteDecision(agent=agent, tier="heavy", needs_tools=task.requires_tools, complexity=task.complexity,
                              est_output_tokens=task.estimated_output_tokens, steps=task.steps, decided_by="llm",
                              confidence=None, ms=(time.perf_counter() - t0) * 1000, mode=f"structured-{self.on}",
                              tier_reason="design: everything answered on heavy", detail=detail)
+
+    def _pin_near(self, text: str) -> str | None:
+        """A voice turn's transcript is not the scripted text ("do my hub left" for "do I have
+        left"): pin it to the closest scripted utterance, or every voice turn of single and dual
+        would answer with whatever agent the tiny router said — other prompts, other work."""
+        import difflib
+
+        words = text.lower().split()
+        best, agent = 0.0, None
+        for known, a in self.pin.items():
+            r = difflib.SequenceMatcher(None, words, known.lower().split()).ratio()
+            if r > best:
+                best, agent = r, a
+        return agent if best >= 0.6 else None
 
     def correct(self, *_a, **_k):
         return {}
