@@ -281,12 +281,15 @@ class AgentRunner:
                 return
             calls = calls[:MAX_CALLS_PER_STEP]
             ids = [c.get("id") or f"call_{st.steps}_{i}" for i, c in enumerate(calls)]
+            parsed_calls = [parse_native_call(c, tools) for c in calls]
+            # Echo only valid JSON arguments: llama-server parses them back for the chat template and fails
+            # the whole next request (HTTP 500) on invalid ones, e.g. a call cut off at the token limit.
             convo.append({"role": "assistant", "content": text or None, "tool_calls": [
-                {"id": i, "type": "function", "function": {"name": str(c.get("name", ""))[:100],
-                                                           "arguments": str(c.get("arguments", ""))[:4000]}}
-                for i, c in zip(ids, calls)]})
-            for c, cid in zip(calls, ids):
-                parsed = parse_native_call(c, tools)
+                {"id": i, "type": "function", "function": {
+                    "name": str(c.get("name", ""))[:100],
+                    "arguments": json.dumps(p.arguments, ensure_ascii=False) if isinstance(p, ParsedCall) else "{}"}}
+                for i, c, p in zip(ids, calls, parsed_calls)]})
+            for c, cid, parsed in zip(calls, ids, parsed_calls):
                 name = parsed.name or str(c.get("name") or "?")[:100]
                 args = parsed.arguments if isinstance(parsed, ParsedCall) else {}
                 async for ev in self._execute(st, name, args, parsed, cid, confirm):
