@@ -68,7 +68,7 @@ def test_json_has_every_section(bench_run):
         assert d["ms"]["n"] > 0 and {"median", "p90", "max"} <= set(d["ms"]), m
     assert res["asr"]["lengths"] and all(x["rtf"]["n"] > 0 for x in res["asr"]["lengths"])
     assert res["cleanup"]["latency_ms"]["n"] > 0
-    assert set(res["cleanup"]["transcript_to_first_token_ms"]) == {"off", "concurrent", "before_answer"}
+    assert set(res["cleanup"]["transcript_to_first_token_ms"]) == {"off", "after_answer", "before_answer"}
     for kind in ("typed", "voice"):
         for c in ("single", "dual", "bestbox"):
             d = res["turns"][kind][c]

@@ -184,7 +184,7 @@ def format_report(res: dict) -> str:
         t = c.get("transcript_to_first_token_ms") or {}
         adds = c.get("adds_to_first_token_ms") or {}
         add("  transcript → first answer token:  cleanup off " + _trip(t.get("off"))
-            + f"  | confident (concurrent) {_trip(t.get('concurrent'))} (adds {_f(adds.get('concurrent'))})"
+            + f"  | confident (after answer) {_trip(t.get('after_answer'))} (adds {_f(adds.get('after_answer'))})"
             + f"  | unsure (before answer) {_trip(t.get('before_answer'))} (adds {_f(adds.get('before_answer'))})")
 
     turns = res.get("turns") or {}

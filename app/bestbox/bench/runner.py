@@ -4,7 +4,7 @@ Sections (each a function; a section that fails records its error and the others
 - router:  one decision per method — fast path, BestBox's hybrid router, the grammar label on light
            and on heavy, the design's JSON-schema decision on light and on heavy;
 - asr:     Whisper latency and real-time factor per utterance length (~1, 3, 5, 10 s);
-- cleanup: cleanup latency, and transcript → first answer token with cleanup off, concurrent
+- cleanup: cleanup latency, and transcript → first answer token with cleanup off, after the answer
            (confident transcript) and before the answer (unsure transcript);
 - turns:   whole typed and voice turns in three configurations — single (the design's "before":
            JSON route on heavy, everything on heavy), dual (the design's "after": JSON route on
@@ -323,14 +323,14 @@ async def _cleanup_error(client, raw: str, glossary) -> str:
 
 
 async def _cleanup_ttft(ctx: "Ctx", glossary) -> dict:
-    """Transcript → first answer token with cleanup off, concurrent (confident transcript) and
+    """Transcript → first answer token with cleanup off, after the answer (confident transcript) and
     before the answer (unsure transcript): the same text and answer work each time; VoiceSession's
     own policy step decides."""
     from ..speech.transcriber import Transcript
     from ..speech.voice_turn import VoiceSession
 
     text = "what is 15 percent of 80"  # a quick answer: no tool step, so the cleanup's share shows
-    modes = ("off", "concurrent", "before_answer")
+    modes = ("off", "after_answer", "before_answer")
     ttft: dict[str, list[float]] = {m: [] for m in modes}
     policy: dict[str, list] = {m: [] for m in modes}
     assistant = ctx.assistants["bestbox"]
@@ -354,7 +354,7 @@ async def _cleanup_ttft(ctx: "Ctx", glossary) -> dict:
             for m in modes if m != "off"}
     return {"transcript_to_first_token_ms": t_sum, "adds_to_first_token_ms": adds,
             "policy_seen": {m: _count(v) for m, v in policy.items()},
-            "policy_note": "concurrent: confident transcript, answered at once while cleanup runs; "
+            "policy_note": "after_answer: confident transcript, answered at once, cleanup once the answer is out; "
                            "before_answer: unsure transcript, cleanup (bounded at 2 s) runs first"}
 
 

@@ -33,8 +33,12 @@ routing call on the same server — about 3x the routing cost — while Whisper 
 prompt got all five espeak requests' domain words right with mean token log-prob -0.16..-0.26.
 Cleanup would add its whole cost to every turn for a mostly cosmetic gain, so:
   * confident transcript (mean token log-prob > -0.7, no_speech_prob < 0.5) and no word that is a
-    near miss of a glossary term → answer the raw text now; cleanup runs concurrently and only
-    updates the displayed text (`transcript_clean`);
+    near miss of a glossary term → answer the raw text now; cleanup runs after the answer and only
+    updates the displayed text (`transcript_clean`). It first ran concurrently with the answer:
+    then, with both servers on the same CPU cores (the demo, any CPU-only setup), the light
+    server's cleanup and the heavy server's tool choice fought over them and the tool choice took
+    4.0 s instead of 1.1 s (`bestbox bench`, voice turns, 2 cores). After the answer it costs the
+    answer nothing on any hardware; the bubble's text is corrected a little later;
   * otherwise (low confidence, or e.g. "menders" next to the glossary's "vendors") → cleanup
     first, bounded by `cleanup_timeout_s` (2 s), and the answer gets the cleaned text when the
     judge accepted it, the raw text when not: a wrong domain word costs more than the wait.
@@ -421,8 +425,8 @@ class VoiceSession:
     async def _clean_and_answer(self, tr: Transcript, trace: TurnTrace, base: dict, reused: bool) -> dict:
         near = self.glossary.near_misses(tr.text)
         client = self._get_cleanup_client() if self.cleanup else None
-        concurrent = tr.confident and not near
-        policy = "none" if client is None else ("concurrent" if concurrent else "before_answer")
+        confident = tr.confident and not near
+        policy = "none" if client is None else ("after_answer" if confident else "before_answer")
 
         async def do_cleanup() -> CleanupResult:
             st = now_ms()
@@ -432,10 +436,11 @@ class VoiceSession:
             self._emit("transcript_clean", **{k: v for k, v in res.to_dict().items() if k != "timings"})
             return res
 
-        cleanup_task = asyncio.ensure_future(do_cleanup()) if client is not None else None
         text = tr.text
         cleaned: CleanupResult | None = None
-        if cleanup_task is not None and not concurrent:
+        cleanup_task: asyncio.Future | None = None
+        if client is not None and not confident:
+            cleanup_task = asyncio.ensure_future(do_cleanup())
             cleaned = await cleanup_task
             text = cleaned.text
         result = dict(base)
@@ -445,9 +450,12 @@ class VoiceSession:
             result["glossary_near_misses"] = [list(p) for p in near]
         answer_task = asyncio.ensure_future(self._answer(text, trace)) if self.answer else None
         try:
-            if cleanup_task is not None and cleaned is None:
-                cleaned = await cleanup_task
             answer = await answer_task if answer_task is not None else {}
+            if client is not None and cleaned is None:
+                # Cosmetic now (the answer took the raw text): run it once the answer is out, so it
+                # never competes with the answer for the same cores.
+                cleanup_task = asyncio.ensure_future(do_cleanup())
+                cleaned = await cleanup_task
         except BaseException:
             for t in (cleanup_task, answer_task):
                 if t is not None and not t.done():
