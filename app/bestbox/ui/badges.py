@@ -204,6 +204,10 @@ class BadgeRow(QWidget):
             tip = f"Who chose the agent and tier: {DECIDERS.get(by, by)}"
             if isinstance(conf, (int, float)):
                 tip += f" (confidence {conf:.2f})"
+            spec = (route.get("detail") or {}).get("speculative")
+            if isinstance(spec, dict):
+                tip += (f"; decided while you paused, from the transcript so far "
+                        f"({fmt_ms(spec.get('decided_ms')) or '?'}), so the answer did not wait for it")
             self._add(Badge(f"routed by {DECIDERS.get(by, by.replace('_', ' '))}", "meta", tip))
 
     def set_result(self, route: dict | None, model: str | None, timings: dict | None) -> None:
