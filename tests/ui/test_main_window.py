@@ -290,3 +290,14 @@ def test_mic_button_click_vs_hold(qtbot, aloop, tmp_path):
     qtbot.mouseRelease(mic, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: not voice.active, timeout=10_000)
     assert len(w.chat.answers) == 2
+
+
+def test_typing_after_the_window_opens_goes_to_the_question_box(qtbot, window):
+    """Without a click: the window's focus is the question box, so neither the first word is lost
+    nor does the space after it click "New conversation"."""
+    from PySide6.QtTest import QTest
+
+    w, src, bridge, hist = window
+    assert w.focusWidget() is w.chat.composer.input
+    QTest.keyClicks(w.focusWidget(), "show me the top vendors")
+    assert w.chat.composer.input.toPlainText() == "show me the top vendors"

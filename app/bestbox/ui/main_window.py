@@ -76,6 +76,10 @@ class MainWindow(QMainWindow):
         self._build_menu()
         self._wire()
         self.refresh_conversations()
+        # Typing right after the window opens goes to the question box. Without this Qt focuses the
+        # first widget in tab order, the "New conversation" button: the first word went nowhere and
+        # the space after it clicked the button.
+        self.chat.composer.input.setFocus()
 
     # -- construction ----------------------------------------------------------------------------
     def _build_menu(self) -> None:
