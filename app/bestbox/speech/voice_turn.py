@@ -107,6 +107,12 @@ def default_answer_fn() -> AnswerFn | None:
     return None
 
 
+def _answer_as_heard(tr: Transcript, near_misses: list) -> bool:
+    """The policy in the module doc: a confident transcript with no glossary near miss is answered
+    as it was heard (cleanup only corrects the display); anything else is cleaned first."""
+    return tr.confident and not near_misses
+
+
 @dataclass
 class _Speculation:
     last_voiced: int
@@ -346,7 +352,7 @@ class VoiceSession:
         tr = task.result()[0]
         if tr.no_speech or not tr.text.strip():
             return
-        if self.cleanup and not (tr.confident and not self.glossary.near_misses(tr.text)):
+        if self.cleanup and not _answer_as_heard(tr, self.glossary.near_misses(tr.text)):
             return  # cleanup goes first: the answer will get other text
         try:
             self.preroute(tr.text.strip())
@@ -425,7 +431,7 @@ class VoiceSession:
     async def _clean_and_answer(self, tr: Transcript, trace: TurnTrace, base: dict, reused: bool) -> dict:
         near = self.glossary.near_misses(tr.text)
         client = self._get_cleanup_client() if self.cleanup else None
-        confident = tr.confident and not near
+        confident = _answer_as_heard(tr, near)
         policy = "none" if client is None else ("after_answer" if confident else "before_answer")
 
         async def do_cleanup() -> CleanupResult:
