@@ -162,9 +162,9 @@ def _logs(args) -> int:
     from .. import paths
 
     names = ["heavy", "light"] if args.name == "all" else [args.name]
+    logs = {n: paths.state_dir() / f"{n}.log" for n in names}
     offsets: dict[str, int] = {}
-    for n in names:
-        path = paths.state_dir() / f"{n}.log"
+    for n, path in logs.items():
         if not path.exists():
             print(f"== {n}: no log yet ({path})", flush=True)
             offsets[n] = 0
@@ -181,21 +181,18 @@ def _logs(args) -> int:
             print(f"== {n} ({path})")
             print("\n".join(lines), flush=True)
     if args.follow:
-        return _follow(names, offsets, args.json)
+        return _follow(logs, offsets, args.json)
     return 0
 
 
-def _follow(names: list[str], offsets: dict[str, int], as_json: bool) -> int:
+def _follow(logs: dict, offsets: dict[str, int], as_json: bool) -> int:
     import time
 
-    from .. import paths
-
-    prefix = len(names) > 1
-    partial = {n: b"" for n in names}
+    prefix = len(logs) > 1
+    partial = {n: b"" for n in logs}
     try:
         while True:
-            for n in names:
-                path = paths.state_dir() / f"{n}.log"
+            for n, path in logs.items():
                 try:
                     size = path.stat().st_size
                 except OSError:
