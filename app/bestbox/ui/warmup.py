@@ -58,7 +58,7 @@ def warm_imports() -> int:
 def freeze_long_lived_objects() -> int:
     """Move everything alive now (modules, classes, Whisper, the routers' tables) out of the
     garbage collector's reach. Measured during a voice turn: a full (generation 2) collection
-    walked those ~1M long-lived objects on whichever thread triggered it, holding the GIL for
+    walked all those long-lived objects on whichever thread triggered it, holding the GIL for
     100–900 ms — the UI loop's worst stall. Frozen objects are never traversed again; what a turn
     creates afterwards is still collected normally. Returns how many objects are frozen."""
     import gc
