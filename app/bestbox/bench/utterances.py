@@ -97,6 +97,8 @@ def speak(text: str, path: Path) -> Path:
     """espeak-ng's voice for `text`, padded with silence before and after, as a 16-bit WAV at
     espeak's own rate (22.05 kHz; the app resamples like a microphone's audio)."""
     exe = shutil.which("espeak-ng") or shutil.which("espeak")
+    if exe is None and path.exists():
+        return path  # spoken earlier on another machine (the GPU machine has no espeak-ng)
     if exe is None:
         raise EspeakMissing("espeak-ng is not installed (apt install espeak-ng): no spoken clips")
     raw = path.with_suffix(".raw.wav")

@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# ON THE GPU MACHINE, from the repo root: the app's own `bestbox bench` with both llama-servers on
+# the GPU (CUDA build, 7B/14B-shaped random weights) and faster-whisper on CUDA, in two calls
+# (pack everything first HERE with tools/gpu-bench/pack-voice.sh):
+#
+#   call 1, carry [".gpu"]:  bash tools/gpu-bench/voice-device.sh stage1
+#       machine check; the app's wheels into /tmp/site; prepare.sh (CUDA build + models) started
+#       detached and followed until BUDGET_S (it goes on after the call returns)
+#   call 2, carry [".gpu2"]: bash tools/gpu-bench/voice-device.sh stage2
+#       the int8 tiny.en and the spoken clips into /tmp; waits for prepare; writes a config that
+#       points the app at the CUDA llama-server and the models; runs `bestbox bench` on SECTIONS
+#
+# /tmp survives between calls on the same warm machine (the repo's ignored folders do not), so
+# the second call must follow the first within the machine's warm time. Results go to $OUT.
+set -uo pipefail
+R=$(pwd)
+W=${GPU_WORK:-/tmp/gpu-work}
+export GPU_WORK=$W
+O=${OUT:-$W/out}
+mkdir -p "$W/logs" "$O"
+t_call=$(date +%s)
+elapsed() { echo $(( $(date +%s) - t_call )); }
+
+site() {   # the app's dependencies that the image lacks (pydantic, openai, ctranslate2, ...)
+  if [ ! -f /tmp/site/.done ]; then
+    python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --target /tmp/site .gpu/whl/*.whl \
+      || { echo "wheel install failed"; return 1; }
+    # faster_whisper imports PyAV at import time for file decoding; the app hands it numpy audio.
+    mkdir -p /tmp/site/av && echo '"""Stand-in: PyAV is not on the GPU machine; audio arrives as numpy."""' > /tmp/site/av/__init__.py
+    touch /tmp/site/.done
+  fi
+}
+
+cublas_shim() {   # ctranslate2's wheel dlopens CUDA 12's cuBLAS; the image has CUDA 13's (asr-device.sh)
+  local sp c12 c13
+  sp=$(python3 -c 'import torch, os; print(os.path.dirname(os.path.dirname(torch.__file__)))' 2>/dev/null)
+  c12=$(find "$sp" /usr/local/cuda*/ /usr/lib/x86_64-linux-gnu -name 'libcublas.so.12*' 2>/dev/null | head -1)
+  c13=$(find "$sp" /usr/local/cuda*/ -name 'libcublas.so.13*' 2>/dev/null | head -1)
+  mkdir -p /tmp/shim
+  if [ -z "$c12" ] && [ -n "$c13" ]; then
+    ln -sf "$c13" /tmp/shim/libcublas.so.12
+    export LD_LIBRARY_PATH=/tmp/shim:$(dirname "$c13"):${LD_LIBRARY_PATH:-}
+    echo "cuBLAS: libcublas.so.12 -> $c13"
+  elif [ -n "$c12" ]; then
+    export LD_LIBRARY_PATH=$(dirname "$c12"):${LD_LIBRARY_PATH:-}
+  fi
+}
+
+write_config() {
+  local B=$W/build-cuda/bin
+  cat > "$W/bestbox.toml" <<EOF
+[llama]
+server_binary = "$B/llama-server"
+
+[servers.heavy]
+model = "$W/models/qwen2.5-14b-random-Q4_K_M.gguf"
+n_gpu_layers = 999
+# Random weights never write a native <tool_call>: the JSON-schema-forced call is the path that
+# works with any model (the app picks it itself for a model without tool support).
+tools_mode = "schema"
+
+[servers.light]
+model = "$W/models/qwen2.5-7b-random-Q5_K_M.gguf"
+n_gpu_layers = 99
+tools_mode = "schema"
+
+[speech]
+whisper_model = "$W/whisper"
+device = "cuda"
+compute_type = "float16"
+EOF
+}
+
+stage1() {
+  site || return 1
+  BUDGET_S=${BUDGET_S:-540} bash tools/gpu-bench/device.sh stage1
+}
+
+stage2() {
+  rm -rf "$W/whisper" "$W/bench-out"; mkdir -p "$W/bench-out"
+  cp -r .gpu2/whisper "$W/whisper" && cp -r .gpu2/wav "$W/bench-out/wav" || { echo "no .gpu2"; return 1; }
+  site || return 1
+  while [ ! -f "$W/done.prepare" ] && [ ! -f "$W/failed" ] && [ "$(elapsed)" -lt 240 ]; do
+    sleep 10; echo "[$(elapsed)s] waiting for prepare: $(tail -n 1 "$W/logs/prepare.log")"
+  done
+  [ -f "$W/done.prepare" ] || { echo "prepare not done: $(cat "$W/failed" 2>/dev/null)"; return 1; }
+  cublas_shim
+  write_config
+  export PYTHONPATH="/tmp/site:$R/app" BESTBOX_CONFIG=$W/bestbox.toml BESTBOX_DATA_DIR=$W/data PYTHONUNBUFFERED=1
+  nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader > "$O/gpu.txt"
+  local left=$(( ${END_BY_S:-570} - $(elapsed) ))
+  echo "bench budget ${left}s, sections ${SECTIONS:-asr,router,turns,load,team}"
+  ( while sleep 20; do nvidia-smi --query-gpu=memory.used --format=csv,noheader,nounits; done ) > "$O/gpu-mem.txt" 2>&1 &
+  local mon=$!
+  timeout "$left" python3 -m bestbox bench --json --no-ui --out "$W/bench-out" --only "${SECTIONS:-asr,router,turns,load,team}" \
+    --repeats "${REPEATS:-3}" > "$O/bench.json" 2> "$O/bench.log"
+  echo "bench rc=$? after $(elapsed)s"
+  kill $mon 2>/dev/null
+  cp "$W"/bench-out/*.png "$O/" 2>/dev/null
+  [ -s "$O/bench.json" ] || cp "$W/bench-out/bench.json" "$O/bench.json" 2>/dev/null
+  tail -n 30 "$O/bench.log"
+}
+
+case "${1:-}" in
+  stage1) stage1 ;;
+  stage2) stage2 ;;
+  *) echo "usage: $0 stage1|stage2" >&2; exit 2 ;;
+esac
