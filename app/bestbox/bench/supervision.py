@@ -6,6 +6,7 @@ issue's "crash detected within 2 s"), and crashed → ready again (backoff + res
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import socket
@@ -18,6 +19,35 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+@contextlib.asynccontextmanager
+async def throwaway_server(cfg, tier: str, *, parallel: int | None = None, api_key: str | None = None,
+                           model: str | None = None, ctx_size: int | None = None, log=lambda m: None):
+    """A third llama-server with `tier`'s settings on a free port, started by the app's own
+    Supervisor (same command line, same readiness check) and stopped on exit; yields its base URL
+    (without /v1). The user's two servers are left alone."""
+    from ..servers import ServerState as S
+    from ..servers import Supervisor
+
+    base = cfg.server(tier)
+    n = parallel or base.parallel
+    scfg = base.model_copy(update={"port": _free_port(), "command": [], "parallel": n,
+                                   "ctx_size": ctx_size or base.ctx_size * n,
+                                   **({"model": model} if model else {})})
+    key = api_key if api_key is not None else cfg.llama.api_key
+    with tempfile.TemporaryDirectory(prefix="bestbox-bench-") as td:
+        sup = Supervisor(f"bench-{tier}", scfg, api_key=key, server_binary=cfg.llama.server_binary,
+                         state_dir=Path(td))
+        try:
+            snap = await sup.start()
+            if snap.state is not S.READY:
+                raise RuntimeError(f"throw-away {tier} server did not start: {snap.message}")
+            log(f"  throw-away {tier} server on port {scfg.port} (parallel {n})")
+            yield f"http://{scfg.host}:{scfg.port}"
+        finally:
+            await sup.stop()
+            await sup.close()
 
 
 async def measure_supervision(cfg, *, repeats: int = 3, log=lambda m: None) -> dict:
