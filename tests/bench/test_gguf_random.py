@@ -83,15 +83,19 @@ def test_tiny_gguf_loads_and_answers(tmp_path: Path):
         assert status == 200, (tmp_path / "server.log").read_text()[-2000:]
 
         body = json.dumps({"messages": [{"role": "user", "content": "show me the top vendors"}],
-                           "max_tokens": 4, "temperature": 0}).encode()
+                           "max_tokens": 8, "temperature": 0}).encode()
         req = urllib.request.Request(base + "/v1/chat/completions", data=body,
                                      headers={"Content-Type": "application/json"})
         with urllib.request.urlopen(req, timeout=30) as resp:
             assert resp.status == 200
             data = json.loads(resp.read())
         t = data["timings"]
-        assert 1 <= t["predicted_n"] <= 4 and t["prompt_n"] > 0
+        assert 1 <= t["predicted_n"] <= 8 and t["prompt_n"] > 0
         assert data["choices"][0]["finish_reason"] in ("length", "stop")
+        # The output matrix only has rows for printable-ASCII tokens: random weights still
+        # stream text, so the app's first-token mark works on a random model.
+        text = data["choices"][0]["message"]["content"]
+        assert text and text.isprintable() and text.isascii(), repr(text)
     finally:
         proc.terminate()
         try:

@@ -310,8 +310,44 @@ class RandomPool:
         return self.np.concatenate(out).astype(self.np.float32)
 
 
+def readable_rows(tokens: list[str], types: list[int]):
+    """A mask over the vocabulary: normal tokens that decode to printable ASCII."""
+    import numpy as np
+
+    inv = {c: b for b, c in bytes_to_unicode().items()}
+    mask = np.zeros(len(tokens), dtype=bool)
+    for i, (t, ty) in enumerate(zip(tokens, types)):
+        if ty != TOKEN_NORMAL:
+            continue
+        try:
+            text = bytes(inv[c] for c in t).decode("ascii")
+        except (KeyError, UnicodeDecodeError):
+            continue
+        mask[i] = text.isprintable()
+    return mask
+
+
+def _write_readable_output(fout, pool, shp: tuple[int, int], readable) -> None:
+    """The output matrix with rows only for readable tokens (8x the usual scale) and zeros
+    elsewhere: the random model then samples printable ASCII, so a streamed answer carries text
+    (with the full random matrix, byte tokens make invalid UTF-8 and the stream's content can stay
+    empty), while the shapes, the quantization and so the speed stay the real model's."""
+    import numpy as np
+
+    rows, cols = shp
+    block = max(1, CHUNK // cols)
+    for r0 in range(0, rows, block):
+        r1 = min(rows, r0 + block)
+        arr = np.zeros((r1 - r0, cols), dtype=np.float16)
+        m = readable[r0:r1]
+        k = int(m.sum())
+        if k:
+            arr[m] = (pool.f16_slice(k * cols).astype(np.float32) * 8).astype(np.float16).reshape(k, cols)
+        fout.write(memoryview(arr).cast("B"))
+
+
 def write_gguf(shape: Shape, out: Path, *, vocab: Vocab, chat_template: str, seed: int = 0,
-               log=print) -> Path:
+               log=print, readable_output: bool = True) -> Path:
     import gguf
     import numpy as np
 
@@ -344,6 +380,7 @@ def write_gguf(shape: Shape, out: Path, *, vocab: Vocab, chat_template: str, see
     w.add_add_bos_token(False)
     w.add_chat_template(chat_template)
 
+    readable = readable_rows(vocab.tokens, vocab.types) if readable_output else None
     plan = tensor_plan(shape)
     for name, shp, kind in plan:
         dt = np.float16 if kind == "w" else np.float32
@@ -364,7 +401,10 @@ def write_gguf(shape: Shape, out: Path, *, vocab: Vocab, chat_template: str, see
     for name, shp, kind in plan:
         n = int(np.prod(shp))
         w.write_padding(fout, fout.tell())      # align the tensor's start, as write_tensor_data does
-        if kind == "w":
+        if name == "output.weight" and readable is not None:
+            _write_readable_output(fout, pool, shp, readable)
+            nbytes = 2 * n
+        elif kind == "w":
             left = n
             while left:
                 k = min(left, CHUNK, len(pool.f16))
