@@ -33,6 +33,14 @@ def test_shapes_match_qwen25():
     assert "blk.47.attn_k.bias" in names and "output.weight" in names and len(names) == 3 + 12 * 48
 
 
+def test_qwen3_shape():
+    s = gr.SHAPES["qwen3-8b"]
+    # Qwen3-8B's model card: 8.2B parameters; no q/k/v biases, q/k norms per 128-wide head.
+    assert abs(s.n_params() / 1e9 - 8.19) < 0.01
+    names = [n for n, _, _ in gr.tensor_plan(s)]
+    assert "blk.35.attn_q_norm.weight" in names and not any(n.endswith(".bias") for n in names)
+
+
 def test_full_size_vocab_has_qwen_special_ids():
     v = gr.synthetic_vocab(152064)
     assert len(v.tokens) == 152064
@@ -51,16 +59,18 @@ def _get(url: str, timeout: float = 2.0) -> tuple[int, bytes]:
         return e.code, b""
 
 
-def test_tiny_gguf_loads_and_answers(tmp_path: Path):
+@pytest.mark.parametrize("shape", ["tiny", "tiny-qwen3"])
+def test_tiny_gguf_loads_and_answers(tmp_path: Path, shape: str):
     binary, where = paths.find_llama_server()
     if binary is None:
         pytest.skip(where)
     out = tmp_path / "tiny.gguf"
-    assert gr.main(["--shape", "tiny", "--out", str(out)]) == 0
+    assert gr.main(["--shape", shape, "--out", str(out)]) == 0
 
+    arch = gr.SHAPES[shape].arch
     r = gguf.GGUFReader(str(out))
-    assert r.fields["general.architecture"].contents() == "qwen2"
-    assert r.fields["qwen2.embedding_length"].contents() == 64
+    assert r.fields["general.architecture"].contents() == arch
+    assert r.fields[f"{arch}.embedding_length"].contents() == 64
     assert "<|im_start|>" in r.fields["tokenizer.chat_template"].contents()
 
     port = _free_port()

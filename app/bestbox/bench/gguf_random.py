@@ -130,22 +130,34 @@ class Shape:
     context: int = 32768
     rope_base: float = 1_000_000.0
     rms_eps: float = 1e-6
+    arch: str = "qwen2"   # qwen2 (Qwen2.5: q/k/v biases) or qwen3 (no biases, q/k norms, own head size)
+    head_size: int = 0    # 0: hidden / heads
 
     @property
     def head_dim(self) -> int:
-        return self.hidden // self.heads
+        return self.head_size or self.hidden // self.heads
 
     def n_params(self) -> int:
-        h, f, kv = self.hidden, self.ffn, self.kv_heads * self.head_dim
-        per_layer = (h * h + h) + 2 * (kv * h + kv) + h * h + 3 * h * f + 2 * h
-        return 2 * self.vocab * h + h + self.layers * per_layer
+        n = 0
+        for _, shp, _ in tensor_plan(self):
+            k = 1
+            for d in shp:
+                k *= d
+            n += k
+        return n
 
 
 SHAPES: dict[str, Shape] = {
     "7b": Shape("7b", hidden=3584, layers=28, ffn=18944, heads=28, kv_heads=4, vocab=152064),
     "14b": Shape("14b", hidden=5120, layers=48, ffn=13824, heads=40, kv_heads=8, vocab=152064),
+    # Qwen3-8B (a current family, with thinking): hidden 4096, 36 layers, FFN 12288, 32 heads of
+    # 128, 8 KV heads, no q/k/v biases, RMS norms on q and k, untied output, 151936-row vocab.
+    "qwen3-8b": Shape("qwen3-8b", hidden=4096, layers=36, ffn=12288, heads=32, kv_heads=8, vocab=151936,
+                      context=40960, arch="qwen3", head_size=128),
     # For CPU tests: a vocabulary just large enough for the byte tokens, merges and specials.
     "tiny": Shape("tiny", hidden=64, layers=2, ffn=128, heads=4, kv_heads=2, vocab=0, context=2048),
+    "tiny-qwen3": Shape("tiny-qwen3", hidden=64, layers=2, ffn=128, heads=4, kv_heads=2, vocab=0, context=2048,
+                        arch="qwen3", head_size=32),
 }
 
 
@@ -259,16 +271,22 @@ def vocab_from_gguf(path: Path, pad_to: int) -> Vocab:
 def tensor_plan(s: Shape) -> list[tuple[str, tuple[int, ...], str]]:
     """(name, numpy shape (rows, cols), kind) in llama.cpp's qwen2 naming; kind is
     'w' (F16 matrix), 'norm' (F32, ~1.0) or 'bias' (F32, small)."""
-    h, f, kv = s.hidden, s.ffn, s.kv_heads * s.head_dim
+    h, f, kv, q = s.hidden, s.ffn, s.kv_heads * s.head_dim, s.heads * s.head_dim
     plan: list[tuple[str, tuple[int, ...], str]] = [("token_embd.weight", (s.vocab, h), "w")]
     for i in range(s.layers):
         p = f"blk.{i}."
+        if s.arch == "qwen3":
+            attn = [(p + "attn_q.weight", (q, h), "w"), (p + "attn_k.weight", (kv, h), "w"),
+                    (p + "attn_v.weight", (kv, h), "w"),
+                    (p + "attn_q_norm.weight", (s.head_dim,), "norm"), (p + "attn_k_norm.weight", (s.head_dim,), "norm")]
+        else:
+            attn = [(p + "attn_q.weight", (h, h), "w"), (p + "attn_q.bias", (h,), "bias"),
+                    (p + "attn_k.weight", (kv, h), "w"), (p + "attn_k.bias", (kv,), "bias"),
+                    (p + "attn_v.weight", (kv, h), "w"), (p + "attn_v.bias", (kv,), "bias")]
         plan += [
             (p + "attn_norm.weight", (h,), "norm"),
-            (p + "attn_q.weight", (h, h), "w"), (p + "attn_q.bias", (h,), "bias"),
-            (p + "attn_k.weight", (kv, h), "w"), (p + "attn_k.bias", (kv,), "bias"),
-            (p + "attn_v.weight", (kv, h), "w"), (p + "attn_v.bias", (kv,), "bias"),
-            (p + "attn_output.weight", (h, h), "w"),
+            *attn,
+            (p + "attn_output.weight", (h, q), "w"),
             (p + "ffn_norm.weight", (h,), "norm"),
             (p + "ffn_gate.weight", (f, h), "w"),
             (p + "ffn_up.weight", (f, h), "w"),
@@ -357,7 +375,7 @@ def write_gguf(shape: Shape, out: Path, *, vocab: Vocab, chat_template: str, see
         raise ValueError(f"vocab has {len(vocab.tokens)} tokens, the shape wants {shape.vocab}")
 
     out.parent.mkdir(parents=True, exist_ok=True)
-    w = gguf.GGUFWriter(str(out), "qwen2")
+    w = gguf.GGUFWriter(str(out), shape.arch)
     w.add_name(f"BestBox random-weight Qwen2.5-{shape.name.upper()}-shaped model (for speed tests only)")
     w.add_description("Random weights with Qwen2.5's architecture and shapes; its output is noise.")
     w.add_context_length(shape.context)
@@ -366,6 +384,9 @@ def write_gguf(shape: Shape, out: Path, *, vocab: Vocab, chat_template: str, see
     w.add_feed_forward_length(shape.ffn)
     w.add_head_count(shape.heads)
     w.add_head_count_kv(shape.kv_heads)
+    if shape.head_size:
+        w.add_key_length(shape.head_size)
+        w.add_value_length(shape.head_size)
     w.add_rope_freq_base(shape.rope_base)
     w.add_layer_norm_rms_eps(shape.rms_eps)
     w.add_file_type(1)  # LLAMA_FTYPE_MOSTLY_F16
@@ -456,7 +477,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--keep-f16", action="store_true")
     ap.add_argument("--vocab-from", metavar="GGUF",
                     help="take the real Qwen2 tokens and merges from a vocab GGUF (llama.cpp's models/ggml-vocab-qwen2.gguf)")
-    ap.add_argument("--chat-template", choices=["qwen2.5", "chatml"], default="qwen2.5")
+    ap.add_argument("--chat-template", default="qwen2.5",
+                    help="qwen2.5, chatml, or a .jinja file (e.g. llama.cpp's models/templates/Qwen-Qwen3-0.6B.jinja)")
     ap.add_argument("--seed", type=int, default=0)
     a = ap.parse_args(argv)
 
@@ -464,11 +486,13 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(a.out)
     if a.vocab_from:
         if shape.vocab == 0:
-            raise SystemExit("--vocab-from needs a full-size shape (7b, 14b)")
+            raise SystemExit("--vocab-from needs a full-size shape (7b, 14b, qwen3-8b)")
         vocab = vocab_from_gguf(Path(a.vocab_from), shape.vocab)
     else:
         vocab = synthetic_vocab(shape.vocab or None)
-    template = QWEN25_CHAT_TEMPLATE if a.chat_template == "qwen2.5" else CHATML_TEMPLATE
+    template = {"qwen2.5": QWEN25_CHAT_TEMPLATE, "chatml": CHATML_TEMPLATE}.get(a.chat_template)
+    if template is None:
+        template = Path(a.chat_template).read_text(encoding="utf-8")
 
     def log(msg: str) -> None:
         print(msg, flush=True)
