@@ -24,5 +24,6 @@ mkdir -p "$here/.gpu"
 ( cd "$root" && tar czf "$here/.gpu/llama.cpp-src.tar.gz" \
     --exclude='*.gguf.inp' --exclude='*.gguf.out' \
     SOURCE-VERSION CMakeLists.txt CMakePresets.json LICENSE cmake ggml src include common tools vendor app \
-    gguf-py scripts licenses models/ggml-vocab-qwen2.gguf models/templates/Qwen-Qwen2.5-7B-Instruct.jinja )
+    gguf-py scripts licenses models/ggml-vocab-qwen2.gguf models/templates/Qwen-Qwen2.5-7B-Instruct.jinja \
+    models/templates/Qwen-Qwen3-0.6B.jinja )
 ls -la "$here/.gpu/llama.cpp-src.tar.gz"
