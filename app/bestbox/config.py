@@ -6,7 +6,6 @@ name the key and the line, and the UI/CLI show them.
 from __future__ import annotations
 
 import re
-import secrets
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +14,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from . import paths
+from .servers import api_key, tiers
 
 
 class _Strict(BaseModel):
@@ -82,13 +82,11 @@ class DataConfig(_Strict):
 
 
 def _default_heavy() -> ServerConfig:
-    return ServerConfig(model="~/models/14b/qwen2.5-14b-instruct-q4_k_m.gguf", port=8080, ctx_size=8192,
-                        parallel=1, n_gpu_layers=999)
+    return ServerConfig(**tiers.DEFAULTS["heavy"])
 
 
 def _default_light() -> ServerConfig:
-    return ServerConfig(model="~/models/7b/qwen2.5-7b-instruct-q5_k_m.gguf", port=8081, ctx_size=4096,
-                        parallel=2, n_gpu_layers=99)
+    return ServerConfig(**tiers.DEFAULTS["light"])
 
 
 class ServersConfig(_Strict):
@@ -311,22 +309,21 @@ def load(path: Path | None = None, create: bool = True) -> LoadedConfig:
     if not path.exists():
         if not create:
             cfg = Config()
-            cfg.llama.api_key = cfg.llama.api_key or secrets.token_urlsafe(24)
+            cfg.llama.api_key = api_key.resolve(cfg.llama.api_key)
             return LoadedConfig(cfg, path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(DEFAULT_TOML.replace("{api_key}", secrets.token_urlsafe(24)))
+        path.write_text(DEFAULT_TOML.replace("{api_key}", api_key.resolve("")))
         created = True
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as e:
-        return LoadedConfig(Config(), path, [ConfigIssue("(file)", f"cannot read: {e}")])
+        cfg = Config()
+        cfg.llama.api_key = api_key.resolve("")
+        return LoadedConfig(cfg, path, [ConfigIssue("(file)", f"cannot read: {e}")])
     cfg, issues = parse(text, path)
-    if not cfg.llama.api_key:
-        # Keep the key stable across runs: write it into the user's file without touching the rest.
-        key = secrets.token_urlsafe(24)
-        cfg.llama.api_key = key
-        if not issues:
-            set_value(path, ("llama", "api_key"), key)
+    # The user's key first; else the remembered one (also when the file is broken), so servers
+    # started earlier keep accepting us.
+    cfg.llama.api_key = api_key.resolve(cfg.llama.api_key)
     return LoadedConfig(cfg, path, issues, created)
 
 

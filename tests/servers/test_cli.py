@@ -175,3 +175,57 @@ def test_logs_follow_prints_new_lines_through_a_restart(tmp_config):
         if proc.poll() is None:
             proc.kill()
     assert "old line 2" in got and "old line 1" not in got  # -n 1: the last line of the tail
+
+
+def test_servers_started_before_the_config_broke_are_still_stopped(tmp_config, tmp_path):
+    """A config that breaks after `servers start` (an invalid value, the key line gone) keeps the
+    ports but used to hand each command a fresh random API key: the servers rejected it and
+    `servers stop all` left them running. The remembered key and the PID records keep them ours."""
+    r = bestbox("servers", "start", "light", "--json")
+    assert r.returncode == 0, r.stdout + r.stderr
+    pid = json.loads(r.stdout)["servers"]["light"]["pid"]
+    cfg_path = tmp_path / "config" / "config.toml"
+    text = cfg_path.read_text()
+    text = "\n".join(ln for ln in text.splitlines() if not ln.startswith("api_key"))
+    cfg_path.write_text(text.replace('mode = "hybrid"', 'mode = "no-such-mode"'))
+    try:
+        r = bestbox("servers", "status", "light", "--json")
+        assert "routing.mode" in r.stderr  # the broken value is reported...
+        status = json.loads(r.stdout)["servers"]["light"]
+        assert status["state"] == "ready" and status["pid"] == pid  # ...and our server is still ours
+        r = bestbox("servers", "stop", "all", "--json")
+        assert r.returncode == 0, r.stdout + r.stderr
+        assert wait_until(lambda: _gone(pid), timeout=10), "the server outlived `servers stop all`"
+    finally:
+        if not _gone(pid):
+            os.kill(pid, 9)
+
+
+def test_stop_finds_our_server_by_its_pid_record_whatever_the_key(tmp_config, tmp_path):
+    """A supervisor that was handed another key (and so cannot talk to the server) still stops the
+    server its PID record names; adopting it fails and stops it instead of orphaning it."""
+    from bestbox.servers import Supervisor
+
+    def sup(key):
+        return Supervisor("light", tmp_config.servers.light, api_key=key, server_binary=tmp_config.llama.server_binary,
+                          state_dir=tmp_path / "run", detached=True)
+
+    async def main():
+        first = sup(tmp_config.llama.api_key)
+        snap = await first.start()
+        await first.close()  # detached: the server stays
+        assert snap.state is ServerState.READY
+        other = sup("a-different-key")
+        try:
+            stopped = await other.stop()
+            assert stopped.state is ServerState.STOPPED and _gone(snap.pid)
+            again = await first.start()
+            assert again.state is ServerState.READY
+            await first.close()
+            adopted = await other.start(timeout=60)
+            assert adopted.state is ServerState.FAILED and "completion failed" in adopted.message
+            assert wait_until(lambda: _gone(again.pid), timeout=10), "an unusable server of ours is stopped"
+        finally:
+            await other.close()
+        return snap.pid
+    run(main(), timeout=150)

@@ -72,6 +72,9 @@ def test_kill9_is_detected_and_restarted(tmp_config, tmp_path):
             assert "SIGKILL" in crashed.message and "restarting" in crashed.message
             ready = await sup.wait_for(lambda s: s.state is S.READY, timeout=30)
             assert ready.pid != old and ready.restarts == 1 and psutil.pid_exists(ready.pid)
+            # why it restarted stays on the snapshot (the card shows it), with the log lines before it
+            assert "SIGKILL" in ready.last_exit and ready.last_exit_log
+            assert ready.to_dict()["last_exit_log"] == list(ready.last_exit_log)
         finally:
             await sup.stop()
             await sup.close()
@@ -398,3 +401,32 @@ def test_external_server_with_another_api_key_is_a_conflict_not_external(tmp_con
     finally:
         other.terminate()
         other.wait(10)
+
+
+def test_light_counts_its_requests_and_a_stopped_server_shows_no_speed(tmp_config, tmp_path):
+    """The light card's Requests stayed 0 after answers (a slot that had never worked was not
+    counted) and Speed kept its old value after a stop."""
+    async def main():
+        sup = _sup(tmp_config, "light", tmp_path)
+        try:
+            snap = await sup.start()
+            assert snap.state is S.READY and snap.total_slots in (None, 2)
+            from bestbox.llm.client import LLMClient
+
+            client = LLMClient(snap.base_url, tmp_config.llama.api_key)
+            try:
+                for i in range(3):
+                    await client.complete([{"role": "user", "content": f"Count to {i + 3}"}], max_tokens=12)
+                    await asyncio.sleep(1.2)  # one stats round between answers
+            finally:
+                await client.close()
+            counted = await sup.wait_for(lambda s: (s.requests_total or 0) >= 3 and s.tokens_per_s, timeout=10)
+            assert counted.requests_total >= 3 and counted.tokens_per_s > 0
+            stopped = await sup.stop()
+            assert stopped.tokens_per_s is None and stopped.requests_total is None and stopped.busy_slots is None
+            again = await sup.start()
+            assert again.requests_total in (None, 0) and again.tokens_per_s is None
+        finally:
+            await sup.stop()
+            await sup.close()
+    run(main())

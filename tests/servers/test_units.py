@@ -6,7 +6,7 @@ from bestbox.servers import build_command
 from bestbox.servers.gguf import kv_cache_bytes, read_metadata
 from bestbox.servers.logs import LoadProgress, readable_reason
 from bestbox.servers.metrics import apply_metrics, apply_slots
-from bestbox.servers.state import ServerSnapshot, ServerState, _Stats
+from bestbox.servers.state import ServerSnapshot, ServerState, ServerStats
 
 
 def test_load_progress_from_log_lines_and_dots():
@@ -46,7 +46,7 @@ def test_readable_reasons_from_real_log_lines():
 
 
 def test_metrics_and_slots():
-    st = _Stats()
+    st = ServerStats()
     apply_metrics(st, "llamacpp:tokens_predicted_total 1\nllamacpp:tokens_predicted_seconds_total 0.000001\n"
                       "llamacpp:requests_processing 0\n")
     assert st.tokens_per_s is None  # a 1-token probe is no speed
@@ -58,7 +58,8 @@ def test_metrics_and_slots():
     assert st.busy_slots == 1 and st.total_slots == 2 and st.requests_total == 0
     apply_slots(st, [{"id": 0, "id_task": 7, "is_processing": False}, {"id": 1, "id_task": 8,
                                                                        "is_processing": False}])
-    assert st.busy_slots == 0 and st.requests_total == 1
+    # both slots took a new task: slot 1 had never worked (-1) and counts too (it used to be missed)
+    assert st.busy_slots == 0 and st.requests_total == 2
 
 
 def test_gguf_header_of_the_demo_model(demo_model):

@@ -128,3 +128,17 @@ def test_panel_drives_real_servers(qtbot, aloop, tmp_config, tmp_path, shots):
         t.add_done_callback(lambda _t: done.append(1))
         qtbot.waitUntil(lambda: bool(done), timeout=60_000)
     assert mgr.snapshot("heavy").pid is None or mgr.snapshot("heavy").state.value == "stopped"
+
+
+def test_card_says_why_it_restarted(qtbot, aloop):
+    card = ServerCard("light", lambda n: [])
+    qtbot.addWidget(card)
+    card.update_snapshot(_snap(name="light", state=ServerState.READY, pid=9, restarts=1,
+                               last_exit="was killed by SIGKILL (possibly the out-of-memory killer)",
+                               last_exit_log=("slot update_slots: id  0 | task 12 | prompt done",
+                                              "ggml_abort: out of memory")))
+    assert "restarted 1×" in card.message.text() and "killed by SIGKILL" in card.message.text()
+    assert "ggml_abort: out of memory" in card.badge.toolTip() and "Last exit" in card.message.toolTip()
+    assert "Ready" in card.badge.toolTip()  # the state's own tooltip from the table comes first
+    card.update_snapshot(_snap(name="light", state=ServerState.STOPPED))
+    assert not card.message.isVisible() and "Last exit" not in card.badge.toolTip()

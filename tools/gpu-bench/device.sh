@@ -70,12 +70,18 @@ bench() {   # $1: seconds (from the start of this call) by which everything must
   B=$W/build-cuda/bin
   M14=$W/models/qwen2.5-14b-random-Q4_K_M.gguf
   M7=$W/models/qwen2.5-7b-random-Q5_K_M.gguf
-  # the app's flags (bestbox.servers.command.build_command) with its default tiers
-  "$B/llama-server" -m "$M14" --host 127.0.0.1 --port ${HEAVY_PORT:-8080} --ctx-size 8192 --parallel 1 --n-gpu-layers 999 \
-    --metrics --slots --jinja > "$W/logs/heavy.log" 2>&1 &
+  # the app's own command lines (bestbox.servers.command, stdlib only: no pydantic needed here)
+  # with its default tiers (bestbox/servers/tiers.py)
+  local -a heavy_argv light_argv
+  mapfile -d '' -t heavy_argv < <(PYTHONPATH="$R/app" python3 -m bestbox.servers.command --print heavy --null \
+    --binary "$B/llama-server" --model "$M14" --port ${HEAVY_PORT:-8080})
+  mapfile -d '' -t light_argv < <(PYTHONPATH="$R/app" python3 -m bestbox.servers.command --print light --null \
+    --binary "$B/llama-server" --model "$M7" --port ${LIGHT_PORT:-8081})
+  [ ${#heavy_argv[@]} -gt 2 ] && [ ${#light_argv[@]} -gt 2 ] || { echo "cannot build the server command lines"; return 1; }
+  echo "heavy: ${heavy_argv[*]}"; echo "light: ${light_argv[*]}"
+  "${heavy_argv[@]}" > "$W/logs/heavy.log" 2>&1 &
   HEAVY=$!
-  "$B/llama-server" -m "$M7" --host 127.0.0.1 --port ${LIGHT_PORT:-8081} --ctx-size 4096 --parallel 2 --n-gpu-layers 99 \
-    --metrics --slots --jinja > "$W/logs/light.log" 2>&1 &
+  "${light_argv[@]}" > "$W/logs/light.log" 2>&1 &
   LIGHT=$!
   t0=$(date +%s.%N)
   for port in ${HEAVY_PORT:-8080} ${LIGHT_PORT:-8081}; do

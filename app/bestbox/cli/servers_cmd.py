@@ -90,7 +90,7 @@ async def _run(args) -> int:
             except (asyncio.CancelledError, asyncio.TimeoutError) as e:
                 # Ctrl+C or --timeout: do not leave a half-started server behind.
                 for n in mgr.names(args.name):
-                    if mgr.snapshot(n).owned and mgr.snapshot(n).state is not ServerState.READY:
+                    if mgr.snapshot(n).owned and not mgr.snapshot(n).info.healthy:
                         await mgr.supervisors[n].stop()
                 if isinstance(e, asyncio.CancelledError):
                     raise
@@ -98,7 +98,7 @@ async def _run(args) -> int:
                 return 1
             if mgr.memory_warning:
                 notes.append("warning: " + mgr.memory_warning)
-            ok = all(s.state in (ServerState.READY, ServerState.EXTERNAL) for s in snaps.values())
+            ok = all(s.info.healthy for s in snaps.values())
             return _emit(args, snaps, notes, ok)
         if args.action == "stop":
             # Adopted (from PID files) and anything we just started: ours to stop. External: never.

@@ -38,6 +38,30 @@ def _extra(obj: Any, name: str) -> Any:
     return extra.get(name) if name in extra else getattr(obj, name, None)
 
 
+def request_args(messages: list[dict], *, max_tokens: int, temperature: float, grammar: str | None = None,
+                 json_schema: dict | None = None, tools: list[dict] | None = None, tool_choice: str | None = None,
+                 cache_prompt: bool = True, extra: dict | None = None) -> dict:
+    """The keyword arguments of one chat completion request, streamed or not (the one request builder).
+
+    llama-server's own fields (cache_prompt, grammar, anything in `extra`) travel in `extra_body`;
+    a JSON schema becomes an OpenAI `response_format`."""
+    body: dict = {"cache_prompt": cache_prompt}
+    if grammar:
+        body["grammar"] = grammar
+    if extra:
+        body.update(extra)
+    kw: dict = {"model": "local", "messages": messages, "max_tokens": max_tokens, "temperature": temperature,
+                "extra_body": body}
+    if json_schema is not None:
+        kw["response_format"] = {"type": "json_schema",
+                                 "json_schema": {"name": "out", "schema": json_schema, "strict": True}}
+    if tools:
+        kw["tools"] = tools
+        if tool_choice:
+            kw["tool_choice"] = tool_choice
+    return kw
+
+
 class LLMClient:
     def __init__(self, base_url: str, api_key: str = "", timeout: float = 120.0, name: str = ""):
         """base_url is the server root, e.g. http://127.0.0.1:8081 (the /v1 is added here)."""
@@ -72,25 +96,12 @@ class LLMClient:
         cache_prompt: bool = True,
         extra: dict | None = None,
     ) -> Completion:
-        body: dict = {"cache_prompt": cache_prompt}
-        if grammar:
-            body["grammar"] = grammar
-        if extra:
-            body.update(extra)
-        kw: dict = {}
-        if json_schema is not None:
-            kw["response_format"] = {"type": "json_schema",
-                                     "json_schema": {"name": "out", "schema": json_schema, "strict": True}}
-        if tools:
-            kw["tools"] = tools
-            if tool_choice:
-                kw["tool_choice"] = tool_choice
+        kw = request_args(messages, max_tokens=max_tokens, temperature=temperature, grammar=grammar,
+                          json_schema=json_schema, tools=tools, tool_choice=tool_choice,
+                          cache_prompt=cache_prompt, extra=extra)
         if timeout is not None:
             kw["timeout"] = timeout
-        resp = await self._client.chat.completions.create(
-            model="local", messages=messages, max_tokens=max_tokens, temperature=temperature,
-            extra_body=body, **kw,
-        )
+        resp = await self._client.chat.completions.create(**kw)
         choice = resp.choices[0]
         calls = [
             {"id": tc.id, "name": tc.function.name, "arguments": tc.function.arguments}
@@ -117,21 +128,9 @@ class LLMClient:
     ) -> AsyncIterator[StreamEvent]:
         """Yield tokens as they arrive. Closing the iterator (e.g. task cancelled) closes the HTTP
         stream, which makes llama-server stop generating for this request."""
-        body: dict = {"cache_prompt": True}
-        if grammar:
-            body["grammar"] = grammar
-        if extra:
-            body.update(extra)
-        kw: dict = {}
-        if tools:
-            kw["tools"] = tools
-        if json_schema is not None:
-            kw["response_format"] = {"type": "json_schema",
-                                     "json_schema": {"name": "out", "schema": json_schema, "strict": True}}
-        stream = await self._client.chat.completions.create(
-            model="local", messages=messages, max_tokens=max_tokens, temperature=temperature,
-            stream=True, extra_body=body, **kw,
-        )
+        kw = request_args(messages, max_tokens=max_tokens, temperature=temperature, grammar=grammar,
+                          json_schema=json_schema, tools=tools, extra=extra)
+        stream = await self._client.chat.completions.create(stream=True, **kw)
         calls: dict[int, dict] = {}
         timings: dict = {}
         finish = None

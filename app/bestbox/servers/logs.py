@@ -199,6 +199,17 @@ def readable_reason(tail: list[str], *, port: int, model: str, returncode: int |
     return f"llama-server {how}" + (f"; last log line: {last}" if last else " without writing a log")
 
 
+def exit_report(tail: list[str], *, port: int, model: str, returncode: int | None,
+                keep: int = 8) -> tuple[str, str, tuple[str, ...]]:
+    """After an unexpected exit: (the readable reason, how it ended, the last `keep` server log lines).
+    An exit code is known only for our own child; an adopted server's end is seen, not its code."""
+    reason = readable_reason(tail, port=port, model=model, returncode=returncode)
+    how = (exit_description(returncode) if returncode is not None
+           else "exited (it was not our child, so its exit code is unknown)")
+    lines = tuple(_clean(ln) for ln in tail if ln.strip() and not ln.startswith("[bestbox]"))[-keep:]
+    return reason, how, lines
+
+
 def exit_description(returncode: int | None) -> str:
     import signal
 

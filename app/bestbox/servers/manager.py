@@ -12,7 +12,7 @@ from ..config import Config
 from . import procs
 from .command import build_command
 from .gguf import kv_cache_bytes, model_bytes, read_metadata
-from .state import SERVING, ServerSnapshot, ServerState
+from .state import ServerSnapshot, ServerState, info
 from .supervisor import Supervisor
 
 log = logging.getLogger(__name__)
@@ -101,7 +101,7 @@ class ServerManager:
         servers alone; end the supervisor tasks."""
         for sup in self.supervisors.values():
             snap = sup.snapshot()
-            if snap.owned or (stop_adopted and snap.adopted) or snap.state in (ServerState.CRASHED,):
+            if snap.owned or (stop_adopted and snap.adopted) or snap.state is ServerState.CRASHED:
                 await sup.stop()
         for c in self._clients.values():
             try:
@@ -120,7 +120,7 @@ class ServerManager:
         return {n: s.snapshot() for n, s in self.supervisors.items()}
 
     def is_ready(self, name: str) -> bool:
-        return self.snapshot(name).state in (ServerState.READY, ServerState.EXTERNAL)
+        return info(self.snapshot(name).state).healthy
 
     def subscribe(self, cb: Callable[[ServerSnapshot], Any]) -> Callable[[], None]:
         """cb(snapshot) for every change of either server (snapshot.name tells which)."""
@@ -147,7 +147,7 @@ class ServerManager:
         """An LLMClient for a ready/external server, else None. One per server and event loop."""
         snap = self.snapshot(name)
         # Degraded (slow health checks) still answers: better a slow answer than none.
-        if snap.state not in (ServerState.READY, ServerState.EXTERNAL, ServerState.DEGRADED):
+        if not snap.serving:
             return None
         from ..llm.client import LLMClient
 
@@ -189,7 +189,7 @@ class ServerManager:
         """A readable warning with numbers when the servers not yet running would not fit in free
         VRAM (when they offload to a GPU we can query) or free RAM; None when they fit."""
         names = names or self.names("all")
-        todo = [n for n in names if self.snapshot(n).state not in SERVING]
+        todo = [n for n in names if not self.snapshot(n).serving]
         ests = [self.estimate(n) for n in todo]
         ests = [e for e in ests if e["total_bytes"]]
         if not ests:

@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .state import _Stats
+from .state import ServerStats
 
 if TYPE_CHECKING:
     from .monitor import StatsSample
@@ -26,7 +26,7 @@ def parse_prometheus(text: str) -> dict[str, float]:
     return out
 
 
-def apply_metrics(st: _Stats, text: str) -> None:
+def apply_metrics(st: ServerStats, text: str) -> None:
     """Generation speed from the change of predicted tokens / predicted seconds between polls
     (falls back to the server's own running average); in-flight requests."""
     m = parse_prometheus(text)
@@ -43,8 +43,12 @@ def apply_metrics(st: _Stats, text: str) -> None:
         st.requests_processing = int(m["requests_processing"])
 
 
-def apply_slots(st: _Stats, slots) -> None:
-    """Busy slots now; requests counted as each slot takes a new task (while we watch)."""
+def apply_slots(st: ServerStats, slots) -> None:
+    """Busy slots now; a request counted each time a slot shows a new task while we watch.
+
+    Every slot's task id is remembered from the first look, idle ones (-1) included: a slot that
+    had never worked and then answers counts too (a parallel-2 light server often answers on the
+    slot the readiness probe did not use)."""
     if not isinstance(slots, list):
         return
     st.total_slots = len(slots) or st.total_slots
@@ -55,17 +59,18 @@ def apply_slots(st: _Stats, slots) -> None:
         if s.get("is_processing"):
             busy += 1
         sid, task = s.get("id"), s.get("id_task")
-        if isinstance(task, int) and task >= 0:
-            prev = st.slot_busy.get(sid)
-            if prev is not None and prev != task:
-                st.requests_total = (st.requests_total or 0) + 1
-            elif prev is None and st.requests_total is None:
-                st.requests_total = 0
-            st.slot_busy[sid] = task
+        if not isinstance(task, int):
+            continue
+        prev = st.slot_busy.get(sid)
+        if prev is not None and task != prev and task >= 0:
+            st.requests_total = (st.requests_total or 0) + 1
+        st.slot_busy[sid] = task
+    if st.requests_total is None and st.slot_busy:
+        st.requests_total = 0
     st.busy_slots = busy
 
 
-def apply_props(st: _Stats, props) -> None:
+def apply_props(st: ServerStats, props) -> None:
     """Model name, context per slot and slot count from /props."""
     try:
         dgs = props.get("default_generation_settings") or {}
@@ -77,7 +82,7 @@ def apply_props(st: _Stats, props) -> None:
         pass
 
 
-def apply_sample(st: _Stats, sample: StatsSample) -> None:
+def apply_sample(st: ServerStats, sample: StatsSample) -> None:
     """Fold one round of the monitor's collection into the stats (what was not read stays)."""
     if sample.metrics is not None:
         apply_metrics(st, sample.metrics)

@@ -1,4 +1,13 @@
-"""The states a supervised server can be in, and the immutable snapshot everyone else reads."""
+"""The states a supervised server can be in, in ONE table, and the immutable snapshot everyone reads.
+
+Like llama-swap's process states: each state says what it means, where it may go next (the
+supervisor checks every change against `goes_to`, in `check_transition`), what the panel shows
+(label, colour, tooltip) and the few facts the UI, the tray and the CLI ask of it. Nothing else
+keeps its own set of state names: read `info(state)`.
+
+This module imports only the standard library: the window reads it before the servers package
+(httpx, psutil, pydantic) is loaded.
+"""
 from __future__ import annotations
 
 import enum
@@ -7,27 +16,112 @@ from dataclasses import asdict, dataclass, field
 
 class ServerState(str, enum.Enum):
     STOPPED = "stopped"
-    STARTING = "starting"            # spawned, /health not answering yet
-    LOADING = "loading"              # /health 503: the model is loading (see load_progress)
-    READY = "ready"                  # /health 200 and one tiny completion succeeded
-    DEGRADED = "degraded"            # was ready; health is slow or erroring
-    CRASHED = "crashed"              # exited while ready; a restart with backoff is pending
-    EXTERNAL = "external"            # a llama-server we did not start holds the port: monitored only
-    PORT_CONFLICT = "port_conflict"  # something else holds the port (see message: PID and name)
+    STARTING = "starting"
+    LOADING = "loading"
+    READY = "ready"
+    DEGRADED = "degraded"
+    CRASHED = "crashed"
+    EXTERNAL = "external"
+    PORT_CONFLICT = "port_conflict"
     STOPPING = "stopping"
-    FAILED = "failed"                # gave up: a readable reason is in message
+    FAILED = "failed"
 
     def __str__(self) -> str:
         return self.value
 
 
-# States in which the server answers requests.
-SERVING = frozenset({ServerState.READY, ServerState.EXTERNAL, ServerState.DEGRADED})
-# States a start ends in (one way or the other).
-SETTLED = frozenset({ServerState.READY, ServerState.EXTERNAL, ServerState.FAILED, ServerState.PORT_CONFLICT,
-                     ServerState.STOPPED, ServerState.DEGRADED})
-ACTIVE = frozenset({ServerState.STARTING, ServerState.LOADING, ServerState.READY, ServerState.DEGRADED,
-                    ServerState.CRASHED, ServerState.STOPPING})
+@dataclass(frozen=True)
+class StateInfo:
+    state: ServerState
+    meaning: str                 # for a newcomer reading the table
+    goes_to: frozenset           # the states the supervisor may move to from here
+    label: str                   # the panel's badge, the tray's tooltip
+    colour: str                  # badge and status-bar dot (the tray icons use the same colours)
+    tooltip: str                 # the badge's tooltip: what this state means to a user
+    serving: bool = False        # answers requests (a client may be handed out)
+    settled: bool = False        # a start ends here, one way or the other
+    running: bool = False        # a process is (or is about to be) up: the toggle offers Stop
+    on_its_way: bool = False     # coming up (a crashed server restarts after a backoff)
+    can_start: bool = False      # Start makes sense
+    can_stop: bool = False       # Stop makes sense for a server of ours
+    can_restart: bool = False
+    no_process: bool = False     # nothing of ours runs: new settings apply at once, the port can be looked at
+    severity: str = "ok"         # ok | warning | error: the card's message style, the tray's error icon
+    loading: bool = False        # the model is being loaded: the panel shows load progress
+    tick_s: float = 1.0          # how often the supervisor looks at a server in this state
+
+    @property
+    def healthy(self) -> bool:
+        """Serving without a problem (ready, or a server we did not start)."""
+        return self.serving and self.severity == "ok"
+
+
+_S = ServerState
+_ANY_START = frozenset({_S.STARTING, _S.FAILED, _S.EXTERNAL, _S.PORT_CONFLICT, _S.STOPPED})
+
+TABLE: dict[ServerState, StateInfo] = {i.state: i for i in (
+    StateInfo(_S.STOPPED, "nothing runs on the port, or we stopped ours", _ANY_START,
+              "Stopped", "#8a929c", "Not running. Start launches llama-server.",
+              settled=True, can_start=True, no_process=True),
+    StateInfo(_S.STARTING, "spawned (or adopted); /health does not answer yet",
+              frozenset({_S.LOADING, _S.READY, _S.FAILED, _S.STOPPING, _S.STOPPED}),
+              "Starting", "#d98a06", "llama-server is starting.",
+              running=True, on_its_way=True, can_stop=True, can_restart=True, loading=True, tick_s=0.25),
+    StateInfo(_S.LOADING, "/health answers 503: the model loads (see load_progress), then one test completion",
+              frozenset({_S.READY, _S.FAILED, _S.STOPPING, _S.STOPPED}),
+              "Loading", "#d98a06", "The model is loading into memory.",
+              running=True, on_its_way=True, can_stop=True, can_restart=True, loading=True, tick_s=0.25),
+    StateInfo(_S.READY, "/health 200 and one tiny completion succeeded",
+              frozenset({_S.DEGRADED, _S.CRASHED, _S.FAILED, _S.STOPPING, _S.STOPPED}),
+              "Ready", "#1f9d55", "Ready: answering requests.",
+              serving=True, settled=True, running=True, can_stop=True, can_restart=True, tick_s=0.5),
+    StateInfo(_S.DEGRADED, "was ready; /health is slow or failing",
+              frozenset({_S.READY, _S.CRASHED, _S.FAILED, _S.STOPPING, _S.STOPPED}),
+              "Degraded", "#e0731b", "Running, but its health checks are slow or failing.",
+              serving=True, settled=True, running=True, can_stop=True, can_restart=True, severity="warning",
+              tick_s=0.5),
+    StateInfo(_S.CRASHED, "exited while ready; a restart with backoff is pending", _ANY_START,
+              "Crashed", "#d64545", "llama-server exited unexpectedly; BestBox restarts it.",
+              running=True, on_its_way=True, can_start=True, can_stop=True, can_restart=True, severity="error"),
+    StateInfo(_S.EXTERNAL, "a llama-server we did not start holds the port: monitored, never stopped",
+              frozenset({_S.STOPPED, _S.STARTING, _S.PORT_CONFLICT}),
+              "External", "#2f6fde", "A llama-server started outside BestBox: used and watched, never stopped.",
+              serving=True, settled=True, running=True),
+    StateInfo(_S.PORT_CONFLICT, "something else holds the port (the message names it)", _ANY_START,
+              "Port conflict", "#d64545", "Another program holds this server's port.",
+              settled=True, can_start=True, no_process=True, severity="error"),
+    StateInfo(_S.STOPPING, "SIGTERM sent to the process group; waiting for it to exit",
+              frozenset({_S.STOPPED}),
+              "Stopping", "#8a929c", "Stopping llama-server.", running=True),
+    StateInfo(_S.FAILED, "gave up: the message says why", _ANY_START,
+              "Failed", "#d64545", "Could not start or keep it running; the message and the log say why.",
+              settled=True, can_start=True, can_restart=True, no_process=True, severity="error"),
+)}
+
+_UNKNOWN = StateInfo(_S.STOPPED, "", frozenset(), "", "#8a929c", "")  # a name the table does not know
+
+
+def info(state) -> StateInfo:
+    """The table's row for a state given as a ServerState or its name ('port_conflict')."""
+    try:
+        return TABLE[ServerState(getattr(state, "value", state) or "stopped")]
+    except ValueError:
+        return _UNKNOWN
+
+
+def check_transition(old: ServerState, new: ServerState) -> None:
+    """The one check of a state change. Raises ValueError for a change the table does not allow."""
+    if new is not old and new not in TABLE[old].goes_to:
+        raise ValueError(f"server state {old.value} -> {new.value} is not an allowed transition")
+
+
+def states_where(flag: str) -> frozenset:
+    """The states whose row has `flag` set, e.g. states_where('serving')."""
+    return frozenset(s for s, i in TABLE.items() if getattr(i, flag))
+
+
+SERVING = states_where("serving")
+SETTLED = states_where("settled")
 
 
 @dataclass(frozen=True)
@@ -45,7 +139,7 @@ class ServerSnapshot:
     ctx_per_slot: int | None = None         # from /props
     uptime_s: float | None = None
     tokens_per_s: float | None = None       # generation speed: /metrics deltas, else last completion timings
-    requests_total: int | None = None       # requests finished while we watched (busy slots going idle)
+    requests_total: int | None = None       # requests finished while we watched
     requests_processing: int | None = None  # from /metrics
     busy_slots: int | None = None
     total_slots: int | None = None
@@ -55,6 +149,8 @@ class ServerSnapshot:
     load_progress: float | None = None      # 0..1 from the server's log while loading
     message: str = ""                       # why: the human-readable reason for the state
     restarts: int = 0
+    last_exit: str = ""                     # how the last unexpected exit happened ("was killed by SIGKILL")
+    last_exit_log: tuple[str, ...] = ()     # the log lines just before it
     owned: bool = False                     # this process spawned it
     adopted: bool = False                   # ours from an earlier run (PID file): we may stop it
     custom_command: bool = False
@@ -64,14 +160,19 @@ class ServerSnapshot:
     def serving(self) -> bool:
         return self.state in SERVING
 
+    @property
+    def info(self) -> StateInfo:
+        return info(self.state)
+
     def to_dict(self) -> dict:
         d = asdict(self)
         d["state"] = self.state.value
+        d["last_exit_log"] = list(self.last_exit_log)
         return d
 
 
 @dataclass
-class _Stats:
+class ServerStats:
     """Mutable counters the supervisor folds into snapshots (owned by the supervisor task only)."""
 
     tokens_per_s: float | None = None

@@ -7,14 +7,12 @@ import logging
 
 from PySide6.QtCore import QObject, Signal
 
+from ..servers.state import info as state_info
 from .theme import state_name
 
 log = logging.getLogger(__name__)
 
 NAMES = ("heavy", "light")
-SERVING = {"ready", "external", "degraded"}
-ON_ITS_WAY = {"starting", "loading", "crashed"}  # crashed: a restart with backoff is pending
-RUNNING = SERVING | ON_ITS_WAY | {"stopping"}
 
 
 class ServerBridge(QObject):
@@ -75,17 +73,17 @@ class ServerBridge(QObject):
             return True
 
     def is_serving(self, name: str) -> bool:
-        return self.state(name) in SERVING
+        return state_info(self.state(name)).serving
 
     def is_running(self, name: str) -> bool:
-        return self.state(name) in RUNNING
+        return state_info(self.state(name)).running
 
     def overall(self) -> str:
         """'serving', 'starting' or 'down' for the pair."""
-        states = [self.state(n) for n in NAMES]
-        if any(s in SERVING for s in states):
+        rows = [state_info(self.state(n)) for n in NAMES]
+        if any(r.serving for r in rows):
             return "serving"
-        if any(s in ON_ITS_WAY for s in states):
+        if any(r.on_its_way for r in rows):  # crashed counts: a restart with backoff is pending
             return "starting"
         return "down"
 

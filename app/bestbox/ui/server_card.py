@@ -7,15 +7,13 @@ from PySide6.QtGui import QColor, QTextCursor, QTextOption
 from PySide6.QtWidgets import (QFrame, QGridLayout, QHBoxLayout, QLabel, QPlainTextEdit, QProgressBar, QPushButton,
                                QSizePolicy, QToolButton, QVBoxLayout, QWidget)
 
+from ..servers.state import info as state_info
 from . import theme
 from .formatting import fmt_bytes, fmt_duration, model_label
 from .model_download import ModelDownloadBox
 
 TITLES = {"heavy": ("Heavy model", "agents, tools, long answers"),
           "light": ("Light model", "routing, clean-up, quick answers")}
-CAN_START = {"stopped", "crashed", "failed", "port_conflict"}
-CAN_STOP = {"starting", "loading", "ready", "degraded", "crashed"}
-ERRORISH = {"crashed", "failed", "port_conflict", "degraded"}
 LOG_LINES = 2000
 
 
@@ -25,10 +23,11 @@ class StateBadge(QLabel):
         self.setFixedHeight(22)
         self.set_state("stopped")
 
-    def set_state(self, state, extra: str = "") -> None:
+    def set_state(self, state, extra: str = "", tooltip: str = "") -> None:
         colour, label = theme.state_style(state)
         self.state = theme.state_name(state)
         self.setText(f"●  {label}{extra}")
+        self.setToolTip("\n\n".join(t for t in (state_info(state).tooltip, tooltip) if t))
         c = QColor(colour)
         self.setStyleSheet(f"color: {colour}; background: rgba({c.red()},{c.green()},{c.blue()},30);"
                            " border-radius: 11px; padding: 0 10px; font-weight: 600;")
@@ -155,7 +154,6 @@ class ServerCard(QFrame):
         self.snap = snap
         g = (lambda k, d=None: getattr(snap, k, d)) if snap is not None else (lambda k, d=None: d)
         state = theme.state_name(g("state", "stopped"))
-        self.badge.set_state(state)
         self.model.setText(model_label(snap) if snap is not None else "—")
         self.model.setToolTip(g("model_path", "") or "")
         if g("using_demo_model", False):
@@ -185,7 +183,7 @@ class ServerCard(QFrame):
         self.fields["cpu"].setText(f"{cpu:.0f} %" if cpu is not None else "—")
 
         prog = g("load_progress")
-        loading = state in ("starting", "loading")
+        loading = state_info(state).loading
         self.progress.setVisible(loading)
         self.progress_label.setVisible(loading)
         if loading:
@@ -196,29 +194,42 @@ class ServerCard(QFrame):
                 self.progress.setRange(0, 1000)
                 self.progress.setValue(int(max(0.0, min(1.0, prog)) * 1000))
                 self.progress_label.setText(f"Loading model… {prog * 100:.0f} %")
+        self._show_message(snap, state)
+        row = state_info(state)
+        owned = bool(g("owned", False) or g("adopted", False))
+        external = state == "external"
+        self.start_btn.setEnabled(row.can_start)
+        self.stop_btn.setEnabled(row.can_stop)
+        self.restart_btn.setEnabled(row.can_restart)
+        self.stop_btn.setToolTip("Started outside BestBox: stop it where it was started" if external and not owned
+                                 else "Stop this server (SIGTERM, then SIGKILL after a grace period)")
+        if row.severity != "ok" and not self.log_toggle.isChecked():
+            self.log_toggle.setChecked(True)  # the log explains failures: show it
+
+    def _show_message(self, snap, state: str) -> None:
+        """The state's reason; after automatic restarts, how the last exit happened (the badge's
+        tooltip adds the log lines before it)."""
+        g = (lambda k, d=None: getattr(snap, k, d)) if snap is not None else (lambda k, d=None: d)
+        row = state_info(state)
         msg = g("message", "") or ""
-        if msg.strip().lower().rstrip(".") in (state, theme.state_style(state)[1].lower()):
+        if msg.strip().lower().rstrip(".") in (state, row.label.lower()):
             msg = ""  # the badge says it already
-        restarts = g("restarts", 0) or 0
-        if restarts and state not in ("stopped",):
-            msg = (msg + "  " if msg else "") + f"(restarted {restarts}×)"
+        restarts, last_exit = g("restarts", 0) or 0, g("last_exit", "") or ""
+        if restarts and state != "stopped":
+            why = f" — llama-server {last_exit}" if last_exit and last_exit not in msg else ""
+            msg = (msg + "  " if msg else "") + f"(restarted {restarts}×{why})"
+        exit_log = list(g("last_exit_log", ()) or ())
+        tip = (f"Last exit: llama-server {last_exit}" + ("\n" + "\n".join(exit_log) if exit_log else "")
+               if last_exit else "")
+        self.badge.set_state(state, tooltip=tip)
+        self.message.setToolTip(tip)
         self.message.setVisible(bool(msg))
         self.message.setText(msg)
-        if state in ERRORISH:
+        if row.severity != "ok":
             self.message.setStyleSheet(f"color: {theme.ERROR_TEXT}; background: {theme.ERROR_BG};"
                                        f" border: 1px solid {theme.ERROR_BORDER}; border-radius: 6px; padding: 6px 8px;")
         else:
             self.message.setStyleSheet(f"color: {theme.MUTED};")
-
-        owned = bool(g("owned", False) or g("adopted", False))
-        external = state == "external"
-        self.start_btn.setEnabled(state in CAN_START)
-        self.stop_btn.setEnabled(state in CAN_STOP and not external)
-        self.restart_btn.setEnabled((state in CAN_STOP or state in ("crashed", "failed")) and not external)
-        self.stop_btn.setToolTip("Started outside BestBox: stop it where it was started" if external and not owned
-                                 else "Stop this server (SIGTERM, then SIGKILL after a grace period)")
-        if state in ERRORISH and not self.log_toggle.isChecked():
-            self.log_toggle.setChecked(True)  # the log explains failures: show it
 
     def _configured_model(self) -> str:
         cfg = getattr(self, "config", None)

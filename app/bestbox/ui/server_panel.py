@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
 
+from ..servers.state import info as state_info
 from . import theme
 from .side_page import scrolling_body
 from .server_bridge import NAMES
@@ -66,8 +67,8 @@ class ServerPanel(QWidget):
 
     def _update_buttons(self) -> None:
         b = self.bridge
-        self.stop_all.setEnabled(any(b.is_running(n) and b.state(n) != "external" for n in NAMES))
-        self.start_all.setEnabled(any(b.state(n) in ("stopped", "crashed", "failed", "port_conflict") for n in NAMES))
+        self.stop_all.setEnabled(any(state_info(b.state(n)).can_stop for n in NAMES))
+        self.start_all.setEnabled(any(state_info(b.state(n)).can_start for n in NAMES))
 
     def set_memory_warning(self, text: str | None) -> None:
         self.memory.setVisible(bool(text))

@@ -4,6 +4,8 @@ from __future__ import annotations
 from PySide6.QtGui import QColor, QFont, QPalette
 from PySide6.QtWidgets import QApplication
 
+from ..servers.state import info as state_info
+
 ACCENT = "#2f6fde"
 ACCENT_DARK = "#2458b8"
 TEXT = "#1f2933"
@@ -18,20 +20,6 @@ ERROR_BG = "#fdeeee"
 ERROR_BORDER = "#efb8b8"
 ERROR_TEXT = "#a52f2f"
 
-# Server states → (badge colour, label). The same colours as the tray icons.
-STATE_STYLE: dict[str, tuple[str, str]] = {
-    "stopped": ("#8a929c", "Stopped"),
-    "starting": ("#d98a06", "Starting"),
-    "loading": ("#d98a06", "Loading"),
-    "ready": ("#1f9d55", "Ready"),
-    "degraded": ("#e0731b", "Degraded"),
-    "crashed": ("#d64545", "Crashed"),
-    "external": ("#2f6fde", "External"),
-    "port_conflict": ("#d64545", "Port conflict"),
-    "stopping": ("#8a929c", "Stopping"),
-    "failed": ("#d64545", "Failed"),
-}
-
 
 def state_name(state) -> str:
     """A ServerSnapshot.state (enum or str) as its plain lower-case name."""
@@ -40,8 +28,9 @@ def state_name(state) -> str:
 
 
 def state_style(state) -> tuple[str, str]:
-    name = state_name(state)
-    return STATE_STYLE.get(name, ("#8a929c", name.replace("_", " ").capitalize()))
+    """(badge colour, label) of a server state, from the one state table (bestbox.servers.state)."""
+    row = state_info(state)
+    return row.colour, row.label or state_name(state).replace("_", " ").capitalize()
 
 
 STYLE_SHEET = f"""

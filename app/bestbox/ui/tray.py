@@ -8,26 +8,24 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 
+from ..servers.state import info as state_info
 from . import icons
-from .server_bridge import NAMES, SERVING
+from .server_bridge import NAMES
 from .theme import state_style
-
-ERROR_STATES = {"crashed", "failed", "port_conflict"}
-RUNNING = {"starting", "loading", "ready", "degraded", "external", "stopping", "crashed"}
 
 
 def combined_state(states: dict[str, str], recording: bool = False) -> str:
     """ready | partial | stopped | error | recording, for the enabled servers' states."""
     if recording:
         return "recording"
-    vals = list(states.values())
-    if not vals:
+    rows = [state_info(s) for s in states.values()]
+    if not rows:
         return "stopped"
-    if any(s in ERROR_STATES for s in vals):
+    if any(r.severity == "error" for r in rows):
         return "error"
-    if all(s in SERVING for s in vals):
+    if all(r.serving for r in rows):
         return "ready"
-    if any(s in RUNNING for s in vals):
+    if any(r.running for r in rows):
         return "partial"
     return "stopped"
 
