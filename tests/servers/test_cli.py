@@ -219,9 +219,10 @@ def test_stop_finds_our_server_by_its_pid_record_whatever_the_key(tmp_config, tm
         try:
             stopped = await other.stop()
             assert stopped.state is ServerState.STOPPED and _gone(snap.pid)
-            again = await first.start()
+            third = sup(tmp_config.llama.api_key)
+            again = await third.start()
+            await third.close()
             assert again.state is ServerState.READY
-            await first.close()
             adopted = await other.start(timeout=60)
             assert adopted.state is ServerState.FAILED and "completion failed" in adopted.message
             assert wait_until(lambda: _gone(again.pid), timeout=10), "an unusable server of ours is stopped"

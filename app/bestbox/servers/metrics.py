@@ -46,9 +46,10 @@ def apply_metrics(st: ServerStats, text: str) -> None:
 def apply_slots(st: ServerStats, slots) -> None:
     """Busy slots now; a request counted each time a slot shows a new task while we watch.
 
-    Every slot's task id is remembered from the first look, idle ones (-1) included: a slot that
-    had never worked and then answers counts too (a parallel-2 light server often answers on the
-    slot the readiness probe did not use)."""
+    Every slot's task id is remembered from the first look, idle ones (-1 or absent) included: a
+    slot that had never worked and then answers counts too (a parallel-2 light server often answers
+    on the slot the readiness probe did not use). Two requests on one slot between two looks count
+    as one: the number is a lower bound."""
     if not isinstance(slots, list):
         return
     st.total_slots = len(slots) or st.total_slots
@@ -59,6 +60,7 @@ def apply_slots(st: ServerStats, slots) -> None:
         if s.get("is_processing"):
             busy += 1
         sid, task = s.get("id"), s.get("id_task")
+        task = -1 if task is None else task  # llama-server leaves it out for a slot that never worked
         if not isinstance(task, int):
             continue
         prev = st.slot_busy.get(sid)

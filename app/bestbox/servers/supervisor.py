@@ -25,9 +25,10 @@ from .command import ServerCommand, build_command
 from .events import SnapshotFeed
 from .launch import ServerProcess
 from .load_history import LoadHistory
-from .logs import LoadProgress, LogTail, exit_report
+from .logs import LoadProgress, LogTail
 from .monitor import Monitor
 from .ports import check_port
+from .restarts import Restarts
 from .serving import ServingWatch
 from .start import StartWatch, spawn_server
 from .state import SETTLED, ServerSnapshot, ServerState, ServerStats, check_transition, info
@@ -48,7 +49,6 @@ class Supervisor:
         self.state_dir.mkdir(parents=True, exist_ok=True)
         self.detached = detached          # no parent-death signal: the server outlives this process
         self.allow_demo = allow_demo
-        self.backoff_s = backoff_s
         self.log_path = self.state_dir / f"{name}.log"
         self.logs = LogTail(self.log_path)
         self._load_history = LoadHistory(self.state_dir)
@@ -62,10 +62,7 @@ class Supervisor:
         self._p: ServerProcess | None = None   # the process we watch
         self._watch: StartWatch | None = None  # while starting / loading
         self._gen = 0                          # events from an earlier process are ignored
-        self._restarts = 0
-        self._restart_at = 0.0
-        self._last_exit = ""
-        self._last_exit_log: tuple[str, ...] = ()
+        self._restarts = Restarts(backoff_s)
         self._serving: ServingWatch | None = None  # the health and numbers of a serving process
         self._mon = Monitor()  # its HTTP client lives as long as the owner task
         self._progress = LoadProgress()
@@ -189,7 +186,7 @@ class Supervisor:
 
     def _tick_interval(self) -> float:
         if self._state is S.CRASHED:
-            return max(0.05, min(0.5, self._restart_at - time.monotonic()))
+            return self._restarts.wait_s()
         return info(self._state).tick_s
 
     async def _command(self, kind: str, fut: asyncio.Future, args: tuple) -> None:
@@ -223,7 +220,7 @@ class Supervisor:
             ok, detail, _timings = item[2:]
             verdict = self._watch.probe_done(ok)
             if verdict == "ready":
-                self._on_ready()
+                await self._on_ready()
             elif verdict == "fail":
                 await self._fail_start(f"/health says OK but a one-token completion failed: {detail}")
 
@@ -246,8 +243,8 @@ class Supervisor:
             rss_bytes=st.rss_bytes if alive else None, cpu_percent=st.cpu_percent if alive else None,
             vram_bytes=st.vram_bytes if alive else None,
             load_progress=self._progress.value if (here.loading or self._state is S.READY) else None,
-            message=self._message, restarts=self._restarts, last_exit=self._last_exit,
-            last_exit_log=self._last_exit_log, owned=bool(p and p.owned), adopted=bool(p and p.adopted),
+            message=self._message, restarts=self._restarts.count, last_exit=self._restarts.last_exit,
+            last_exit_log=self._restarts.last_exit_log, owned=bool(p and p.owned), adopted=bool(p and p.adopted),
             custom_command=cmd.custom, log_path=str(self.log_path),
         )
 
@@ -286,8 +283,7 @@ class Supervisor:
     async def _do_start(self) -> None:
         if not info(self._state).can_start:
             return  # already on its way, running, or not ours to start
-        self._restarts = 0
-        self._last_exit, self._last_exit_log = "", ()
+        self._restarts.reset()
         await self._start_now()
 
     async def _start_now(self) -> None:
@@ -335,7 +331,7 @@ class Supervisor:
         self._watch_process(p)
         self._prev_load_s = self._load_history.get(str(self._cmd.model_path))
         self._watch = StartWatch(self.log_path, self.cfg.start_timeout_s)
-        what = "restarting" if self._restarts else "starting"
+        what = "restarting" if self._restarts.count else "starting"
         demo = " with the bundled demo model" if self._cmd.using_demo_model else ""
         self._set(S.STARTING, f"{what} on port {self.cfg.port}{demo}")
 
@@ -370,8 +366,10 @@ class Supervisor:
         else:
             self._set()
 
-    def _on_ready(self) -> None:
+    async def _on_ready(self) -> None:
         self._watch = None
+        # The numbers' baseline before anyone gets a client: the first answer counts as a request.
+        await self._serving.collect()
         self._progress.value = 1.0
         p = self._p
         if p is not None and p.owned and p.spawned_mono:
@@ -403,7 +401,7 @@ class Supervisor:
             await self._tick_external()
         elif info(self._state).serving:
             await self._tick_ready()
-        elif self._state is S.CRASHED and time.monotonic() >= self._restart_at:
+        elif self._state is S.CRASHED and self._restarts.due():
             await self._start_now()
 
     async def _tick_ready(self) -> None:
@@ -431,28 +429,15 @@ class Supervisor:
 
     # ------------------------------------------------------------------ crash / stop -----------
     def _remember_exit(self, rc: int | None) -> str:
-        """Keep how the process ended and its last log lines for the snapshot; return the reason."""
         self.logs.read_new()
-        reason, self._last_exit, self._last_exit_log = exit_report(
-            self.logs.tail(60), port=self.cfg.port, model=str(self._cmd.model_path or self.cfg.model), returncode=rc)
-        return reason
+        return self._restarts.record_exit(self.logs.tail(60), port=self.cfg.port, returncode=rc,
+                                          model=str(self._cmd.model_path or self.cfg.model))
 
     def _on_crash(self, rc: int | None) -> None:
-        reason = self._remember_exit(rc)
-        if rc is None or rc < 0:
-            reason = f"llama-server {self._last_exit}"
+        again, msg = self._restarts.after_crash(self._remember_exit(rc), self.cfg.max_restarts)
         self._forget_process()
-        if self._restarts < self.cfg.max_restarts:
-            delay = self.backoff_s * (2 ** self._restarts)
-            self._restarts += 1
-            self._restart_at = time.monotonic() + delay
-            msg = f"{reason}; restarting in {delay:.1f} s (attempt {self._restarts} of {self.cfg.max_restarts})"
-            self._note(msg)
-            self._set(S.CRASHED, msg)
-        else:
-            msg = f"{reason}; gave up after {self.cfg.max_restarts} automatic restarts"
-            self._note(msg)
-            self._set(S.FAILED, msg)
+        self._note(msg)
+        self._set(S.CRASHED if again else S.FAILED, msg)
 
     def _forget_process(self) -> None:
         if self._watch:

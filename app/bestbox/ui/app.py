@@ -18,6 +18,7 @@ from PySide6.QtCore import QObject, QSocketNotifier, QTimer, Signal
 from PySide6.QtWidgets import QApplication
 
 from .. import config as config_mod
+from ..servers.state import info as state_info
 from . import icons, theme
 from .assistant_adapter import AssistantAdapter
 from .main_window import MainWindow
@@ -124,7 +125,7 @@ class AppController(QObject):
         first creation builds an SSL context (30–60 ms). Do that when the server turns ready, not
         in the middle of a voice turn."""
         key = (snap.name, getattr(snap, "base_url", ""))
-        if self.bridge.state(snap.name) not in ("ready", "external") or key in self._primed:
+        if not state_info(self.bridge.state(snap.name)).healthy or key in self._primed:
             return
         self._primed.add(key)
         QTimer.singleShot(50, lambda: self.manager is not None and self.manager.client(snap.name))
