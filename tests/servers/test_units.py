@@ -96,3 +96,28 @@ def test_model_bytes_counts_every_part_of_a_split_gguf(tmp_path):
     (tmp_path / "single.gguf").write_bytes(b"x" * 7)
     assert model_bytes(tmp_path / "qwen2.5-14b-instruct-q4_k_m-00001-of-00003.gguf") == 60
     assert model_bytes(tmp_path / "single.gguf") == 7
+
+
+def test_gpu_bench_gets_the_apps_command_line_without_pydantic(tmp_path):
+    """tools/gpu-bench/device.sh asks `python -m bestbox.servers.command --print TIER` for the flags;
+    the GPU machine's Python has no pydantic or platformdirs, so it must run on the stdlib alone
+    (`-S`: no site-packages) and print what build_command builds for the default tier."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from bestbox.config import Config
+
+    app = Path(__file__).resolve().parents[2] / "app"
+    binary, model = tmp_path / "llama-server", tmp_path / "m 14b.gguf"
+    binary.write_text("#!/bin/sh\n")
+    binary.chmod(0o755)
+    model.write_bytes(b"GGUF")
+    for tier in ("heavy", "light"):
+        out = subprocess.run([sys.executable, "-S", "-m", "bestbox.servers.command", "--print", tier, "--null",
+                              "--binary", str(binary), "--model", str(model), "--port", "9123"],
+                             capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(app)}, check=True)
+        argv = out.stdout.split("\0")[:-1]
+        cfg = Config().server(tier).model_copy(update={"model": str(model), "port": 9123})
+        assert argv == build_command(tier, cfg, api_key="", server_binary=str(binary)).argv
