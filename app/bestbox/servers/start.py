@@ -16,6 +16,7 @@ from typing import Awaitable, Callable
 from . import launch, logs, procs
 from .command import ServerCommand
 from .launch import ServerProcess
+from .logs import LoadProgress
 from .monitor import Monitor
 
 PROBE_ATTEMPTS = 3  # failed one-token completions (after /health 200) before a start fails
@@ -38,19 +39,32 @@ def spawn_server(name: str, cmd: ServerCommand, *, log_path: Path, api_key: str,
 
 
 class StartWatch:
-    """One start on its way to ready: the moving deadline and the readiness probe."""
+    """One start on its way to ready: load progress from the log, the moving deadline, and the
+    readiness probe, whose result `post(ok, detail, timings)` hands back to the owner task."""
 
-    def __init__(self, log_path: Path, timeout_s: float, *, log_size: int = 0) -> None:
-        self.log_path = log_path
-        self.timeout_s = timeout_s
+    def __init__(self, proc: ServerProcess, log_path: Path, timeout_s: float, *, mon: Monitor, base_url: str,
+                 headers: dict, post: Callable[[bool, str, dict], Awaitable[None]],
+                 prev_load_s: float | None = None) -> None:
+        self.proc, self.log_path, self.timeout_s = proc, log_path, timeout_s
+        self.mon, self.base_url, self.headers, self._post = mon, base_url, headers, post
+        self.prev_load_s = prev_load_s
+        self.progress = LoadProgress()
+        self.returncode: int | None = None
         self.deadline = time.monotonic() + timeout_s
-        self._log_size = log_size
+        self._log_size = 0 if proc.owned else logs.file_size(log_path)
         self.probe: asyncio.Task | None = None
         self.probe_failures = 0
 
-    async def step(self, mon: Monitor, base_url: str) -> str:
-        """What the next tick should do: 'timeout', 'wait', 'loading' (/health 503) or 'generate'
-        (/health 200: start the probe)."""
+    async def step(self, new_lines: list[str], partial: str) -> str:
+        """What this tick saw: 'exited' (see returncode), 'timeout', 'wait', 'loading' (/health 503)
+        or 'probing' (/health 200: the one-token completion has started)."""
+        for ln in new_lines + [partial]:
+            self.progress.feed(ln)
+        if self.proc.owned and self.proc.spawned_mono:
+            self.progress.estimate_from_time(time.monotonic() - self.proc.spawned_mono, self.prev_load_s)
+        exited, self.returncode = self.proc.exit_status()
+        if exited:
+            return "exited"
         now = time.monotonic()
         size = logs.file_size(self.log_path)
         if size != self._log_size:  # the log moves: loading progresses, give it more time
@@ -60,24 +74,22 @@ class StartWatch:
             return "timeout"
         if self.probe is not None:
             return "wait"
-        code = await mon.health_code(base_url)
-        return {503: "loading", 200: "generate"}.get(code, "wait")
+        code = await self.mon.health_code(self.base_url)
+        if code == 200:
+            self.probe = asyncio.ensure_future(self._probe())
+            return "probing"
+        return "loading" if code == 503 else "wait"
+
+    async def _probe(self) -> None:
+        try:
+            ok, detail, timings = await self.mon.readiness(self.base_url, self.headers)
+        except asyncio.CancelledError:
+            return
+        await self._post(ok, detail, timings)
 
     def timeout_message(self, last_lines: list[str]) -> str:
         last = next(iter(reversed(last_lines)), "(none)")
         return f"not ready after {self.timeout_s:.0f} s without progress in its log; last log line: {last}"
-
-    def start_probe(self, mon: Monitor, base_url: str, headers: dict,
-                    post: Callable[[bool, str, dict], Awaitable[None]]) -> None:
-        """The one-token completion in a helper task; `post(ok, detail, timings)` hands the result
-        back to the owner task."""
-        async def probe() -> None:
-            try:
-                ok, detail, timings = await mon.readiness(base_url, headers)
-            except asyncio.CancelledError:
-                return
-            await post(ok, detail, timings)
-        self.probe = asyncio.ensure_future(probe())
 
     def probe_done(self, ok: bool) -> str:
         """'ready', 'retry' (health will be asked again) or 'fail' after PROBE_ATTEMPTS failures."""

@@ -20,12 +20,12 @@ from typing import Any, Callable
 
 from .. import paths
 from ..config import ServerConfig
-from . import adopt, launch, logs, procs
+from . import adopt, launch, procs
 from .command import ServerCommand, build_command
 from .events import SnapshotFeed
 from .launch import ServerProcess
 from .load_history import LoadHistory
-from .logs import LoadProgress, LogTail
+from .logs import LogTail
 from .monitor import Monitor
 from .ports import check_port
 from .restarts import Restarts
@@ -65,8 +65,6 @@ class Supervisor:
         self._restarts = Restarts(backoff_s)
         self._serving: ServingWatch | None = None  # the health and numbers of a serving process
         self._mon = Monitor()  # its HTTP client lives as long as the owner task
-        self._progress = LoadProgress()
-        self._prev_load_s: float | None = None
         self._pending: tuple | None = None
         self._feed = SnapshotFeed(name, self._build_snapshot())  # the snapshot everyone reads
 
@@ -242,7 +240,7 @@ class Supervisor:
             busy_slots=st.busy_slots if here.serving else None, total_slots=st.total_slots,
             rss_bytes=st.rss_bytes if alive else None, cpu_percent=st.cpu_percent if alive else None,
             vram_bytes=st.vram_bytes if alive else None,
-            load_progress=self._progress.value if (here.loading or self._state is S.READY) else None,
+            load_progress=(self._watch.progress.value if self._watch else 1.0 if self._state is S.READY else None),
             message=self._message, restarts=self._restarts.count, last_exit=self._restarts.last_exit,
             last_exit_log=self._restarts.last_exit_log, owned=bool(p and p.owned), adopted=bool(p and p.adopted),
             custom_command=cmd.custom, log_path=str(self.log_path),
@@ -319,7 +317,6 @@ class Supervisor:
 
     def _spawn(self) -> None:
         self.logs.restart()
-        self._progress.reset()
         try:
             p = spawn_server(self.name, self._cmd, log_path=self.log_path, api_key=self.api_key,
                              detached=self.detached, state_dir=self.state_dir)
@@ -329,8 +326,7 @@ class Supervisor:
             self._set(S.FAILED, msg)
             return
         self._watch_process(p)
-        self._prev_load_s = self._load_history.get(str(self._cmd.model_path))
-        self._watch = StartWatch(self.log_path, self.cfg.start_timeout_s)
+        self._watch = self._start_watch(p)
         what = "restarting" if self._restarts.count else "starting"
         demo = " with the bundled demo model" if self._cmd.using_demo_model else ""
         self._set(S.STARTING, f"{what} on port {self.cfg.port}{demo}")
@@ -338,30 +334,32 @@ class Supervisor:
     def _adopt(self, rec: procs.PidRecord) -> None:
         self._watch_process(adopt.adopted(rec))
         self.logs.start_at_end()
-        self._watch = StartWatch(self.log_path, self.cfg.start_timeout_s, log_size=logs.file_size(self.log_path))
+        self._watch = self._start_watch(self._p)
         self._note(f"adopted {self.name} (PID {rec.pid}) started earlier by PID {rec.app_pid}")
         self._set(S.STARTING, f"adopting our server from an earlier run (PID {rec.pid})")
 
-    async def _tick_starting(self) -> None:
-        exited, rc = self._p.exit_status()
-        if exited:
-            reason = self._remember_exit(rc)
+    def _start_watch(self, p: ServerProcess) -> StartWatch:
+        gen = self._gen
+
+        async def post(ok: bool, detail: str, timings: dict) -> None:  # from the probe's helper task
+            if self._queue is not None:
+                await self._queue.put(("probe", gen, ok, detail, timings))
+        prev = self._load_history.get(str(self._cmd.model_path)) if p.owned else None
+        return StartWatch(p, self.log_path, self.cfg.start_timeout_s, mon=self._mon, base_url=self._cmd.base_url,
+                          headers=self._auth(), post=post, prev_load_s=prev)
+
+    async def _tick_starting(self, new_lines: list[str]) -> None:
+        step = await self._watch.step(new_lines, self.logs.partial)
+        if step == "exited":
+            reason = self._remember_exit(self._watch.returncode)
             self._forget_process()
             self._note(reason)
             self._set(S.FAILED, reason)
-            return
-        step = await self._watch.step(self._mon, self._cmd.base_url)
-        if step == "timeout":
+        elif step == "timeout":
             await self._fail_start(self._watch.timeout_message(self.logs.tail(5)))
         elif step == "loading" and self._state is S.STARTING:
             self._set(S.LOADING, "loading the model")
-        elif step == "generate":
-            gen = self._gen
-
-            async def post(ok: bool, detail: str, timings: dict) -> None:
-                if self._queue is not None:
-                    await self._queue.put(("probe", gen, ok, detail, timings))
-            self._watch.start_probe(self._mon, self._cmd.base_url, self._auth(), post)
+        elif step == "probing":
             self._set(S.LOADING, "model loaded; checking that it can generate")
         else:
             self._set()
@@ -370,7 +368,6 @@ class Supervisor:
         self._watch = None
         # The numbers' baseline before anyone gets a client: the first answer counts as a request.
         await self._serving.collect()
-        self._progress.value = 1.0
         p = self._p
         if p is not None and p.owned and p.spawned_mono:
             self._load_history.remember(str(self._cmd.model_path), time.monotonic() - p.spawned_mono)
@@ -391,12 +388,7 @@ class Supervisor:
     async def _tick(self) -> None:
         new = self.logs.read_new()
         if info(self._state).loading:
-            for ln in new:
-                self._progress.feed(ln)
-            self._progress.feed(self.logs.partial)
-            if self._p is not None and self._p.owned and self._p.spawned_mono:
-                self._progress.estimate_from_time(time.monotonic() - self._p.spawned_mono, self._prev_load_s)
-            await self._tick_starting()
+            await self._tick_starting(new)
         elif self._state is S.EXTERNAL:
             await self._tick_external()
         elif info(self._state).serving:
