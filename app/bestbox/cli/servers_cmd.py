@@ -51,6 +51,8 @@ def _print_table(snaps: dict, extra: list[str] | None = None) -> None:
         print("  ".join(bits))
         if s.message:
             print(f"       {s.message}")
+        if s.restarts and s.last_exit:
+            print(f"       restarted {s.restarts}x; last exit: llama-server {s.last_exit}")
 
 
 def _emit(args, snaps: dict, notes: list[str], ok: bool) -> int:

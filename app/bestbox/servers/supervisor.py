@@ -49,6 +49,7 @@ class Supervisor:
         self.state_dir.mkdir(parents=True, exist_ok=True)
         self.detached = detached          # no parent-death signal: the server outlives this process
         self.allow_demo = allow_demo
+        self.backoff_s = backoff_s        # the first automatic restart's delay (doubling after each)
         self.log_path = self.state_dir / f"{name}.log"
         self.logs = LogTail(self.log_path)
         self._load_history = LoadHistory(self.state_dir)
