@@ -47,6 +47,12 @@ class ServingWatch:
             await self.collect()
         return True
 
+    async def baseline(self) -> None:
+        """/metrics and /slots (no /props, no VRAM query) the moment the server turns ready: the first
+        answer then counts as a request and gives a speed."""
+        apply_sample(self.stats, await self.mon.collect(self.base_url, self.headers, pid=self.pid, props=False,
+                                                        vram=False))
+
     async def collect(self) -> None:
         sample = await self.mon.collect(self.base_url, self.headers, pid=self.pid, props=self._need_props,
                                         vram=self._n % 10 == 0)

@@ -368,7 +368,7 @@ class Supervisor:
     async def _on_ready(self) -> None:
         self._watch = None
         # The numbers' baseline before anyone gets a client: the first answer counts as a request.
-        await self._serving.collect()
+        await self._serving.baseline()
         p = self._p
         if p is not None and p.owned and p.spawned_mono:
             self._load_history.remember(str(self._cmd.model_path), time.monotonic() - p.spawned_mono)
