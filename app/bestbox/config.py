@@ -78,7 +78,18 @@ class SpeechConfig(_Strict):
 
 
 class DataConfig(_Strict):
-    database: str = ""
+    database: str = Field("", description="empty: the generated demo company in the data dir")
+    # The user's own records (docs/data-sources.md): read through `mapping`, copied into a snapshot.
+    source: str = Field("", description="your ERP/CRM database URL (postgresql://user@host/db, mysql://..., "
+                        "sqlite:///path, csv:///folder, xlsx:///file.xlsx); no password here")
+    mapping: str = Field("", description="TOML file with one SELECT per entity (see docs/data-mappings/)")
+    password_env: str = Field("BESTBOX_DB_PASSWORD",
+                              description="environment variable holding the source's password; "
+                              "else the OS keyring (service 'bestbox', user 'user@host/db')")
+    refresh_minutes: int = Field(60, ge=0, description="resync the snapshot this often while the app runs; "
+                                 "0: only by `bestbox data sync` or the Sync button")
+    statement_timeout_s: float = Field(60.0, gt=0, le=3600, description="longest one SELECT may run on the source")
+    max_rows: int = Field(500_000, ge=1, description="most rows one entity may bring; more is an error, not a cut")
 
 
 def _default_heavy() -> ServerConfig:
@@ -198,6 +209,12 @@ glossary_extra = []      # your own domain words, e.g. ["Contoso", "SAP"]
 
 [data]
 database = ""            # empty: the generated demo company in the data dir
+source = ""              # your ERP/CRM database: postgresql://user@host/db, mysql://, sqlite:///, csv:///folder
+mapping = ""             # TOML file with one SELECT per entity (see docs/data-mappings/)
+password_env = "BESTBOX_DB_PASSWORD"  # the source's password; else the OS keyring (service "bestbox")
+refresh_minutes = 60     # resync while the app runs; 0: only `bestbox data sync` / the Sync button
+statement_timeout_s = 60 # longest one SELECT may run on the source
+max_rows = 500000        # most rows one entity may bring (more is an error, not a cut)
 """
 
 

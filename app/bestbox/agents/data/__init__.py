@@ -85,6 +85,11 @@ def database_path(config=None) -> tuple[Path, bool]:
     user = getattr(getattr(config, "data", None), "database", "") if config is not None else ""
     if user:
         return Path(user).expanduser(), True
+    if config is not None and getattr(config.data, "source", ""):
+        # The user's own records: the last good snapshot `bestbox data sync` made (data/records).
+        from ...data.records.sync import records_dir, snapshot_path
+
+        return snapshot_path() or records_dir() / "(no snapshot yet)", True
     return paths.data_dir() / DEMO_FILENAME, False
 
 
@@ -126,6 +131,8 @@ def ensure_database(config=None, *, today: date | None = None) -> Path:
     path, is_user = database_path(config)
     if is_user:
         if not path.is_file():
+            if not getattr(getattr(config, "data", None), "database", ""):
+                raise FileNotFoundError("[data] source is set but nothing was synced yet: run `bestbox data sync`")
             raise FileNotFoundError(f"[data] database = '{path}' does not exist")
         return path
     today = today or date.today()

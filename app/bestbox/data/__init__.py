@@ -1,0 +1,1 @@
+"""The user's own data: documents (data.documents) and records (data.records)."""
