@@ -188,7 +188,7 @@ class Source:
         if code in ("42P01", "42703", "42883", 1146, 1054) or "no such table" in low or "no such column" in low \
                 or "does not exist" in low and ("relation" in low or "column" in low):
             return SourceError("schema", f"{who}the source's tables changed or the mapping is wrong: {text}", entity)
-        if code == "25006" or "read-only" in low or "data-modifying" in low:
+        if code == "25006" or "read-only" in low or "readonly" in low or "data-modifying" in low:
             return SourceError("mapping", f"{who}the SELECT tried to write; BestBox only reads: {text}", entity)
         if code == "42501" or "permission denied" in low or code == 1142:
             return SourceError("auth", f"{who}the database user may not read this ({text}); "
@@ -261,6 +261,7 @@ def load_files(path: Path) -> sqlite3.Connection:
                 name = ws.title if len(books) == 1 else f"{f.stem}_{ws.title}"
                 _load_table(con, _table_name(name), list(next(it, []) or []), it, f)
             wb.close()
+    con.commit()  # the reader's rollback must not take the loaded rows with it
     return con
 
 
