@@ -170,3 +170,26 @@ def test_check_names_bad_values(records_config, tmp_path):
     assert not po["ok"] and any("allowed set" in p and "CASE" in p for p in po["problems"])
     v = res["entities"]["vendors"]
     assert not v["ok"] and "missing columns: category, country" in v["problems"][0]
+
+
+def test_doctor_names_each_failure_and_the_snapshot_that_still_answers(records_config, postgres, monkeypatch, tmp_path):
+    from bestbox.cli.doctor_cmd import check_records
+
+    assert sync(records_config)["ok"]
+    c = check_records(records_config)
+    assert c.ok and "source reachable, mapping ok" in c.detail and "rows, synced just now" in c.detail
+    monkeypatch.setenv("BESTBOX_DB_PASSWORD", "not-the-password-42")
+    c = check_records(records_config)
+    assert not c.ok and "refused the login" in c.detail and "keeps answering" in c.detail
+    assert "not-the-password-42" not in json.dumps(c.__dict__) and "password" in c.fix
+    monkeypatch.setenv("BESTBOX_DB_PASSWORD", READER_PW)
+    records_config.data.source = postgres.url(port=free_port())
+    c = check_records(records_config)
+    assert not c.ok and "cannot reach" in c.detail and "running" in c.fix
+    records_config.data.source = postgres.url()
+    slow = tmp_path / "slow.toml"
+    slow.write_text('[vendors]\nsql = "SELECT p.*, pg_sleep(3) FROM (SELECT 1 AS id) p"\n')
+    records_config.data.mapping = str(slow)
+    records_config.data.statement_timeout_s = 0.5
+    c = check_records(records_config)
+    assert not c.ok and "longer than 0.5 s" in c.detail and "statement_timeout_s" in c.fix

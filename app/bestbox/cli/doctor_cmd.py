@@ -204,6 +204,15 @@ def check_display() -> list[Check]:
                   "open (closing it quits) without a tray", needed=False)]
 
 
+def check_records(cfg) -> Check:
+    """The user's own records source, if one is configured (wrong password, server down, changed
+    schema, slow query): named here, while the last good snapshot keeps answering."""
+    from ..data.records.status import health
+
+    h = health(cfg)
+    return Check("records", h["ok"], h["detail"], h["fix"], needed=False, data=h["data"])
+
+
 def collect() -> list[Check]:
     cfg_check, cfg = check_config()
     checks = [cfg_check, check_binary(cfg)]
@@ -215,6 +224,7 @@ def collect() -> list[Check]:
     checks.append(check_microphones(cfg))
     checks.append(check_whisper(cfg))
     checks.extend(check_display())
+    checks.append(check_records(cfg))
     return checks
 
 

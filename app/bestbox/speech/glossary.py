@@ -1,9 +1,10 @@
 """One glossary of domain words, for Whisper and for the cleanup model.
 
-Built-in office terms + names from the demo company database (vendors, customers; read-only,
-cheap) + the user's `speech.glossary_extra`. Whisper gets ~10 terms (long lists help less, and a
-bare comma list made tiny.en drop the start of an utterance in our tests, so they go in as a short
-sentence); the cleanup model gets the whole list.
+Built-in office terms + names from the database the tools read (the demo company, or the snapshot
+of the user's own records: vendors, customers, products, employees; read-only, cheap) + the user's
+`speech.glossary_extra`. Whisper gets ~10 terms (long lists help less, and a bare comma list made
+tiny.en drop the start of an utterance in our tests, so they go in as a short sentence); the cleanup
+model gets the whole list.
 """
 from __future__ import annotations
 
@@ -13,7 +14,6 @@ import re
 import sqlite3
 from pathlib import Path
 
-from .. import paths
 from ..config import Config
 
 log = logging.getLogger(__name__)
@@ -29,16 +29,16 @@ BUILTIN_TERMS = [
     "accounts receivable", "quarterly revenue",
 ]
 
-_NAME_TABLE = re.compile(r"(vendor|supplier|customer|client|compan|account|employee|department)", re.I)
+_NAME_TABLE = re.compile(r"(vendor|supplier|customer|client|compan|account|employee|department|product)", re.I)
 _NAME_COLS = ("name", "company", "company_name", "vendor_name", "customer_name", "full_name", "title")
 
 
 def _db_path(config: Config | None) -> Path | None:
-    if config is not None and config.data.database:
-        p = Path(config.data.database).expanduser()
-        return p if p.exists() else None
+    """The database the tools read: the user's file, the snapshot of their records, or the demo."""
+    from ..agents.data import database_path
+
     try:
-        p = paths.data_dir() / "demo_company.sqlite"
+        p, _ = database_path(config)
     except Exception:
         return None
     return p if p.exists() else None

@@ -52,3 +52,32 @@ def summary(cfg) -> dict:
             "snapshot": str(snap) if snap else None, "last_ok": st.get("last_ok"), "age": _age(st.get("last_ok")),
             "counts": st.get("counts") or {}, "last_error": err,
             "hint": HINTS.get(err["kind"], "") if err else ""}
+
+
+def health(cfg, timeout_s: float = 10.0) -> dict:
+    """A live look at the source for `doctor` and the window: {ok, detail, fix, data}. Runs the
+    mapping's SELECTs on one row each (with a short timeout), so a wrong password, a server that is
+    down, a changed schema or a slow query is named now, not at the next sync."""
+    from .sync import check
+
+    s = summary(cfg)
+    if s["mode"] != "snapshot":
+        return {"ok": True, "detail": s["line"], "fix": "", "data": s}
+    live_cfg = cfg.model_copy(deep=True)
+    live_cfg.data.statement_timeout_s = min(timeout_s, cfg.data.statement_timeout_s)
+    res = check(live_cfg, sample_rows=1)
+    problem, kind = None, None
+    if res["error"]:
+        problem, kind = res["error"]["message"], res["error"]["kind"]
+    else:
+        bad = {n: e for n, e in res["entities"].items() if not e["ok"]}
+        if bad:
+            name, e = next(iter(bad.items()))
+            problem = f"{len(bad)} of {len(res['entities'])} entities fail; {name}: {e['problems'][0]}"
+            kind = e.get("kind") or "mapping"
+    if problem is None:
+        return {"ok": s["ok"], "detail": s["line"] + "; source reachable, mapping ok",
+                "fix": "" if s["ok"] else (s.get("hint") or "run `bestbox data sync`"), "data": s}
+    keep = "; the last snapshot keeps answering" if s.get("snapshot") else "; no snapshot yet"
+    return {"ok": False, "detail": f"{problem}{keep}", "fix": HINTS.get(kind, ""),
+            "data": {**s, "live_error": {"kind": kind, "message": problem}}}
