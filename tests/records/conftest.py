@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import tempfile
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -62,8 +63,10 @@ class Postgres:
                                dbname="odoo", autocommit=True)
 
 
-@pytest.fixture(scope="session")
-def postgres():
+@contextmanager
+def running_postgres(*extra_sql: Path):
+    """Start PostgreSQL in a temp dir on a free port with the Odoo-shaped database (plus `extra_sql`
+    files); stop and remove it on exit."""
     initdb, pg_ctl = _pg_bin("initdb"), _pg_bin("pg_ctl")
     if not initdb or not pg_ctl:
         pytest.fail("PostgreSQL is needed for these tests: apt-get install -y postgresql")
@@ -96,7 +99,8 @@ def postgres():
         con.execute(f"CREATE ROLE reader LOGIN PASSWORD '{READER_PW}'")
         con.close()
         with pg.admin() as a:
-            a.execute((HERE / "odoo_shaped.sql").read_text())
+            for f in (HERE / "odoo_shaped.sql", *extra_sql):
+                a.execute(f.read_text())
             # Deliberately more than SELECT: the read-only transaction, not the grants, must stop writes.
             a.execute("GRANT ALL ON ALL TABLES IN SCHEMA public TO reader")
             a.execute("GRANT ALL ON ALL SEQUENCES IN SCHEMA public TO reader")
@@ -104,6 +108,12 @@ def postgres():
     finally:
         subprocess.run([*prefix, pg_ctl, "-D", str(data), "-m", "immediate", "stop"], capture_output=True)
         shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    with running_postgres() as pg:
+        yield pg
 
 
 ODOO_MAPPING = Path(__file__).parents[2] / "docs" / "data-mappings" / "odoo.toml"

@@ -1,8 +1,9 @@
-"""`bestbox data check|sync|status [--json]`: the user's own records (docs/data-sources.md).
+"""`bestbox data check|sync|status|measure [--json]`: the user's own records (docs/data-sources.md).
 
 check: runs every mapped SELECT on a few rows and names what is wrong (entity, column, value).
 sync: copies the records into the snapshot the tools read (the source is only read).
 status: which data the tools use now, the last sync and the last error.
+measure: sync time and one question's latency on the snapshot and live on the source.
 Exit code 0 when all is well, 1 when something is wrong, 2 when nothing is configured.
 """
 from __future__ import annotations
@@ -15,7 +16,8 @@ def register(sub) -> None:
     dsub = p.add_subparsers(dest="data_command", metavar="ACTION", required=True)
     for name, helptext, fn in (("check", "run the mapping on a few rows and name what is wrong", _check),
                                ("sync", "copy the records into the snapshot the tools read", _sync),
-                               ("status", "which data the tools use, last sync, last error", _status)):
+                               ("status", "which data the tools use, last sync, last error", _status),
+                               ("measure", "sync time and one question's latency, snapshot vs live", _measure)):
         q = dsub.add_parser(name, help=helptext)
         q.add_argument("--json", action="store_true", help="machine-readable output")
         q.set_defaults(func=fn)
@@ -81,6 +83,22 @@ def _status(args) -> int:
         print(res["line"])
         if res.get("last_error"):
             print(f"  last error ({res['last_error']['kind']}): {res['last_error']['message']}")
+    return 0 if res["ok"] else 1
+
+
+def _measure(args) -> int:
+    from ..data.records.measure import measure
+
+    cfg = _config()
+    if not cfg.data.source:
+        return _not_configured(args)
+    res = measure(cfg)
+    if args.json or not res["ok"]:
+        _print_json(res)
+    else:
+        print(f"{res['rows']} rows from {res['source']}: sync {res['sync_s']} s; {res['question']}: "
+              f"snapshot {res['snapshot_query_ms']} ms, live {res['live_query_ms']} ms "
+              f"({res['live_connect_query_ms']} ms with a new connection); median of {res['repeats']}")
     return 0 if res["ok"] else 1
 
 

@@ -46,6 +46,10 @@ class ServerPanel(QWidget):
                 card.stop_requested.connect(bridge.stop)
                 card.restart_requested.connect(bridge.restart)
                 card.update_snapshot(bridge.snapshots.get(n))
+        from .data_section import DataSection
+
+        self.data = DataSection(config, body)  # the records the tools read: demo, file or the user's database
+        lay.addWidget(self.data)
         lay.addStretch(1)
         if bridge is not None:
             bridge.changed.connect(self.on_snapshot)
