@@ -66,7 +66,7 @@ class DataSection(QFrame):
             s = {"line": "records: the demo company", "last_error": None}
         else:
             s = summary(self.config)
-        self.status.setText(s["line"].removeprefix("records: ").capitalize() if s["line"] else "")
+        self.status.setText(s["line"].replace("records: ", "Records from ", 1) if s["line"] else "")
         err = live_error or s.get("last_error")
         if err:
             hint = HINTS.get(err.get("kind", ""), "")

@@ -90,7 +90,7 @@ class Source:
                 raise SourceError("unreachable", f"{scheme} source {path} does not exist")
             return cls(None, f"{scheme}://{path}", "not needed", timeout_s, _files=path)
         _require_sqlalchemy()
-        from sqlalchemy.engine import make_url
+        from sqlalchemy.engine import URL, make_url
         from sqlalchemy.exc import ArgumentError
 
         try:
@@ -108,7 +108,10 @@ class Source:
         pw, where = (None, "not needed") if backend == "sqlite" else find_password(url, password_env)
         if pw is not None:
             url = url.set(password=pw)
-        display = url.render_as_string(hide_password=True)
+        # Shown and logged: no password at all (not even "***"), no driver suffix.
+        # (url.set(password=None) keeps the password: None there means "unchanged".)
+        display = URL.create(url.get_backend_name(), username=url.username, host=url.host, port=url.port,
+                             database=url.database).render_as_string(hide_password=False)
         return cls(url, display, where, timeout_s)
 
     # -- safety ------------------------------------------------------------------------------------
@@ -180,7 +183,8 @@ class Source:
         low = text.lower()
         who = f"{entity}: " if entity else ""
         if code in ("28P01", "28000", 1045) or "password authentication failed" in low or "access denied" in low:
-            return SourceError("auth", f"{self.display}: the database refused the login ({text}); password from "
+            short = text.rsplit("FATAL:", 1)[-1].strip()
+            return SourceError("auth", f"{self.display}: the database refused the login ({short}); password from "
                                        f"{self.password_from}", entity)
         if code in ("57014", 3024) or "statement timeout" in low or "interrupted" in low or "max_execution_time" in low:
             return SourceError("timeout", f"{who}the query ran longer than {self.timeout_s:g} s and was stopped "
