@@ -69,6 +69,22 @@ def features(text: str) -> Counter:
     return f
 
 
+def entity_cues(text: str, names: dict[str, str]) -> str:
+    """The text plus the kind of each of the user's own names it mentions ("what about Deco Addict"
+    → "... customer"), so a name no shipped example contains still carries its domain's cue word.
+    `names`: {norm_key(name): "vendor" | "customer" | "product" | "employee"} (data/records/names.py)."""
+    if not names:
+        return text
+    toks = normalize(text)
+    kinds: list[str] = []
+    for n in (4, 3, 2, 1):
+        for i in range(len(toks) - n + 1):
+            kind = names.get(" ".join(toks[i:i + n]))
+            if kind and kind not in kinds:
+                kinds.append(kind)
+    return text + "".join(f" {k}" for k in kinds)
+
+
 def load_examples(path: Path | None = None, split: str = "all") -> list[dict]:
     """The shipped labelled set (or a JSONL file of {"text", "agent"}); split: train, test, all."""
     if path is None:
@@ -251,9 +267,11 @@ class FastPath:
         return len(self._corrections)
 
     # -- deciding -------------------------------------------------------------------------------
+    entity_names: dict[str, str] = {}  # the user's names → kind word; set by the Router (entity_cues)
+
     def classify(self, text: str) -> FastResult:
         t0 = time.perf_counter()
-        v = self._vec(features(text))
+        v = self._vec(features(entity_cues(text, self.entity_names)))
         scores = {a: sum(x * c.get(k, 0.0) for k, x in v.items()) for a, c in self._centroids.items()}
         top = max(scores.values())
         exps = {a: math.exp(SOFTMAX_SCALE * (s - top)) for a, s in scores.items()}

@@ -41,6 +41,11 @@ class Router:
         corrections = corrections_store.corrections() if corrections_store else []
         if fast_path is None:
             fast_path = FastPath.from_shipped(corrections)
+            data = getattr(config, "data", None)
+            if data is not None and (data.source or data.database):  # the user's own names, not the demo's
+                from ..data.records.names import entity_names
+
+                fast_path.entity_names = {norm_key(k): v for k, v in entity_names(config).items()}
         self.fast = fast_path
         if corrections_store is not None:
             corrections_store.attach(self.fast)
