@@ -193,3 +193,15 @@ def test_doctor_names_each_failure_and_the_snapshot_that_still_answers(records_c
     records_config.data.statement_timeout_s = 0.5
     c = check_records(records_config)
     assert not c.ok and "longer than 0.5 s" in c.detail and "statement_timeout_s" in c.fix
+
+
+def test_each_sync_is_a_new_file_and_the_previous_one_is_kept_one_round(records_config):
+    from bestbox.data.records.sync import records_dir
+
+    seen = []
+    for _ in range(3):
+        assert sync(records_config)["ok"]
+        seen.append(ensure_database(records_config))
+    assert len(set(seen)) == 3
+    assert sorted(records_dir().glob("snapshot-*.sqlite")) == seen[1:]
+    assert not list(records_dir().glob("*.part"))

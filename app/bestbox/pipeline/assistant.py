@@ -45,7 +45,8 @@ class Assistant:
 
     async def database(self):
         """The agents' database, generated on first use in a worker thread (a few seconds)."""
-        if self._db_path is None:
+        # The user's synced records move to a new snapshot file at each sync: resolve them every turn.
+        if self._db_path is None or (self.config.data.source and not self.config.data.database):
             from ..agents.data import ensure_database
 
             self._db_path = await asyncio.get_running_loop().run_in_executor(None, ensure_database, self.config)

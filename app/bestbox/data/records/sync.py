@@ -184,8 +184,10 @@ def sync(cfg, *, progress=None) -> dict:
     seconds = round(time.perf_counter() - t0, 3)
     _write_status(snapshot=name, last_ok=_now(), last_error=None, seconds=seconds, counts=counts,
                   source=src.display)
-    if previous and previous != name:
-        _remove(records_dir() / previous)
+    # Keep the previous snapshot one sync longer: a turn that resolved it just before may still open it.
+    for old in sorted(records_dir().glob("snapshot-*.sqlite")):
+        if old.name not in (name, previous):
+            _remove(old)
     log.info("records sync from %s: %s rows in %.2f s", src.display, sum(counts.values()), seconds)
     return {"ok": True, "snapshot": str(records_dir() / name), "seconds": seconds, "counts": counts,
             "source": src.display, "error": None}
