@@ -29,9 +29,15 @@ def test_synced_names_feed_the_glossary(records_config):
     for name in ("Wood Corner", "Azure Interior", "Deco Addict", "Large Cabinet", "Marc Demo"):
         assert name in g.names, name
     assert "Wood Corner" in g.for_cleanup("what are the lead times of our vendor wood corna")
+    # Whisper's first hint (no conversation yet) carries some of the user's names; the demo's never do.
+    assert g.own_names and "Wood Corner" in g.for_whisper()
+    assert len(g.for_whisper()) == 10 and "vendors" in g.for_whisper()
+    demo = Glossary(names=["Some Demo Vendor GmbH"])
+    assert "Some Demo Vendor GmbH" not in demo.for_whisper()
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(900)
 def test_spoken_question_about_a_postgres_vendor(records_config, tmp_path):
     if not shutil.which("espeak-ng"):
         pytest.skip("espeak-ng is not installed (apt install espeak-ng)")
@@ -47,13 +53,12 @@ def test_spoken_question_about_a_postgres_vendor(records_config, tmp_path):
     env = dict(os.environ, BESTBOX_CONFIG=str(tmp_path / "config.toml"))
     env.pop("PULSE_SERVER", None)
     p = subprocess.run([sys.executable, "-m", "bestbox", "voice", "--wav", str(wav), "--json"], env=env,
-                       capture_output=True, text=True, timeout=420)
+                       capture_output=True, text=True, timeout=840)
     assert "Traceback" not in p.stderr, p.stderr[-3000:]
     out = json.loads(p.stdout)
     print("\nvoice:", json.dumps({k: out.get(k) for k in ("transcript_raw", "transcript_clean", "route",
                                                            "tool_calls", "answer")}, default=str)[:2000])
-    heard = (out.get("transcript_clean") or out["transcript_raw"]).lower()
-    assert "wood corner" in heard, out["transcript_raw"]
+    assert "wood corner" in out["transcript_raw"].lower(), out["transcript_raw"]
     assert out["route"]["agent"] == "erp", out["route"]
     calls = [c for c in out["tool_calls"] if c["name"] == "vendor_lead_times" and not c.get("error")]
     assert calls, out["tool_calls"]

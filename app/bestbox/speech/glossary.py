@@ -105,6 +105,8 @@ class Glossary:
         self.extra = self._dedup(extra or [], seen)
         self.builtin = self._dedup(terms if terms is not None else BUILTIN_TERMS, seen)
         self.names = self._dedup(names or [], seen)
+        # Names from the user's own records (not the demo's): some go into Whisper's first hint too.
+        self.own_names = False
 
     @staticmethod
     def _dedup(items: list[str], seen: set[str]) -> list[str]:
@@ -121,11 +123,13 @@ class Glossary:
     def from_config(cls, config: Config | None = None, *, with_database: bool = True) -> "Glossary":
         extra = list(config.speech.glossary_extra) if config is not None else []
         names: list[str] = []
-        if with_database:
-            db = _db_path(config)
-            if db is not None:
-                names = names_from_database(db)
-        return cls(extra=extra, names=names)
+        db = _db_path(config) if with_database else None
+        if db is not None:
+            names = names_from_database(db)
+        g = cls(extra=extra, names=names)
+        data = getattr(config, "data", None)
+        g.own_names = bool(names) and bool(data is not None and (data.source or data.database))
+        return g
 
     def all_terms(self) -> list[str]:
         return self.extra + self.builtin + self.names
@@ -151,7 +155,12 @@ class Glossary:
         nearly match the hint's words come first ("menders" → "vendors")."""
         terms = self.all_terms() if pool is None else pool
         if not text_hint:
-            return (self.extra + self.builtin)[:n] if fill else []
+            if not fill:
+                return []
+            # A user's own company names are what Whisper cannot guess ("Wood Corner" came back as
+            # "world corner" without them): half the first hint, after their own words.
+            own = self.names[: n // 2] if self.own_names and pool is None else []
+            return (self.extra + self.builtin)[: n - len(own)] + own
         hint = set(_words(text_hint))
         extra = set(self.extra)
         # Score each distinct word once (names repeat "GmbH", "Ltd"…), and only as closely as can
