@@ -47,8 +47,9 @@ def test_spoken_question_about_a_postgres_vendor(records_config, tmp_path):
     model = paths.demo_llm_model()
     lines = ["[data]", f'source = "{records_config.data.source}"', f'mapping = "{records_config.data.mapping}"']
     for name in ("heavy", "light"):
+        # schema: the tool call is grammar-forced, so even the 135M demo model calls one
         lines += [f"[servers.{name}]", f'model = "{model}"', f"port = {free_port()}", "ctx_size = 2048",
-                  "start_timeout_s = 90"]
+                  "start_timeout_s = 90", 'tools_mode = "schema"']
     (tmp_path / "config.toml").write_text("\n".join(lines) + "\n")
     env = dict(os.environ, BESTBOX_CONFIG=str(tmp_path / "config.toml"))
     env.pop("PULSE_SERVER", None)
@@ -57,7 +58,7 @@ def test_spoken_question_about_a_postgres_vendor(records_config, tmp_path):
     assert "Traceback" not in p.stderr, p.stderr[-3000:]
     out = json.loads(p.stdout)
     print("\nvoice:", json.dumps({k: out.get(k) for k in ("transcript_raw", "transcript_clean", "route",
-                                                           "tool_calls", "answer")}, default=str)[:2000])
+                                                           "tool_calls", "answer", "notes", "error")}, default=str)[:2000])
     assert "wood corner" in out["transcript_raw"].lower(), out["transcript_raw"]
     assert out["route"]["agent"] == "erp", out["route"]
     calls = [c for c in out["tool_calls"] if c["name"] == "vendor_lead_times" and not c.get("error")]
