@@ -140,3 +140,29 @@ def test_password_from_env_then_keyring_then_a_clear_message(monkeypatch):
         assert find_password(url, "MY_PW") == ("from-keyring", "the OS keyring (bestbox / reader@erp.example/odoo)")
     finally:
         keyring.set_keyring(before)
+
+
+def test_a_password_typed_into_the_url_is_used_but_never_shown(tmp_path, monkeypatch):
+    from bestbox.data.records.source import safe_url
+    from bestbox.data.records.status import summary
+
+    assert safe_url("postgresql://bob:s3cr%40t@db:5432/erp") == "postgresql://bob@db:5432/erp"
+    monkeypatch.setenv("BESTBOX_DATA_DIR", str(tmp_path / "data"))
+    cfg = Config()
+    cfg.data.source = f"postgresql://bob:hunter2-xyz@127.0.0.1:{_closed_port()}/erp"
+    cfg.data.mapping = str(tmp_path / "missing.toml")
+    res = check(cfg)
+    assert res["error"]["kind"] == "mapping" and "hunter2-xyz" not in str(res)
+    (tmp_path / "m.toml").write_text(MAPPING)
+    cfg.data.mapping = str(tmp_path / "m.toml")
+    out = sync(cfg)
+    assert out["error"]["kind"] == "unreachable"
+    assert "hunter2-xyz" not in str(out) + str(summary(cfg)) + str(check(cfg))
+
+
+def _closed_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

@@ -41,6 +41,11 @@ def _require_sqlalchemy():
                                     "pip install 'bestbox[records]'") from None
 
 
+def safe_url(text: str) -> str:
+    """A URL as typed in the config, with any password in it removed (for messages before parsing)."""
+    return re.sub(r"(://[^/@:]*):[^/@]*@", r"\1@", text)
+
+
 def keyring_user(url) -> str:
     return f"{url.username or ''}@{url.host or ''}/{url.database or ''}"
 

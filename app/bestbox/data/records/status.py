@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
+from .source import safe_url
 from .sync import read_status, snapshot_path
 
 HINTS = {
@@ -40,7 +41,7 @@ def summary(cfg) -> dict:
     snap = snapshot_path()
     err = st.get("last_error")
     rows = sum((st.get("counts") or {}).values())
-    src = st.get("source") or d.source.split("@")[-1]
+    src = st.get("source") or safe_url(d.source)
     if snap is None:
         line = f"records: {src}: not synced yet" + (f" - last try failed ({err['kind']})" if err else
                                                       ": run `bestbox data sync`")

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from ... import paths
 from .mapping import Mapping, MappingError, entities
-from .source import Source, SourceError
+from .source import Source, SourceError, safe_url
 from .values import ValueProblem, column_problems, converter
 
 log = logging.getLogger(__name__)
@@ -82,7 +82,7 @@ def check(cfg, *, sample_rows: int = SAMPLE_ROWS) -> dict:
     """Every mapped entity: does its SELECT run, return our columns, with values of our types that the
     demo schema accepts? Returns {ok, source, entities: {name: {ok, problems, columns, sample}},
     unmapped, error}. Never raises."""
-    out: dict = {"ok": False, "source": cfg.data.source, "entities": {}, "unmapped": [], "error": None}
+    out: dict = {"ok": False, "source": safe_url(cfg.data.source), "entities": {}, "unmapped": [], "error": None}
     try:
         src, mapping = open_source(cfg)
     except SourceError as e:
