@@ -163,9 +163,13 @@ class Source:
                 backend = engine.dialect.name
                 if backend == "postgresql":
                     conn.exec_driver_sql("SET TRANSACTION READ ONLY")
-                elif backend == "mysql":
-                    conn.exec_driver_sql(f"SET SESSION max_execution_time = {int(self.timeout_s * 1000)}")
+                elif backend == "mysql":  # (untested: no MySQL/MariaDB server in the tests)
                     conn.exec_driver_sql("SET SESSION TRANSACTION READ ONLY")
+                    try:  # MySQL names the limit in ms; MariaDB (ERPNext's) in seconds, under another name
+                        conn.exec_driver_sql(f"SET SESSION max_execution_time = {int(self.timeout_s * 1000)}")
+                    except SQLAlchemyError:
+                        conn.exec_driver_sql(f"SET SESSION max_statement_time = {self.timeout_s:g}")
+                    conn.commit()  # the session settings above apply from the next transaction: this one
                 elif backend == "sqlite":
                     deadline = time.monotonic() + self.timeout_s
                     raw = conn.connection.driver_connection
@@ -191,7 +195,7 @@ class Source:
             short = text.rsplit("FATAL:", 1)[-1].strip()
             return SourceError("auth", f"{self.display}: the database refused the login ({short}); password from "
                                        f"{self.password_from}", entity)
-        if code in ("57014", 3024) or "statement timeout" in low or "interrupted" in low or "max_execution_time" in low:
+        if code in ("57014", 3024, 1969) or "statement timeout" in low or "max_statement_time" in low or "interrupted" in low or "max_execution_time" in low:
             return SourceError("timeout", f"{who}the query ran longer than {self.timeout_s:g} s and was stopped "
                                           "([data] statement_timeout_s); add a WHERE or an index", entity)
         if code in ("42P01", "42703", "42883", 1146, 1054) or "no such table" in low or "no such column" in low \
