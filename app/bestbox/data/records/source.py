@@ -195,7 +195,8 @@ class Source:
             short = text.rsplit("FATAL:", 1)[-1].strip()
             return SourceError("auth", f"{self.display}: the database refused the login ({short}); password from "
                                        f"{self.password_from}", entity)
-        if code in ("57014", 3024, 1969) or "statement timeout" in low or "max_statement_time" in low or "interrupted" in low or "max_execution_time" in low:
+        if code in ("57014", 3024, 1969) or any(w in low for w in (
+                "statement timeout", "max_statement_time", "max_execution_time", "interrupted")):
             return SourceError("timeout", f"{who}the query ran longer than {self.timeout_s:g} s and was stopped "
                                           "([data] statement_timeout_s); add a WHERE or an index", entity)
         if code in ("42P01", "42703", "42883", 1146, 1054) or "no such table" in low or "no such column" in low \
