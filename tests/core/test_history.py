@@ -1,3 +1,5 @@
+import pytest
+
 from bestbox.pipeline.history import History
 
 
@@ -20,3 +22,27 @@ def test_conversations_round_trip_and_partial_answers_survive_reopen(tmp_path):
                                {"role": "assistant", "content": "The top vendor is"}]
     h2.delete(cid)
     assert h2.list_conversations() == []
+
+
+def test_rename_search_and_truncate(tmp_path):
+    """What the window's rename, search, regenerate and edit-and-resend need of History."""
+    h = History(tmp_path / "h.sqlite")
+    a = h.new_conversation("Top vendors")
+    b = h.new_conversation("VPN trouble")
+    h.add_message(b, "user", "my laptop can't connect to the VPN", turn_id="t1")
+    h.add_message(b, "assistant", "I opened ticket 42_100%", turn_id="t1")
+    h.add_message(b, "user", "and the printer?", turn_id="t2")
+    h.add_message(b, "assistant", "Printer ticket opened", turn_id="t2")
+    h.rename(a, "  Vendors   this quarter ")
+    assert {c["id"]: c["title"] for c in h.list_conversations()}[a] == "Vendors this quarter"
+    with pytest.raises(ValueError):
+        h.rename(a, "   ")
+    assert [c["id"] for c in h.search("vendors")] == [a]        # by title, any case
+    assert [c["id"] for c in h.search("LAPTOP")] == [b]         # by message text
+    assert [c["id"] for c in h.search("42_100%")] == [b]        # LIKE wildcards taken literally
+    assert h.search("42x100") == []
+    assert len(h.search("")) == 2
+    assert h.truncate_from_turn(b, "t2") == 2
+    assert [m["text"] for m in h.load(b)] == ["my laptop can't connect to the VPN", "I opened ticket 42_100%"]
+    assert h.truncate_from_turn(b, "nope") == 0
+    assert h.truncate_from_turn(b, "t1") == 2 and h.load(b) == []

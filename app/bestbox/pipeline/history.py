@@ -99,4 +99,29 @@ class History:
         self._x("DELETE FROM conversations WHERE id=?", (conversation_id,))
 
     def rename(self, conversation_id: str, title: str) -> None:
+        title = " ".join(str(title).split())[:120]
+        if not title:
+            raise ValueError("a conversation needs a title")
         self._x("UPDATE conversations SET title=? WHERE id=?", (title, conversation_id))
+
+    def search(self, query: str) -> list[dict]:
+        """Conversations whose title or any message contains `query` (case-insensitive), newest first."""
+        q = " ".join(str(query).split())
+        if not q:
+            return self.list_conversations()
+        pat = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        rows = self._x("SELECT id, title, updated_at FROM conversations c WHERE title LIKE ? ESCAPE '\\'"
+                       " OR EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id=c.id AND m.text LIKE ? ESCAPE '\\')"
+                       " ORDER BY updated_at DESC", (pat, pat))
+        return [{"id": r[0], "title": r[1], "updated_at": r[2]} for r in rows]
+
+    def truncate_from_turn(self, conversation_id: str, turn_id: str) -> int:
+        """Delete the messages of `turn_id` and every later one (regenerate, edit-and-resend);
+        returns how many were deleted."""
+        with self._lock:
+            row = self._db.execute("SELECT MIN(id) FROM messages WHERE conversation_id=? AND turn_id=?",
+                                   (conversation_id, turn_id)).fetchone()
+            if not row or row[0] is None:
+                return 0
+            cur = self._db.execute("DELETE FROM messages WHERE conversation_id=? AND id>=?", (conversation_id, row[0]))
+            return cur.rowcount

@@ -96,6 +96,22 @@ class AssistantAdapter(QObject):
         async for ev in self.worker.stream(lambda: self.assistant.run_turn(text, conversation_id, **kw)):
             yield ev
 
+    async def submit_tool(self, tool: str, arguments: dict, conversation_id: str | None = None,
+                          **kw) -> AsyncIterator[TurnEvent]:
+        """Run a filled tool form (see the "needs_input" event) on the pipeline thread."""
+        if not await self.wait_ready():
+            yield TurnEvent("error", {"message": self.error or "The assistant is not available."})
+            return
+        if not hasattr(self.assistant, "submit_tool"):
+            yield TurnEvent("error", {"message": "This version of the assistant cannot run forms."})
+            return
+        if self.worker is None:
+            async for ev in self.assistant.submit_tool(tool, arguments, conversation_id, **kw):
+                yield ev
+            return
+        async for ev in self.worker.stream(lambda: self.assistant.submit_tool(tool, arguments, conversation_id, **kw)):
+            yield ev
+
     # -- history and routing ---------------------------------------------------------------------
     @property
     def history(self):
@@ -112,6 +128,18 @@ class AssistantAdapter(QObject):
     def delete(self, conversation_id: str) -> None:
         if self.history is not None:
             self.history.delete(conversation_id)
+
+    def rename(self, conversation_id: str, title: str) -> None:
+        if self.history is not None:
+            self.history.rename(conversation_id, title)
+
+    def search_conversations(self, query: str) -> list[dict]:
+        h = self.history
+        return h.search(query) if h is not None else []
+
+    def truncate_from_turn(self, conversation_id: str, turn_id: str) -> int:
+        h = self.history
+        return h.truncate_from_turn(conversation_id, turn_id) if h is not None else 0
 
     def correct_route(self, turn_id: str, agent: str) -> None:
         if self.assistant is None or not turn_id:

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QScrollA
 
 from . import theme
 from .badges import FlowLayout
+from .chat_actions import ChatActionsMixin
 from .composer import Composer
 from .message_bubble import AnswerBubble, UserBubble
 
@@ -57,7 +58,7 @@ class _Welcome(QWidget):
         lay.addWidget(chips)
 
 
-class ChatPane(QWidget):
+class ChatPane(ChatActionsMixin, QWidget):
     start_servers_requested = Signal()
     conversation_started = Signal(str)   # a turn created or used this conversation
     turn_finished = Signal(dict)
@@ -157,6 +158,7 @@ class ChatPane(QWidget):
         self.welcome.hide()
         self.col.insertWidget(self.col.count() - 1, w)
         self.bubbles.append(w)
+        self._wire_bubble(w)
 
     def _new_answer(self) -> AnswerBubble:
         b = AnswerBubble(self.column)
@@ -186,7 +188,9 @@ class ChatPane(QWidget):
             meta = m.get("meta") or {}
             if m.get("role") == "user":
                 raw = meta.get("raw_transcript")
-                self._add(UserBubble(m.get("text", ""), meta.get("source", "typed"), raw, self.column))
+                u = UserBubble(m.get("text", ""), meta.get("source", "typed"), raw, self.column)
+                u.turn_id = m.get("turn_id")
+                self._add(u)
             elif m.get("role") == "assistant":
                 b = self._new_answer()
                 b.load_from_history(m)
@@ -243,6 +247,7 @@ class ChatPane(QWidget):
         k = ev.kind
         if k == "route":
             bubble.on_route(d.get("decision") or {}, d.get("turn_id"))
+            self._note_turn(bubble, d.get("turn_id"))
             bubble.set_status("Answering…")
             self._note_conversation(d.get("conversation_id"))
         elif k == "note":
@@ -258,6 +263,8 @@ class ChatPane(QWidget):
             bubble.add_confirm(d.get("tool", "action"), d.get("arguments"), d.get("preview", ""), ev.reply)
             bubble.set_status("Waiting for your confirmation")
             self.scroll_to_end()
+        elif k == "needs_input":
+            self._show_form(bubble, d)
         elif k == "token":
             bubble.append_token(d.get("text", ""))
             if bubble.status.text():

@@ -1,16 +1,17 @@
-"""The left column: conversations, newest first; New, reopen (click), delete (button, Delete key,
-context menu)."""
+"""The left column: conversations, newest first; New, search, reopen (click), rename (F2, double
+click, context menu), delete (button, Delete key, context menu)."""
 from __future__ import annotations
 
 import datetime as dt
 
 from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QMenu,
-                               QMessageBox, QPushButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QLabel, QLineEdit, QListWidget, QListWidgetItem,
+                               QMenu, QMessageBox, QPushButton, QVBoxLayout, QWidget)
 
 from . import theme
 
 ID_ROLE = Qt.ItemDataRole.UserRole
+TITLE_ROLE = Qt.ItemDataRole.UserRole + 1
 
 
 def when(ts: float | None) -> str:
@@ -31,6 +32,8 @@ class ConversationList(QWidget):
     selected = Signal(str)
     new_requested = Signal()
     delete_requested = Signal(str)
+    rename_requested = Signal(str, str)   # id, new title
+    search_changed = Signal(str)
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -44,6 +47,11 @@ class ConversationList(QWidget):
         self.new_btn.setToolTip("New conversation (Ctrl+N)")
         self.new_btn.clicked.connect(self.new_requested)
         lay.addWidget(self.new_btn)
+        self.search = QLineEdit(self)
+        self.search.setPlaceholderText("Search conversations")
+        self.search.setClearButtonEnabled(True)
+        self.search.textChanged.connect(lambda t: self.search_changed.emit(t.strip()))
+        lay.addWidget(self.search)
         head = QHBoxLayout()
         lbl = QLabel("Recent", self)
         lbl.setStyleSheet(f"color: {theme.MUTED}; font-size: 8.5pt; font-weight: 600;")
@@ -61,6 +69,9 @@ class ConversationList(QWidget):
             "QListWidget::item:hover { background: #e9edf2; }"
             f"QListWidget::item:selected {{ background: #dfe8f8; color: {theme.TEXT}; }}")
         self.list.itemClicked.connect(self._clicked)
+        self.list.itemChanged.connect(self._renamed)
+        self.list.setEditTriggers(QAbstractItemView.EditTrigger.EditKeyPressed
+                                  | QAbstractItemView.EditTrigger.DoubleClicked)
         self.list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.list.customContextMenuRequested.connect(self._menu)
         lay.addWidget(self.list, 1)
@@ -82,13 +93,17 @@ class ConversationList(QWidget):
         for c in convs:
             title = c.get("title") or "New conversation"
             it = QListWidgetItem(f"{title}")
+            it.setFlags(it.flags() | Qt.ItemFlag.ItemIsEditable)
             it.setData(ID_ROLE, c["id"])
+            it.setData(TITLE_ROLE, title)
             it.setToolTip(f"{title}\n{when(c.get('updated_at'))}")
             it.setSizeHint(QSize(0, 32))
             self.list.addItem(it)
             if c["id"] == current:
                 self.list.setCurrentItem(it)
         self.list.blockSignals(False)
+        searching = bool(self.search.text().strip())
+        self.empty.setText("No conversation matches." if searching else "Your conversations will appear here.")
         self.empty.setVisible(not convs)
         self.delete_btn.setVisible(self.list.currentItem() is not None)
 
@@ -105,6 +120,24 @@ class ConversationList(QWidget):
         self.list.blockSignals(False)
         self.delete_btn.setVisible(self.list.currentItem() is not None)
 
+    def _renamed(self, item: QListWidgetItem) -> None:
+        title = " ".join(item.text().split())
+        old = item.data(TITLE_ROLE)
+        if title == old:
+            return
+        if not title:  # an empty title is not a rename: put the old one back
+            self.list.blockSignals(True)
+            item.setText(old)
+            self.list.blockSignals(False)
+            return
+        item.setData(TITLE_ROLE, title)
+        self.rename_requested.emit(item.data(ID_ROLE), title)
+
+    def rename_current(self) -> None:
+        item = self.list.currentItem()
+        if item is not None:
+            self.list.editItem(item)
+
     def _clicked(self, item: QListWidgetItem) -> None:
         self.selected.emit(item.data(ID_ROLE))
 
@@ -114,6 +147,7 @@ class ConversationList(QWidget):
             return
         m = QMenu(self)
         m.addAction("Open", lambda: self.selected.emit(item.data(ID_ROLE)))
+        m.addAction("Rename…", lambda: self.list.editItem(item))
         m.addAction("Delete…", lambda: self._confirm_delete(item))
         m.exec(self.list.mapToGlobal(pos))
 

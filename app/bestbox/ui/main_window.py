@@ -87,6 +87,8 @@ class MainWindow(QMainWindow):
         f = mb.addMenu("&File")
         self.act_new = f.addAction("New conversation", self.new_conversation)
         self.act_new.setShortcut(QKeySequence("Ctrl+N"))
+        self.act_settings = f.addAction("Settings…", self.open_settings)
+        self.act_settings.setShortcut(QKeySequence("Ctrl+,"))
         f.addSeparator()
         self.act_close = f.addAction("Close window", self.close)
         self.act_close.setShortcut(QKeySequence("Ctrl+W"))
@@ -115,6 +117,8 @@ class MainWindow(QMainWindow):
         c.new_requested.connect(self.new_conversation)
         c.selected.connect(self.open_conversation)
         c.delete_requested.connect(self.delete_conversation)
+        c.rename_requested.connect(self.rename_conversation)
+        c.search_changed.connect(lambda _q: self.refresh_conversations())
         self.chat.conversation_started.connect(lambda cid: self.refresh_conversations(cid))
         self.chat.turn_finished.connect(lambda _d: self.routing.refresh() if self.side.currentWidget() is self.routing else None)
         self.chat.start_servers_requested.connect(lambda: self.bridge.start("all") if self.bridge else None)
@@ -167,8 +171,10 @@ class MainWindow(QMainWindow):
     def refresh_conversations(self, current: str | None = None) -> None:
         if self.assistant is None:
             return
+        query = self.conversations.search.text().strip()
         try:
-            convs = self.assistant.list_conversations()
+            convs = (self.assistant.search_conversations(query) if query and hasattr(self.assistant, "search_conversations")
+                     else self.assistant.list_conversations())
         except Exception as e:  # noqa: BLE001
             log.warning("cannot list conversations: %s", e)
             return
@@ -198,6 +204,32 @@ class MainWindow(QMainWindow):
         if cid == self.chat.conversation_id:
             self.chat.new_conversation()
         self.refresh_conversations()
+
+    def rename_conversation(self, cid: str, title: str) -> None:
+        try:
+            self.assistant.rename(cid, title)
+        except Exception as e:  # noqa: BLE001
+            self.banners.show_message(f"Could not rename the conversation: {e}", "error", "history")
+        self.refresh_conversations()
+
+    def open_settings(self) -> None:
+        from .settings_dialog import SettingsDialog
+
+        if getattr(self, "settings", None) is None:
+            self.settings = SettingsDialog(self.loaded, self)
+            self.settings.saved.connect(self._settings_saved)
+        self.settings.reload()
+        self.settings.show()
+        self.settings.raise_()
+        self.settings.activateWindow()
+
+    def _settings_saved(self, cfg, keys: list) -> None:
+        """Stopped servers take new server settings at once; running ones on their next restart."""
+        manager = getattr(self.bridge, "manager", None)
+        if manager is not None and any(k.split(".")[0] in ("servers", "llama") for k in keys):
+            import asyncio
+
+            asyncio.ensure_future(manager.reconfigure(cfg))
 
     def show_routing(self) -> None:
         self.side.setCurrentWidget(self.routing)

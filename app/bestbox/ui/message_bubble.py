@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QSizePol
 from . import icons, theme
 from .badges import BadgeRow
 from .confirm_card import ConfirmCard
+from .message_actions import AnswerActions, UserActions, demo_badge, unverified_badge
 from .text_view import AutoTextView
 from .tool_step import ToolStep
 
@@ -54,18 +55,30 @@ class UserBubble(QWidget):
         row.addStretch(1)
         col.addLayout(row)
         col.addWidget(self.raw_label)
+        self.actions = UserActions(lambda: self.text_value, self.frame)
+        col.addWidget(self.actions)
         outer.addWidget(self.frame, 0)
+        self.turn_id: str | None = None
         self.raw: str | None = None
+        self.text_value = text
         self.set_text(text, raw)
 
-    def _fit(self, text: str) -> None:
-        # A wrapped QLabel in a stretchy row shrinks to its narrowest; give it the width it needs.
+    def _fit(self, text: str | None = None) -> None:
+        # A wrapped QLabel in a stretchy row shrinks to its narrowest; give it the width it needs,
+        # but never more than the bubble has: a fixed minimum pushed long questions under the side panel.
+        text = self.label.text() if text is None else text
         fm = self.label.fontMetrics()
         widest = max((fm.horizontalAdvance(line) for line in (text or "…").splitlines() or [""]), default=0)
-        self.label.setMinimumWidth(min(widest + 6, 520))
+        room = max(120, self.width() - 80 - 30) if self.width() > 200 else 520
+        self.label.setMinimumWidth(min(widest + 6, 520, room))
+
+    def resizeEvent(self, e) -> None:  # noqa: N802
+        super().resizeEvent(e)
+        self._fit()
 
     def set_text(self, text: str, raw: str | None = None) -> None:
-        self.label.setText(text or "…")
+        self.text_value = text
+        self.label.setText(breakable(text) or "…")
         self._fit(text)
         self.raw = raw
         differs = bool(raw) and raw.strip() != (text or "").strip()
@@ -78,6 +91,7 @@ class UserBubble(QWidget):
         self.label.setMaximumWidth(560)
 
     def set_listening(self, text: str) -> None:
+        self.text_value = ""
         self.kind.setVisible(True)
         self.kind.setText("Spoken")
         self.label.setText(text)
@@ -111,6 +125,8 @@ class AnswerBubble(QWidget):
         self._last_render_ms = 0.0
         self._steps: list[ToolStep] = []
         self.confirm_cards: list[ConfirmCard] = []
+        self.forms: list = []
+        self.demo = False
 
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 6, 40, 10)
@@ -144,6 +160,9 @@ class AnswerBubble(QWidget):
         self.badges = BadgeRow(self)
         self.badges.correct_route.connect(lambda a: self.correct_route.emit(self.turn_id or "", a))
         lay.addWidget(self.badges)
+        self.actions = AnswerActions(lambda: self.text, self)
+        self.actions.hide()
+        lay.addWidget(self.actions)
 
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
@@ -236,6 +255,19 @@ class AnswerBubble(QWidget):
         self.steps.addWidget(card)
         return card
 
+    def add_form(self, data: dict):
+        from .tool_form import ToolForm
+
+        form = ToolForm(data, self)
+        self.forms.append(form)
+        self.steps.addWidget(form)
+        return form
+
+    def mark_demo(self) -> None:
+        if not self.demo:
+            self.demo = True
+            self.badges._add(demo_badge(self.badges))
+
     def finish(self, data: dict) -> None:
         self.flush()
         answer = data.get("answer")
@@ -248,7 +280,9 @@ class AnswerBubble(QWidget):
         self.partial = bool(data.get("partial"))
         if self.partial:
             self._mark_partial("Partial answer")
-        if not self.text.strip():
+        mark_answer(self, data)
+        self.actions.show()
+        if not self.text.strip() and not self.forms:
             lbl = QLabel("The model returned no text for this question.", self)
             lbl.setStyleSheet(f"color: {theme.MUTED}; font-style: italic;")
             self.footer.addWidget(lbl)
@@ -317,3 +351,37 @@ class AnswerBubble(QWidget):
             self._mark_partial("Partial answer" if meta.get("error") != "stopped" else "Stopped — partial answer")
         if route or meta.get("timings"):
             self.badges.set_result(route, meta.get("model"), meta.get("timings"))
+        restore_extras(self, meta)
+
+
+def breakable(text: str, run: int = 30) -> str:
+    """Long unbroken runs (paths, URLs) get zero-width spaces, so a wrapped label can break them."""
+    import re
+
+    return re.sub(r"\S{%d,}" % (run + 1), lambda m: "\u200b".join(m.group(0)[i:i + run]
+                                                              for i in range(0, len(m.group(0)), run)), text or "")
+
+
+def mark_answer(bubble: "AnswerBubble", d: dict) -> None:
+    """The marks an answer carries: from the demo model; not backed by any company data."""
+    if d.get("demo_model"):
+        bubble.mark_demo()
+    if d.get("unverified") and not getattr(bubble, "_unverified", False):
+        bubble._unverified = True
+        bubble.badges._add(unverified_badge(bubble.badges))
+
+
+def restore_extras(bubble: "AnswerBubble", meta: dict) -> None:
+    """What a reopened answer shows beyond its text: the demo mark, the user's route correction,
+    a form that was never sent, and the actions."""
+    mark_answer(bubble, meta)
+    fix = meta.get("route_correction") or meta.get("corrected_agent") or meta.get("correction")
+    if isinstance(fix, dict):
+        fix = fix.get("agent") or fix.get("to")
+    rb = bubble.badges.route_badge
+    if fix and rb is not None:
+        rb._set(str(fix), corrected=True)
+    ni = meta.get("needs_input")
+    if isinstance(ni, dict) and ni.get("schema"):
+        bubble.add_form(ni)
+    bubble.actions.show()

@@ -1,4 +1,5 @@
-"""A tool call as a collapsible step: its name and a one-line result; arguments and result inside."""
+"""A tool call as a collapsible step: its name and a one-line result; arguments and result inside.
+A result with rows also shows them as a table (result_table) right under the step's line."""
 from __future__ import annotations
 
 import json
@@ -47,6 +48,7 @@ class ToolStep(QFrame):
         lay.addWidget(self.detail)
         self._summary = "running…"
         self._result_text = ""
+        self.table = None
         self._refresh()
 
     def set_result(self, rows=None, summary: str = "", error: str | None = None, result=None) -> None:
@@ -69,6 +71,15 @@ class ToolStep(QFrame):
             parts.append(_json(result))
         self._result_text = "\n".join(parts)
         self._refresh()
+        self._show_table(result if not error else None)
+
+    def _show_table(self, result) -> None:
+        from .result_table import ResultTable, rows_of
+
+        if self.table is not None or rows_of(result) is None:
+            return
+        self.table = ResultTable(result, self)
+        self.layout().addWidget(self.table)
 
     def _refresh(self) -> None:
         summary = self._summary if len(self._summary) < 110 else self._summary[:107] + "…"

@@ -88,6 +88,7 @@ class Tray(QObject):
         m = self.menu
         self.actions["show"] = m.addAction("Show window", self.toggle_window)
         self.actions["talk"] = m.addAction("Talk", self.talk_requested.emit)
+        self.actions["settings"] = m.addAction("Settings…", self.open_settings)
         m.addSeparator()
         self.actions["heavy"] = m.addAction("Start heavy server", lambda: self._toggle("heavy"))
         self.actions["light"] = m.addAction("Start light server", lambda: self._toggle("light"))
@@ -95,6 +96,10 @@ class Tray(QObject):
         m.addSeparator()
         self.actions["quit"] = m.addAction("Quit BestBox", self.quit_requested.emit)
         m.aboutToShow.connect(self.refresh)
+
+    def open_settings(self) -> None:
+        if hasattr(self.window, "open_settings"):
+            self.window.open_settings()
 
     def _toggle(self, name: str) -> None:
         if self.bridge is not None:
