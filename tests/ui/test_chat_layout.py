@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QPoint
+from PySide6.QtWidgets import QWidget
 
 from ui_helpers import save_shot
 from test_main_window import FakeBridge, HistorySource, _Loaded, _snaps  # noqa: F401 - shared fakes
@@ -17,7 +18,7 @@ def _right_edges_inside(w) -> list[str]:
     vp = w.chat.scroll.viewport()
     bad = []
     for b in w.chat.bubbles:
-        for child in [b, *b.findChildren(type(b).__mro__[-2])]:
+        for child in [b, *b.findChildren(QWidget)]:
             if not child.isVisible():
                 continue
             right = child.mapTo(vp, QPoint(child.width(), 0)).x()

@@ -44,9 +44,14 @@ def test_invalid_values_name_the_key_and_save_nothing(qtbot, tmp_path):
     d.inputs["servers.light.port"].w.setValue(8080)  # same port as heavy
     d.inputs["servers.heavy.host"].w.setText("  ")
     assert d.save() is False
-    msg = d.message.text()
-    assert "servers.heavy.host" in msg and "port 8080" in msg
+    assert "servers.heavy.host: host must not be empty" in d.message.text()
     assert "font-weight" in d.labels["servers.heavy.host"].styleSheet()
+    d.inputs["servers.heavy.host"].w.setText("127.0.0.1")
+    assert d.save() is False  # the rule across keys, as the file has it
+    assert "servers: heavy and light servers both use port 8080" in d.message.text()
+    assert "font-weight" in d.labels["servers.light.port"].styleSheet()
+    d.inputs["servers.heavy.extra_args"].w.setText('--alias "unclosed')
+    assert d.save() is False and "servers.heavy.extra_args" in d.message.text()
     assert path.read_text() == before
 
 

@@ -94,7 +94,7 @@ def test_chat_form_confirm_table_and_demo_mark(qtbot, pane, shots):
     first = p.answers[-1]
     form = first.forms[0]
     assert "returned no text" not in " ".join(l.text() for l in first.findChildren(type(first.status)))
-    qtbot.wait(50)
+    qtbot.wait(300)
     save_shot(p, shots / "form.png")
     form.set_value("room", "Cedar")
     form.send_btn.click()
@@ -103,6 +103,7 @@ def test_chat_form_confirm_table_and_demo_mark(qtbot, pane, shots):
     assert src.submitted[0][3] == "t8"  # the form's turn
     card = p.answers[-1].confirm_cards[0]
     assert "Cedar" in card.preview.text()
+    assert card.detail.text().startswith("book room — room: Cedar") and "{" not in card.detail.text()
     card.confirm_btn.click()
     qtbot.waitUntil(lambda: not p.running, timeout=5000)
     ans = p.answers[-1]
@@ -112,7 +113,7 @@ def test_chat_form_confirm_table_and_demo_mark(qtbot, pane, shots):
     assert ans.actions.isVisibleTo(ans) and ans.actions.regen_btn.isVisibleTo(ans)
     ans.actions.copy()
     assert QApplication.clipboard().text() == "Booked. Here are the vendors."
-    qtbot.wait(50)
+    qtbot.wait(300)
     save_shot(p, shots / "table.png")
 
 

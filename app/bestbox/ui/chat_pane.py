@@ -159,6 +159,20 @@ class ChatPane(ChatActionsMixin, QWidget):
         self.col.insertWidget(self.col.count() - 1, w)
         self.bubbles.append(w)
         self._wire_bubble(w)
+        if isinstance(w, UserBubble):
+            w.set_room(self._room())
+
+    def _room(self) -> int:
+        # The scroll bar's width is kept free: it comes and goes with the content.
+        sb = self.scroll.verticalScrollBar().sizeHint().width()
+        return min(self.COLUMN_MAX, self.scroll.width() - sb - 48)
+
+    def resizeEvent(self, e) -> None:  # noqa: N802
+        super().resizeEvent(e)
+        room = self._room()
+        for b in self.bubbles:
+            if isinstance(b, UserBubble):
+                b.set_room(room)
 
     def _new_answer(self) -> AnswerBubble:
         b = AnswerBubble(self.column)

@@ -173,6 +173,7 @@ class Composer(QWidget):
         lay.addLayout(row)
         self.hint = QLabel(self)
         self.hint.setStyleSheet(f"color: {theme.MUTED}; font-size: 8.5pt;")
+        self.hint.setWordWrap(True)  # a narrow chat column wraps it instead of clipping it
         lay.addWidget(self.hint)
         self.running = False
         self._default_hint = ("Enter to send · Shift+Enter for a new line · "

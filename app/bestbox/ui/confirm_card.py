@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
@@ -29,12 +28,7 @@ class ConfirmCard(QFrame):
         self.preview.setWordWrap(True)
         self.preview.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         lay.addWidget(self.preview)
-        try:
-            args = json.dumps(arguments, ensure_ascii=False, default=str)
-        except (TypeError, ValueError):
-            args = str(arguments)
-        detail = QLabel(f"{tool}({args[:300]})", self)
-        detail.setFont(theme.mono_font())
+        self.detail = detail = QLabel(plain_arguments(tool, arguments), self)
         detail.setWordWrap(True)
         detail.setStyleSheet(f"color: {theme.MUTED};")
         lay.addWidget(detail)
@@ -69,3 +63,13 @@ class ConfirmCard(QFrame):
         self.confirm_btn.setEnabled(False)
         self.cancel_btn.setEnabled(False)
         self.status.setText(text)
+
+
+def plain_arguments(tool: str, arguments) -> str:
+    """The call in words ("book room — room: Cedar · date: 2026-11-30"), never as JSON."""
+    name = tool.replace("_", " ")
+    if not isinstance(arguments, dict) or not arguments:
+        return name
+    parts = [f"{k.replace('_', ' ')}: {', '.join(map(str, v)) if isinstance(v, list) else v}"
+             for k, v in arguments.items() if v not in (None, "")]
+    return f"{name} — " + " · ".join(parts)[:400]

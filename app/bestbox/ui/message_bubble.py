@@ -61,6 +61,7 @@ class UserBubble(QWidget):
         self.turn_id: str | None = None
         self.raw: str | None = None
         self.text_value = text
+        self.room = 10_000
         self.set_text(text, raw)
 
     def _fit(self, text: str | None = None) -> None:
@@ -69,12 +70,13 @@ class UserBubble(QWidget):
         text = self.label.text() if text is None else text
         fm = self.label.fontMetrics()
         widest = max((fm.horizontalAdvance(line) for line in (text or "…").splitlines() or [""]), default=0)
-        room = max(120, self.width() - 80 - 30) if self.width() > 200 else 520
-        self.label.setMinimumWidth(min(widest + 6, 520, room))
+        self.label.setMinimumWidth(min(widest + 6, 520, max(120, self.room - 80 - 30)))
 
-    def resizeEvent(self, e) -> None:  # noqa: N802
-        super().resizeEvent(e)
-        self._fit()
+    def set_room(self, width: int) -> None:
+        """The chat column's width (the chat pane says so when it changes)."""
+        if width != self.room:
+            self.room = width
+            self._fit()
 
     def set_text(self, text: str, raw: str | None = None) -> None:
         self.text_value = text

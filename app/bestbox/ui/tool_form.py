@@ -198,7 +198,7 @@ class _Field:
 class ToolForm(QFrame):
     """The form of one tool call. `submitted(arguments)` or `cancelled()` fire once."""
 
-    submitted = Signal(dict)
+    submitted = Signal(object)  # a dict; object keeps the field order (a QVariantMap would sort it)
     cancelled = Signal()
 
     def __init__(self, data: dict, parent: QWidget | None = None):

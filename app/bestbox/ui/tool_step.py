@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFrame, QLabel, QToolButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QLabel, QSizePolicy, QToolButton, QVBoxLayout, QWidget
 
 from . import theme
 
@@ -38,6 +38,8 @@ class ToolStep(QFrame):
         self.header.setStyleSheet("QToolButton { border: 0; background: transparent; font-size: 9pt; padding: 2px 0; }")
         self.header.setCursor(Qt.CursorShape.PointingHandCursor)
         self.header.toggled.connect(self._toggle)
+        # The one-line summary must not make the chat column wider than the window: it is cut instead.
+        self.header.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
         lay.addWidget(self.header)
         self.detail = QLabel(self)
         self.detail.setFont(theme.mono_font())
