@@ -23,7 +23,7 @@ def _dialog(qtbot, tmp_path):
     return d, loaded, path
 
 
-def test_built_from_schema_with_help(qtbot, tmp_path, shots):
+def test_built_from_schema_with_help(qtbot, aloop, tmp_path, shots):  # aloop: the app's theme
     d, loaded, path = _dialog(qtbot, tmp_path)
     i = d.inputs
     assert isinstance(i["servers.heavy.port"].w, QSpinBox) and i["servers.heavy.port"].w.maximum() == 65535
@@ -35,6 +35,8 @@ def test_built_from_schema_with_help(qtbot, tmp_path, shots):
     assert "silence" in d.labels["speech.vad_silence_ms"].toolTip().lower()
     assert template_help()["routing.fast_confidence"]
     assert {d.tabs.tabText(n) for n in range(d.tabs.count())} >= {"Models and servers", "Voice", "Routing"}
+    assert "Example" not in d.labels["servers.heavy.command"].toolTip()
+    qtbot.wait(100)
     save_shot(d, shots / "settings.png")
 
 

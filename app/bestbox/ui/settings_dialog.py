@@ -6,6 +6,7 @@ into the running app's config at once; what only a server restart (or an app res
 said so."""
 from __future__ import annotations
 
+import re
 import shlex
 import typing
 from pathlib import Path
@@ -102,8 +103,9 @@ class _Input:
                 self.w.setRange(int(lo if lo is not None else -10**9), int(hi if hi is not None else 10**9))
             else:
                 self.w = QDoubleSpinBox(parent)
-                self.w.setDecimals(3 if (hi or 0) <= 1 else 1)
-                self.w.setSingleStep(0.05 if (hi or 0) <= 1 else 1.0)
+                share = hi is not None and hi <= 1  # a share (0..1) needs more decimals than seconds
+                self.w.setDecimals(2 if share else 1)
+                self.w.setSingleStep(0.05 if share else 1.0)
                 self.w.setRange(float(lo if lo is not None else 0), float(hi if hi is not None else 10**7))
             self.w.setValue(value)
             self.read = self.w.value
@@ -111,7 +113,8 @@ class _Input:
             self.w = QLineEdit(parent)
             as_cmd = name in LIST_AS_COMMAND
             self.w.setText(shlex.join(value) if as_cmd else ", ".join(value))
-            self.w.setPlaceholderText("words as on a command line" if as_cmd else "comma-separated")
+            self.w.setPlaceholderText("words as on a command line, e.g. --flash-attn on" if as_cmd
+                                      else "comma-separated, e.g. Contoso, SAP")
             self.read = (lambda: shlex.split(self.w.text())) if as_cmd else (
                 lambda: [s.strip() for s in self.w.text().split(",") if s.strip()])
         else:
@@ -156,6 +159,7 @@ class SettingsDialog(QDialog):
     def _tab(self, sections, helps: dict[str, str]) -> QWidget:
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         body = QWidget()
         col = QVBoxLayout(body)
         cfg = self.loaded.config
@@ -170,12 +174,18 @@ class SettingsDialog(QDialog):
                 inp = _Input(key, name, info, getattr(node, name), body)
                 lbl = QLabel(label_for(name), body)
                 tip = info.description or helps.get(key) or helps.get(f"servers.heavy.{name}", "")
-                if tip:
-                    lbl.setToolTip(tip)
-                    inp.w.setToolTip(tip)
+                # The file's TOML examples do not fit a form field that takes plain words.
+                tip = re.split(r"(?:^|\s)(?:Example|e\.g\. \[)", tip)[0].strip()
                 self.inputs[key] = inp
                 self.labels[key] = lbl
                 form.addRow(lbl, inp.w)
+                if tip:
+                    lbl.setToolTip(tip)
+                    inp.w.setToolTip(tip)
+                    note = QLabel(tip, body)
+                    note.setWordWrap(True)
+                    note.setStyleSheet(f"color: {theme.MUTED}; font-size: 8.5pt;")
+                    form.addRow("", note)
             col.addLayout(form)
             col.addSpacing(8)
         col.addStretch(1)
