@@ -42,12 +42,14 @@ def test_schema_happy_path(shared_db, scripted):
     assert "Result of top_vendors_by_spend" in answer_ctx and "| vendor |" in answer_ctx
 
 
-def test_garbage_twice_then_plain_answer(shared_db, scripted):
-    client = scripted(["lol not json", '{"tool": "nope"}'], [["Sorry."]])
+def test_garbage_twice_then_says_nothing_was_looked_up(shared_db, scripted):
+    client = scripted(["lol not json", '{"tool": "nope"}'], [["Sorry, the top vendors are Acme and Globex."]])
     evs = collect(AgentRunner(client, shared_db, "schema"))
     assert not any(isinstance(e, ToolCallEvent) for e in evs)
     done = evs[-1]
-    assert done.text == "Sorry." and "no usable tool call" in done.note and done.steps == 3
+    # No data, so the model is not asked to answer (a small one invents vendors): a plain sentence.
+    assert done.text.startswith("Nothing was looked up") and "Acme" not in done.text and done.unverified
+    assert "no usable tool call" in done.note and done.steps == 2
     assert "not a usable tool call" in json.dumps(client.requests[1]["messages"])  # the model was told why
 
 
@@ -58,14 +60,26 @@ def test_unknown_tool_then_valid(shared_db, scripted):
     assert evs[-1].tool_calls[0]["rows_returned"] == 5
 
 
-def test_bad_arguments_are_fed_back_and_bounded(shared_db, scripted):
-    bad = '{"tool": "top_vendors_by_spend", "arguments": {"limit": 500}}'
-    client = scripted([bad] * 10, [["done"]])
+def test_bad_arguments_are_fed_back_bounded_and_end_in_a_form(shared_db, scripted):
+    bad = '{"tool": "top_vendors_by_spend", "arguments": {"period": "someday"}}'
+    client = scripted([bad] * 10, [["the top vendors are Acme and Globex"]])
     evs = collect(AgentRunner(client, shared_db, "schema"), max_steps=3)
     results = [e for e in evs if isinstance(e, ToolResultEvent)]
-    assert len(results) == 2 and all("limit" in r.error for r in results)
-    assert evs[-1].steps == 3 and evs[-1].text == "done"
-    assert "less than or equal to 50" in json.dumps(client.requests[1]["messages"])
+    assert len(results) == 2 and all("period" in r.error for r in results)
+    assert "unknown period" in json.dumps(client.requests[1]["messages"])   # the model was told why
+    form = next(e for e in evs if e.kind == "needs_input").data
+    assert form["tool"] == "top_vendors_by_spend" and form["missing"] == ["period"] and "period" in form["invalid"]
+    assert form["prefilled"] == {"limit": 5}                    # "top five" from the request
+    done = evs[-1]
+    assert done.needs_input == form and done.text == "" and not any(isinstance(e, TokenEvent) for e in evs)
+    assert done.steps == 2                                      # no answer request: the form is the answer
+
+
+def test_the_count_the_user_said_wins(shared_db, scripted):
+    client = scripted(['{"tool": "top_vendors_by_spend", "arguments": {"limit": 3}}'], [["ok"]])
+    evs = collect(AgentRunner(client, shared_db, "schema"))
+    call = next(e for e in evs if isinstance(e, ToolCallEvent))
+    assert call.arguments["limit"] == 5 and evs[-1].tool_calls[0]["rows_returned"] == 5
 
 
 def test_error_then_fixed_call(shared_db, scripted):
@@ -133,7 +147,9 @@ def test_native_mode(shared_db, scripted):
     client = scripted([], [{"tokens": [], "tool_calls": calls}, ["Here ", "they are."]])
     evs = collect(AgentRunner(client, shared_db, "native"))
     results = [e for e in evs if isinstance(e, ToolResultEvent)]
-    assert results[0].rows == 3 and "not valid JSON" in results[1].error
+    # The model asked for 3; the user said "top five", and that count wins.
+    assert results[0].rows == 5 and "not valid JSON" in results[1].error
+    assert json.loads(client.requests[1]["messages"][-3]["tool_calls"][0]["function"]["arguments"])["limit"] == 5
     assert client.requests[0]["tools"] and client.requests[0]["tools"][0]["type"] == "function"
     second = client.requests[1]["messages"]
     assert second[-3]["tool_calls"][0]["id"] == "c1"
@@ -186,3 +202,74 @@ def test_cancel_mid_stream_closes_stream(shared_db, scripted):
     assert asyncio.run(main()) == "cancelled"
     assert client.closed_streams == 1
     assert not any(isinstance(e, DoneEvent) for e in got)
+
+
+# A call the model cannot complete, calls written as text, answers without data -------------------
+
+VPN = [{"role": "user", "content": "my laptop can't connect to the VPN, open a ticket"}]
+
+
+def test_native_prose_without_a_tool_is_retried_with_a_forced_call(shared_db, scripted):
+    client = scripted([GOOD], [["The top vendors are Acme, Globex and Initech."], ["Falwood leads."]])
+    evs = collect(AgentRunner(client, shared_db, "native"))
+    done = evs[-1]
+    assert "Acme" not in done.text and done.text == "Falwood leads." and not done.unverified
+    assert done.mode == "native+schema" and done.tool_calls[0]["rows_returned"] == 5
+    assert [r["kind"] for r in client.requests] == ["stream", "complete", "stream"]
+
+
+def test_native_prose_and_a_failed_retry_say_nothing_was_looked_up(shared_db, scripted):
+    client = scripted(["not json", "still not"], [["The top vendors are Acme, Globex and Initech."]])
+    evs = collect(AgentRunner(client, shared_db, "native"))
+    done = evs[-1]
+    assert done.unverified and done.text.startswith("Nothing was looked up") and "Acme" not in done.text
+    assert "Acme" not in "".join(e.text for e in evs if isinstance(e, TokenEvent))
+
+
+def test_a_call_written_as_the_answer_is_run_as_a_call_never_shown(fresh_db, scripted):
+    text_call = ['```json\n{"tool": "open_ticket", ', '"arguments": {}}\n```']
+    client = scripted([], [text_call, ["Cancelled."]])
+    seen = []
+
+    async def confirm(preview):
+        seen.append(preview)
+        return False
+
+    evs = collect(AgentRunner(client, fresh_db, "native"), agent="it_ops", messages=VPN, confirm=confirm)
+    shown = "".join(e.text for e in evs if isinstance(e, TokenEvent))
+    assert '"tool"' not in shown and "{" not in shown
+    # The title the model left out comes from the request; the confirmation card shows it.
+    assert seen and seen[0].arguments["title"] == "My laptop can't connect to the VPN"
+
+
+def test_a_raw_call_as_the_final_answer_becomes_the_result(shared_db, scripted):
+    client = scripted([GOOD], [['{"tool": "top_vendors_by_spend", "arguments": {"limit": 5}}']])
+    evs = collect(AgentRunner(client, shared_db, "schema"))
+    done = evs[-1]
+    assert '"tool"' not in done.text and "| vendor |" in done.text
+
+
+def test_a_sent_form_runs_exactly_that_call(fresh_db, scripted):
+    client = scripted([], [["Ticket opened."]])
+    evs = collect(AgentRunner(client, fresh_db, "schema"), agent="it_ops", messages=VPN,
+                  call=("open_ticket", {"title": "VPN down", "priority": "P2"}), confirm=_yes)
+    kinds_ = kinds(evs)
+    assert kinds_.index("confirm_needed") < kinds_.index("tool_result")
+    res = next(e for e in evs if isinstance(e, ToolResultEvent))
+    assert res.result["created"] and res.result["priority"] == "P2"
+    assert evs[-1].text == "Ticket opened." and evs[-1].mode == "form"
+    assert not [r for r in client.requests if r["kind"] == "complete"]     # no tool choice by the model
+
+
+def test_a_sent_form_still_invalid_is_another_form(fresh_db, scripted):
+    client = scripted([], [])
+    evs = collect(AgentRunner(client, fresh_db, "schema"), agent="oa",
+                  messages=[{"role": "user", "content": "book a room"}],
+                  call=("book_room", {"room": "Cedar", "start": "whenever"}), confirm=_yes)
+    form = evs[-1].needs_input
+    assert form["tool"] == "book_room" and "start" in form["invalid"] and form["prefilled"]["room"] == "Cedar"
+    assert not client.requests
+
+
+async def _yes(preview):
+    return True

@@ -28,6 +28,8 @@ import openai
 
 from ..llm.client import LLMClient
 from . import prompts
+from .arguments import apply_request
+from .needs_input import AnswerGate, call_in_text, form_request
 from .tool_ranker import shortlist
 from .calls import (CallError, ParsedCall, ToolCallRecord, call_schema, parse_native_call, parse_schema_output,
                     result_for_model, result_summary)
@@ -113,6 +115,13 @@ class TokenEvent(AgentEvent):
 
 
 @dataclass
+class NeedsInputEvent(AgentEvent):
+    """A call the model could not complete: `data` is the form (see needs_input.form_request)."""
+    kind: ClassVar[str] = "needs_input"
+    data: dict
+
+
+@dataclass
 class DoneEvent(AgentEvent):
     kind: ClassVar[str] = "done"
     text: str
@@ -124,6 +133,8 @@ class DoneEvent(AgentEvent):
     metrics: dict = field(default_factory=dict)  # ttft_ms, total_ms, tools_ms, llm_ms
     note: str = ""
     failed: bool = False                # the server failed mid-request: `text` is partial
+    needs_input: dict | None = None     # the turn ended in a form instead of an answer
+    unverified: bool = False            # an agent with tools answered without any tool result
 
 
 # Mode probing ---------------------------------------------------------------------------------------
@@ -178,19 +189,29 @@ class AgentRunner:
         return self._resolved
 
     async def run(self, agent: str, messages: list[dict], *, confirm: Confirm | None = None, max_steps: int = 4,
-                  tool_choice: str | None = None) -> AsyncIterator[AgentEvent]:
+                  tool_choice: str | None = None, call: tuple[str, dict] | None = None) -> AsyncIterator[AgentEvent]:
         """Answer the conversation `messages` (user/assistant turns, no system) as `agent`.
 
         tool_choice: None/"auto" (the model picks; schema mode always calls one tool first),
         "required" (native: passed to the server), or a tool name (forces that tool, via schema).
+        call: (tool name, arguments) the user completed in a form: run exactly that, then answer.
         confirm: awaited for every data-changing call; None declines them all.
+        A call the model cannot complete ends in a NeedsInputEvent (and no answer); an agent with
+        tools never presents an answer that used no tool result as fact (DoneEvent.unverified).
         """
-        st = _RunState(agent=agent, t0=time.perf_counter(), max_steps=max(1, min(int(max_steps), 8)))
+        st = _RunState(agent=agent, t0=time.perf_counter(), max_steps=max(1, min(int(max_steps), 8)),
+                       request=_last_user_text(messages))
         tools = tools_for(agent)
         if not tools:
             st.mode = "none"
             sys = prompts.agent_system_prompt(agent, [], mode="none", today=today())
             async for ev in self._answer(st, [{"role": "system", "content": sys}, *messages], "answer"):
+                yield ev
+            yield st.done()
+            return
+        if call is not None:
+            st.mode = "form"
+            async for ev in self._run_given(st, call, messages, confirm):
                 yield ev
             yield st.done()
             return
@@ -200,13 +221,18 @@ class AgentRunner:
             st.note = f"tool_choice '{tool_choice}' is not a tool of agent {agent}; the model chooses"
         mode = "schema" if forced else await self.resolve_mode()
         st.mode = mode
+        offered = [forced] if forced else shortlist(st.request, tools)
         if mode == "native":
-            runner = self._run_native(st, tools, messages, confirm, tool_choice)
+            async for ev in self._run_native(st, tools, messages, confirm, tool_choice):
+                yield ev
+            if st.prose_only and not st.failed:
+                # Answered from thin air: look it up with a forced call (works with any model).
+                st.mode = "native+schema"
+                async for ev in self._run_schema(st, offered, messages, confirm):
+                    yield ev
         else:
-            offered = [forced] if forced else shortlist(_last_user_text(messages), tools)
-            runner = self._run_schema(st, offered, messages, confirm)
-        async for ev in runner:
-            yield ev
+            async for ev in self._run_schema(st, offered, messages, confirm):
+                yield ev
         yield st.done()
 
     # schema mode ------------------------------------------------------------------------------------
@@ -219,7 +245,8 @@ class AgentRunner:
         schema = call_schema(tools)
         retried = False
         attempts = max(1, st.max_steps - 1)  # the last step is always the answer
-        while st.steps < attempts:
+        tries = 0
+        while tries < attempts:
             t = time.perf_counter()
             try:
                 comp = await self.client.complete([*convo, *extra], json_schema=schema, temperature=0.0,
@@ -228,13 +255,14 @@ class AgentRunner:
                 st.note = f"the model server failed while choosing a tool: {_short(e)}"
                 break
             st.steps += 1
+            tries += 1
             yield LLMCallEvent("tool_choice", _ms(t), comp.timings, comp.text[:500])
             # The grammar offers the shortlist; a call of any other tool of this agent is still valid.
             parsed = parse_schema_output(comp.text, _union(tools, tools_for(st.agent)))
             if isinstance(parsed, CallError) and comp.finish_reason == "length":
                 parsed.message += " (the reply was cut off at the token limit)"
             if isinstance(parsed, CallError) and parsed.name is None:
-                # No usable call at all: ask once more, then answer without data.
+                # No usable call at all: ask once more, then give up.
                 if retried:
                     st.note = f"no usable tool call: {parsed.message}"
                     break
@@ -248,17 +276,40 @@ class AgentRunner:
             async for ev in self._execute(st, name, args, parsed, call_id, confirm):
                 yield ev
             result = st.last_result
-            extra += [{"role": "assistant", "content": json.dumps({"tool": name, "arguments": args})},
+            extra += [{"role": "assistant", "content": json.dumps({"tool": name, "arguments": st.last_args})},
                       {"role": "user", "content": prompts.tool_result_message(
-                          name, args, result_for_model(result, self.max_result_chars))}]
+                          name, st.last_args, result_for_model(result, self.max_result_chars))}]
             if "error" not in result:
                 break               # one successful call answers the question; an error gets another try
+        if not st.succeeded:
+            async for ev in self._no_result(st):
+                yield ev
+            return
         # Same system prompt and turns as the tool choice, so llama-server's prompt cache reuses them.
-        answer_msgs = [*convo, *extra]
-        if not extra and st.note:
-            answer_msgs.append({"role": "user", "content": "(No company data could be retrieved for this question. "
-                                                            "Say so briefly and suggest rephrasing. Do not call a tool.)"})
-        async for ev in self._answer(st, answer_msgs, "answer"):
+        async for ev in self._final_answer(st, [*convo, *extra]):
+            yield ev
+
+    async def _run_given(self, st: "_RunState", call: tuple[str, dict], messages: list[dict],
+                         confirm: Confirm | None) -> AsyncIterator[AgentEvent]:
+        """The call a person completed in a form: validated and run as given, then answered."""
+        name, args = call
+        tool = get_tool(name)
+        if tool is None or tool not in tools_for(st.agent):
+            parsed: ParsedCall | CallError = CallError(f"unknown tool '{str(name)[:60]}'", raw=str(name)[:100])
+        else:
+            parsed = ParsedCall(name, dict(args or {}))
+        async for ev in self._execute(st, str(name), dict(args or {}), parsed, "call_form", confirm, from_form=True):
+            yield ev
+        if not st.succeeded:
+            async for ev in self._no_result(st):
+                yield ev
+            return
+        sys = prompts.agent_system_prompt(st.agent, tools_for(st.agent), mode="schema", today=today())
+        msgs = [{"role": "system", "content": sys}, *messages,
+                {"role": "assistant", "content": json.dumps({"tool": name, "arguments": st.last_args})},
+                {"role": "user", "content": prompts.tool_result_message(
+                    name, st.last_args, result_for_model(st.last_result, self.max_result_chars))}]
+        async for ev in self._final_answer(st, msgs):
             yield ev
 
     # native mode ------------------------------------------------------------------------------------
@@ -271,20 +322,43 @@ class AgentRunner:
         while st.steps < st.max_steps:
             last = st.steps == st.max_steps - 1
             extra = {"tool_choice": "required"} if tool_choice == "required" and st.steps == 0 else None
-            text = ""
-            async for ev in self._answer(st, convo, "native_step", tools=None if last else specs, extra=extra):
-                if isinstance(ev, TokenEvent):
-                    text += ev.text
+            # Before any tool result, hold the text back: prose here is an answer without data.
+            hold = not st.records
+            async for ev in self._answer(st, convo, "native_step", tools=None if last else specs, extra=extra,
+                                         hold=hold):
                 yield ev
             calls = st.last_stream_calls
-            if st.failed or not calls:
+            held, st.held = st.held, ""
+            if st.failed:
                 return
+            if not calls and held:
+                text_call = call_in_text(held, tools)
+                if text_call is not None:   # the model wrote its call as text: treat it as the call
+                    calls = [{"name": text_call.name or "?", "arguments": json.dumps(
+                        text_call.arguments if isinstance(text_call, ParsedCall) else {})}]
+                    held = ""
+            if not calls:
+                if st.records and not st.succeeded:
+                    async for ev in self._no_result(st):
+                        yield ev
+                elif not st.records:
+                    st.prose_only, st.prose = True, held
+                elif held:
+                    async for ev in self._emit(st, held):
+                        yield ev
+                return
+            if held:        # words before the call ("Let me look that up")
+                async for ev in self._emit(st, held):
+                    yield ev
             calls = calls[:MAX_CALLS_PER_STEP]
             ids = [c.get("id") or f"call_{st.steps}_{i}" for i, c in enumerate(calls)]
             parsed_calls = [parse_native_call(c, tools) for c in calls]
+            for p in parsed_calls:      # echo the arguments as they will run (the user's count wins)
+                if isinstance(p, ParsedCall) and get_tool(p.name) is not None:
+                    p.arguments = apply_request(get_tool(p.name), p.arguments, st.request)[0]
             # Echo only valid JSON arguments: llama-server parses them back for the chat template and fails
             # the whole next request (HTTP 500) on invalid ones, e.g. a call cut off at the token limit.
-            convo.append({"role": "assistant", "content": text or None, "tool_calls": [
+            convo.append({"role": "assistant", "content": None, "tool_calls": [
                 {"id": i, "type": "function", "function": {
                     "name": str(c.get("name", ""))[:100],
                     "arguments": json.dumps(p.arguments, ensure_ascii=False) if isinstance(p, ParsedCall) else "{}"}}
@@ -296,61 +370,119 @@ class AgentRunner:
                     yield ev
                 convo.append({"role": "tool", "tool_call_id": cid,
                               "content": result_for_model(st.last_result, self.max_result_chars)})
+            if st.form is not None and st.steps >= st.max_steps - 1 and not st.succeeded:
+                break
+        if not st.succeeded and st.records:
+            async for ev in self._no_result(st):
+                yield ev
 
     # shared -----------------------------------------------------------------------------------------
 
     async def _execute(self, st: "_RunState", name: str, args: dict, parsed: ParsedCall | CallError, call_id: str,
-                       confirm: Confirm | None) -> AsyncIterator[AgentEvent]:
+                       confirm: Confirm | None, *, from_form: bool = False) -> AsyncIterator[AgentEvent]:
         """Run one parsed call (or report its parse error), asking for confirmation when it changes data."""
         tool = get_tool(name)
+        if tool is not None and isinstance(parsed, ParsedCall) and not from_form:
+            args, changes = apply_request(tool, args, st.request)
+            st.adjustments += [f"{name}: {c}" for c in changes]
         yield ToolCallEvent(name, args, st.steps, call_id, bool(tool and tool.mutating))
         t = time.perf_counter()
         record = ToolCallRecord(name, args)
+        checked = tool.validate(args) if tool is not None and isinstance(parsed, ParsedCall) else None
         if isinstance(parsed, CallError):
             result = parsed.as_result()
+        elif isinstance(checked, dict):
+            result = checked            # invalid arguments: the model (then the form) gets the reasons
         elif tool.mutating:
-            desc = await asyncio.to_thread(tool.preview, self.db_path, **args)
-            if desc.startswith("Cannot run"):
-                result = {"error": desc.split(": ", 1)[-1], "tool": name}
-            else:
-                preview = ToolCallPreview(name, args, desc, st.agent, call_id)
-                yield ConfirmNeededEvent(preview)
-                ok = False
-                if confirm is not None:
-                    try:
-                        ok = bool(await confirm(preview))
-                    except asyncio.CancelledError:
-                        raise
-                    except Exception:
-                        ok = False
-                if ok:
-                    result = await asyncio.to_thread(tool.run, self.db_path, **args)
-                else:
-                    record.declined = True
-                    yield DeclinedEvent(name, args, call_id)
-                    result = {"declined": True, "message": f"The user declined: {desc} Nothing was changed."}
+            result = await self._confirm_and_run(st, tool, name, args, call_id, confirm, record)
         else:
             result = await asyncio.to_thread(tool.run, self.db_path, **args)
+        if tool is not None and ("missing" in result or "invalid" in result or
+                                 (isinstance(parsed, CallError) and parsed.name)):
+            st.form = (tool, args, result)
+        elif "error" not in result:
+            st.succeeded = True
         rows, err, summary = result_summary(result)
         record.rows_returned, record.error, record.ms = rows, err, _ms(t)
         st.tool_ms += record.ms
         st.records.append(record)
-        st.last_result = result
+        st.last_result, st.last_args, st.last_tool = result, args, name
+        for ev in st.pending:
+            yield ev
+        st.pending.clear()
         yield ToolResultEvent(name, result, rows, err, summary, record.ms, call_id)
 
+    async def _confirm_and_run(self, st: "_RunState", tool: Tool, name: str, args: dict, call_id: str,
+                               confirm: Confirm | None, record: ToolCallRecord) -> dict:
+        desc = await asyncio.to_thread(tool.preview, self.db_path, **args)
+        if desc.startswith("Cannot run"):
+            return {"error": desc.split(": ", 1)[-1], "tool": name}
+        preview = ToolCallPreview(name, args, desc, st.agent, call_id)
+        st.pending.append(ConfirmNeededEvent(preview))
+        ok = False
+        if confirm is not None:
+            try:
+                ok = bool(await confirm(preview))
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                ok = False
+        if ok:
+            return await asyncio.to_thread(tool.run, self.db_path, **args)
+        record.declined = True
+        st.pending.append(DeclinedEvent(name, args, call_id))
+        return {"declined": True, "message": f"The user declined: {desc} Nothing was changed."}
+
+    async def _no_result(self, st: "_RunState") -> AsyncIterator[AgentEvent]:
+        """No tool result to answer from: a form when a call only lacked values, else say so plainly
+        (the model is not asked: a small one lists invented figures as if they were data)."""
+        if st.form is not None:
+            tool, args, result = st.form
+            st.needs_input = form_request(tool, args, result, st.request)
+            yield NeedsInputEvent(st.needs_input)
+            return
+        st.unverified = True
+        tool_error = st.records and get_tool(st.last_tool) is not None and st.last_result.get("error")
+        why = tool_error or "the model did not produce a usable lookup for this question"
+        async for ev in self._emit(st, f"Nothing was looked up in the company data, so I have no figures to give: "
+                                       f"{str(why).rstrip('.')}. Try naming what you need, e.g. a period or a name."):
+            yield ev
+
+    async def _final_answer(self, st: "_RunState", msgs: list[dict]) -> AsyncIterator[AgentEvent]:
+        """The answer from a tool result; a reply that is a raw call becomes the result as text."""
+        async for ev in self._answer(st, msgs, "answer", gate=True):
+            yield ev
+        held, st.held = st.held, ""
+        if held and not st.failed:
+            text = held if call_in_text(held, tools_for(st.agent)) is None else _result_as_answer(st)
+            async for ev in self._emit(st, text):
+                yield ev
+
+    async def _emit(self, st: "_RunState", text: str) -> AsyncIterator[AgentEvent]:
+        st.mark_first_token()
+        st.text += text
+        yield TokenEvent(text)
+
     async def _answer(self, st: "_RunState", msgs: list[dict], purpose: str, *, tools: list[dict] | None = None,
-                      extra: dict | None = None) -> AsyncIterator[AgentEvent]:
-        """Stream one model request: tokens out as they come; tool calls (native) kept in st."""
+                      extra: dict | None = None, hold: bool = False, gate: bool = False) -> AsyncIterator[AgentEvent]:
+        """Stream one model request: tokens out as they come; tool calls (native) kept in st.
+        hold: keep all text in st.held; gate: keep it only when it starts like a tool call."""
         t = time.perf_counter()
         st.last_stream_calls = []
+        st.held = ""
+        keeper = AnswerGate() if gate else None
         stream = self.client.stream(msgs, max_tokens=self.answer_max_tokens, temperature=self.temperature,
                                     tools=tools, extra={**ANSWER_SAMPLING, **(extra or {})})
         try:
             async for ev in stream:
                 if ev.kind == "token" and ev.text:
-                    st.mark_first_token()
-                    st.text += ev.text
-                    yield TokenEvent(ev.text)
+                    if hold:
+                        st.held += ev.text
+                        continue
+                    for piece in (keeper.feed(ev.text) if keeper else [ev.text]):
+                        st.mark_first_token()
+                        st.text += piece
+                        yield TokenEvent(piece)
                 elif ev.kind == "done":
                     st.timings = ev.timings or {}
                     st.last_stream_calls = ev.tool_calls or []
@@ -362,9 +494,19 @@ class AgentRunner:
             st.note = (st.note + "; " if st.note else "") + f"the model server failed: {msg}"
         finally:
             await stream.aclose()
+            if keeper is not None and keeper.state != "open":
+                st.held = keeper.text()
         st.steps += 1
         st.llm_ms += _ms(t)
         yield LLMCallEvent(purpose, _ms(t), st.timings)
+
+
+def _result_as_answer(st: "_RunState") -> str:
+    from .calls import render_result
+
+    tool = get_tool(st.last_tool)
+    head = tool.description.split(" (")[0].rstrip(".") if tool else st.last_tool
+    return f"{head}:\n\n{render_result(st.last_result)}"
 
 
 @dataclass
@@ -384,6 +526,18 @@ class _RunState:
     llm_ms: float = 0.0
     failed: bool = False
     note: str = ""
+    request: str = ""                   # the user's last message, for apply_request
+    held: str = ""                      # streamed text not shown yet (see _answer's hold/gate)
+    prose_only: bool = False            # native: the model answered without calling any tool
+    prose: str = ""
+    succeeded: bool = False             # some tool returned a result (not an error)
+    form: tuple | None = None           # (tool, args, error) of the last call that lacked values
+    needs_input: dict | None = None
+    unverified: bool = False
+    adjustments: list[str] = field(default_factory=list)
+    pending: list = field(default_factory=list)   # confirm/declined events to yield before the result
+    last_args: dict = field(default_factory=dict)
+    last_tool: str = ""
 
     def mark_first_token(self) -> None:
         if self.first_token_ms is None:
@@ -393,7 +547,7 @@ class _RunState:
         return DoneEvent(self.text, self.timings, [r.as_dict() for r in self.records], self.agent, self.mode,
                          self.steps, {"ttft_ms": _r(self.first_token_ms), "total_ms": _r(_ms(self.t0)),
                                       "tools_ms": _r(self.tool_ms), "llm_ms": _r(self.llm_ms)}, self.note,
-                         self.failed)
+                         self.failed, self.needs_input, self.unverified)
 
 
 def _union(first: list, rest: list) -> list:

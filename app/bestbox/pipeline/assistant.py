@@ -12,8 +12,11 @@ from typing import AsyncIterator, Protocol
 from ..config import Config
 from ..llm.client import LLMClient
 from ..trace import TurnTrace
+from ..agents.needs_input import tool_title
+from ..agents.tools import get_tool
 from .events import TurnEvent
 from .history import History
+from .turn_marks import form_route, form_text, is_demo_model
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +61,7 @@ class Assistant:
 
     def correct_route(self, turn_id: str, agent: str) -> None:
         self.router.correct(turn_id, agent)
+        self.history.annotate_turn(turn_id, corrected_agent=agent)  # shown again after a restart
 
     def preroute(self, text: str) -> None:
         """Route `text` ahead of its turn (a voice turn's speculative transcript, decided during
@@ -94,20 +98,27 @@ class Assistant:
 
     async def run_turn(self, text: str, conversation_id: str | None = None, *, source: str = "typed",
                        trace: TurnTrace | None = None, meta: dict | None = None,
-                       auto_confirm: bool | None = None) -> AsyncIterator[TurnEvent]:
+                       auto_confirm: bool | None = None, turn_id: str | None = None,
+                       _call: tuple[str, dict] | None = None) -> AsyncIterator[TurnEvent]:
         """Run one turn. Cancelling the consuming task stops generation (the HTTP stream closes)
-        and keeps the partial answer in history, marked partial."""
+        and keeps the partial answer in history, marked partial. A turn whose tool call the model
+        could not complete ends with a "needs_input" event instead of "done" (see submit_tool)."""
         trace = trace or TurnTrace()
         text = text.strip()
-        turn_id = uuid.uuid4().hex[:12]
+        turn_id = turn_id or uuid.uuid4().hex[:12]
         conv = self.history.ensure(conversation_id, text)
         context = self.history.context(conv)
+        if _call is not None:   # the request this form completes is the last user message
+            context = context[:-1] if context and context[-1]["role"] == "assistant" else context
         self.history.add_message(conv, "user", text, turn_id=turn_id, meta={"source": source, **(meta or {})})
 
         light = self.endpoints.client("light")
         heavy = self.endpoints.client("heavy")
-        with trace.stage("route"):
-            decision = await self.router.route(text, light, heavy, turn_id=turn_id)
+        if _call is not None:
+            decision = form_route(get_tool(_call[0]).agent)
+        else:
+            with trace.stage("route"):
+                decision = await self.router.route(text, light, heavy, turn_id=turn_id)
         route = decision.to_dict()
         yield TurnEvent("route", {"decision": route, "turn_id": turn_id, "conversation_id": conv})
 
@@ -119,8 +130,13 @@ class Assistant:
             yield TurnEvent("error", {"message": msg, "both_down": True, "turn_id": turn_id,
                                       "conversation_id": conv})
             return
+        notes: list[str] = []
         if note:
+            notes.append(note)
             yield TurnEvent("note", {"text": note})
+        demo = is_demo_model(self.endpoints, self.config, served_by)
+        needs_input: dict | None = None
+        unverified = False
 
         answer_parts: list[str] = []
         tool_calls: list[dict] = []
@@ -130,8 +146,12 @@ class Assistant:
         finished = False
         error: str | None = None
         try:
-            async for ev in self._answer(decision, client, served_by, text, context, trace, auto_confirm):
-                if ev.kind == "token":
+            async for ev in self._answer(decision, client, served_by, text, context, trace, auto_confirm, _call):
+                if ev.kind == "needs_input":
+                    needs_input = ev.data = {**ev.data, "turn_id": turn_id, "conversation_id": conv}
+                elif ev.kind == "note":
+                    notes.append(ev.data["text"])
+                elif ev.kind == "token":
                     trace.mark("first_token")
                     trace.mark("first_output")
                     answer_parts.append(ev.data["text"])
@@ -147,6 +167,7 @@ class Assistant:
                                       for c in ev.data["tool_calls"]]
                     if ev.data.get("answer") and not answer_parts:
                         answer_parts.append(ev.data["answer"])
+                    unverified = bool(ev.data.get("unverified"))
                     continue
                 yield ev
             finished = True
@@ -158,7 +179,7 @@ class Assistant:
             log.warning("turn failed: %s", error, exc_info=True)
         finally:
             trace.mark("done")
-            answer = "".join(answer_parts)
+            answer = "".join(answer_parts) or (needs_input or {}).get("message", "")
             tps = server_timings.get("predicted_per_second")
             if tps:
                 trace.values["tokens_per_s"] = round(float(tps), 2)
@@ -166,18 +187,41 @@ class Assistant:
                 if k in server_timings:
                     trace.values[f"server_{k}"] = server_timings[k]
             meta_out = {"route": route, "model": served_by, "timings": trace.timings(), "tool_calls": tool_calls,
-                        **({"error": error} if error else {})}
+                        "demo_model": demo, "unverified": unverified, "notes": notes,
+                        **({"needs_input": needs_input} if needs_input else {}), **({"error": error} if error else {})}
             self.history.update_message(msg_id, text=answer, meta=meta_out, partial=not finished)
         if error:
             yield TurnEvent("error", {"message": error, "partial_answer": answer, "turn_id": turn_id,
                                       "conversation_id": conv})
             return
+        if needs_input:
+            return      # the form is the end of this turn; submit_tool continues it
         yield TurnEvent("done", {"answer": answer, "route": route, "tool_calls": tool_calls,
                                  "timings": trace.timings(), "model": served_by, "partial": False,
-                                 "turn_id": turn_id, "conversation_id": conv, "trace": trace.to_dict()})
+                                 "turn_id": turn_id, "conversation_id": conv, "trace": trace.to_dict(),
+                                 "demo_model": demo, "unverified": unverified, "notes": notes})
+
+    async def submit_tool(self, tool: str, arguments: dict, conversation_id: str | None, *,
+                          turn_id: str | None = None, auto_confirm: bool | None = None,
+                          trace: TurnTrace | None = None) -> AsyncIterator[TurnEvent]:
+        """Run exactly this tool call (a "needs_input" form the user filled in) as a turn of
+        `conversation_id`: "confirm" for writes as always, then the answer from the result
+        (route, tool_call, tool_result, token…, done), or another "needs_input" when the values
+        are still not valid. An unknown tool is an "error" event."""
+        t = get_tool(tool)
+        if t is None:
+            yield TurnEvent("error", {"message": f"There is no tool called '{str(tool)[:60]}'.",
+                                      "turn_id": turn_id, "conversation_id": conversation_id})
+            return
+        args = {k: v for k, v in (arguments or {}).items() if v not in (None, "")}
+        async for ev in self.run_turn(form_text(tool_title(t), args), conversation_id, source="form",
+                                      meta={"form": {"tool": tool, "arguments": args}}, trace=trace,
+                                      auto_confirm=auto_confirm, turn_id=turn_id, _call=(tool, args)):
+            yield ev
 
     async def _answer(self, decision, client: LLMClient, served_by: str, text: str, context: list[dict],
-                      trace: TurnTrace, auto_confirm: bool | None) -> AsyncIterator[TurnEvent]:
+                      trace: TurnTrace, auto_confirm: bool | None,
+                      call: tuple[str, dict] | None = None) -> AsyncIterator[TurnEvent]:
         from ..agents.loop import AgentRunner
 
         agent = decision.agent if decision.agent in DOMAIN_AGENTS else "general"
@@ -193,8 +237,8 @@ class Assistant:
                                                     "preview": preview.description}, reply=fut))
             return await fut
 
-        messages = context + [{"role": "user", "content": text}]
-        agen = runner.run(agent, messages, confirm=confirm)
+        messages = context if call is not None and context else context + [{"role": "user", "content": text}]
+        agen = runner.run(agent, messages, confirm=confirm, call=call)
         async for ev in _merge(agen, pending):
             if isinstance(ev, TurnEvent):
                 yield ev
@@ -210,14 +254,19 @@ class Assistant:
                                                 "result": ev.result})
             elif kind == "declined":
                 yield TurnEvent("note", {"text": f"Cancelled: {ev.name} was not run."})
+            elif kind == "needs_input":
+                yield TurnEvent("needs_input", dict(ev.data))
             elif kind == "done":
                 if ev.failed:
                     # The server died or errored mid-request: surface it as an error, keep the partial.
                     raise ServerFailed(ev.note or "the model server failed")
-                if ev.note:
+                if ev.unverified:
+                    yield TurnEvent("note", {"text": "Nothing was looked up in the company data for this answer."})
+                elif ev.note and not ev.needs_input:
                     yield TurnEvent("note", {"text": ev.note})
                 yield TurnEvent("done", {"answer": ev.text, "server_timings": ev.timings, "metrics": ev.metrics,
-                                         "tools_mode": ev.mode, "tool_calls": ev.tool_calls})
+                                         "tools_mode": ev.mode, "tool_calls": ev.tool_calls,
+                                         "unverified": ev.unverified})
 
 
 async def _merge(agen, queue: asyncio.Queue):
@@ -269,8 +318,9 @@ def _readable(e: BaseException, server: str | None) -> str:
 async def run_text_turn(text: str, *, config: Config, trace: TurnTrace | None = None, source: str = "typed",
                         on_event=None, endpoints: Endpoints | None = None, assistant: Assistant | None = None,
                         auto_confirm: bool = False, conversation_id: str | None = None,
-                        meta: dict | None = None) -> dict:
-    """One whole turn without a window; returns what `bestbox ask --json` prints."""
+                        meta: dict | None = None, call: tuple[str, dict] | None = None) -> dict:
+    """One whole turn without a window; returns what `bestbox ask --json` prints. `call`: run this
+    (tool, arguments) as a sent form instead of asking the model (`bestbox ask --tool`)."""
     if assistant is None:
         if endpoints is None:
             raise ValueError("need endpoints or an assistant")
@@ -278,8 +328,13 @@ async def run_text_turn(text: str, *, config: Config, trace: TurnTrace | None = 
     trace = trace or TurnTrace()
     result: dict = {"route": None, "answer": "", "tool_calls": [], "timings": {}, "model": None, "notes": []}
     tokens: list[str] = []
-    async for ev in assistant.run_turn(text, conversation_id, source=source, trace=trace, meta=meta,
-                                       auto_confirm=auto_confirm):
+    tried: list[dict] = []
+    if call is not None:
+        events = assistant.submit_tool(call[0], call[1], conversation_id, auto_confirm=auto_confirm, trace=trace)
+    else:
+        events = assistant.run_turn(text, conversation_id, source=source, trace=trace, meta=meta,
+                                    auto_confirm=auto_confirm)
+    async for ev in events:
         if on_event:
             on_event(ev)
         if ev.kind == "route":
@@ -291,9 +346,19 @@ async def run_text_turn(text: str, *, config: Config, trace: TurnTrace | None = 
             result["notes"].append(ev.data["text"])
         elif ev.kind == "token":
             tokens.append(ev.data["text"])
+        elif ev.kind == "tool_result":
+            tried.append({k: ev.data.get(k) for k in ("name", "arguments", "rows", "error")})
         elif ev.kind == "done":
             result.update({k: ev.data[k] for k in ("answer", "tool_calls", "model", "timings")})
+            result.update({k: ev.data.get(k, False) for k in ("demo_model", "unverified")})
             result["stages"] = ev.data["trace"]["stages"]
+        elif ev.kind == "needs_input":
+            d = ev.data
+            result["needs_input"] = {k: d[k] for k in ("tool", "title", "message", "missing", "invalid", "prefilled",
+                                                        "write")}
+            result["answer"] = ""
+            result["timings"] = trace.timings()
+            result["tool_calls"] = tried
         elif ev.kind == "error":
             result["error"] = ev.data["message"]
             result["answer"] = "".join(tokens)

@@ -91,9 +91,20 @@ class History:
                  "partial": bool(r[5])} for r in rows]
 
     def context(self, conversation_id: str, max_messages: int = 8) -> list[dict]:
-        """Recent turns as chat messages for the model (tool chatter and empty partials left out)."""
-        msgs = [m for m in self.load(conversation_id) if m["role"] in ("user", "assistant") and m["text"].strip()]
+        """Recent turns as chat messages for the model (tool chatter and empty partials left out).
+        An answer that was a raw tool call (kept by older versions) is left out too: a model copies
+        its arguments into the next, unrelated call."""
+        msgs = [m for m in self.load(conversation_id) if m["role"] in ("user", "assistant") and m["text"].strip()
+                and not (m["role"] == "assistant" and _raw_call(m["text"]))]
         return [{"role": m["role"], "content": m["text"]} for m in msgs[-max_messages:]]
+
+    def annotate_turn(self, turn_id: str, **meta) -> int:
+        """Merge `meta` into every message of a turn (e.g. corrected_agent after a route correction);
+        returns how many messages changed."""
+        rows = self._x("SELECT id, meta FROM messages WHERE turn_id=?", (turn_id,))
+        for mid, old in rows:
+            self.update_message(mid, meta={**json.loads(old or "{}"), **meta})
+        return len(rows)
 
     def delete(self, conversation_id: str) -> None:
         self._x("DELETE FROM conversations WHERE id=?", (conversation_id,))
@@ -125,3 +136,8 @@ class History:
                 return 0
             cur = self._db.execute("DELETE FROM messages WHERE conversation_id=? AND id>=?", (conversation_id, row[0]))
             return cur.rowcount
+
+
+def _raw_call(text: str) -> bool:
+    t = text.strip().strip("`").removeprefix("json").strip()
+    return t.startswith("{") and '"arguments"' in t and ('"tool"' in t or '"name"' in t)

@@ -6,14 +6,17 @@ A tool never raises to its caller: bad arguments and database errors come back a
 from __future__ import annotations
 
 import copy
+import logging
 import re
 import sqlite3
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any, Callable
+from typing import Annotated, Any, Callable, get_args
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, model_validator
+
+log = logging.getLogger(__name__)
 
 MAX_ROWS = 50
 MAX_ARG_CHARS = 2000  # the JSON text of one call's arguments
@@ -28,6 +31,62 @@ class Args(BaseModel):
     """Base for tool arguments: unknown keys are errors the model can read and fix."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, str_max_length=500)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _spoken_numbers(cls, data: Any) -> Any:
+        """Counts as people say them ("five") for every integer argument of every tool."""
+        if not isinstance(data, dict):
+            return data
+        from .spoken import count
+
+        out = dict(data)
+        for name, f in cls.model_fields.items():
+            if name in out and isinstance(out[name], str) and (f.annotation is int or int in get_args(f.annotation)):
+                out[name] = count(out[name])
+        return out
+
+
+@dataclass(frozen=True)
+class FieldKind:
+    """Marks what an argument holds, for the form a person fills in ("date", "time", "date-time")."""
+    kind: str
+
+
+def _day(v: Any) -> Any:
+    from .spoken import parse_day
+
+    return parse_day(v) if isinstance(v, str) else v
+
+
+def _clock(v: Any) -> Any:
+    from .spoken import parse_clock
+
+    return parse_clock(v) if isinstance(v, str) else v
+
+
+def _minutes(v: Any) -> Any:
+    from .spoken import parse_minutes
+
+    return parse_minutes(v) if isinstance(v, str) else v
+
+
+# Argument types that understand what people say; the value the tool sees is normalized.
+Day = Annotated[str, BeforeValidator(_day), FieldKind("date")]        # → "YYYY-MM-DD"
+Clock = Annotated[str, BeforeValidator(_clock), FieldKind("time")]    # → "HH:MM"
+OptionalDay = Annotated[str | None, BeforeValidator(_day), FieldKind("date")]
+Minutes = Annotated[int, BeforeValidator(_minutes)]                    # "one hour", "90 min" → minutes
+
+
+def field_kind(args: type[BaseModel], name: str) -> str | None:
+    f = args.model_fields.get(name)
+    return next((m.kind for m in (f.metadata if f else ()) if isinstance(m, FieldKind)), None)
+
+
+def _plain(e: Exception) -> str:
+    """An exception as a few words for a person: its message, without the class name or a traceback."""
+    text = " ".join(str(e).split())[:160]
+    return text or type(e).__name__
 
 
 def error(tool: str, message: str, **extra) -> dict:
@@ -101,10 +160,16 @@ def normalize_period(text: str) -> str:
     aliases = {"current_quarter": "this_quarter", "quarter": "this_quarter", "previous_quarter": "last_quarter",
                "ytd": "this_year", "year_to_date": "this_year", "current_year": "this_year",
                "previous_year": "last_year", "last_3_months": "last_90_days", "current_month": "this_month",
-               "last_12_month": "last_12_months", "last_year_12_months": "last_12_months"}
+               "last_12_month": "last_12_months", "last_year_12_months": "last_12_months",
+               "past_year": "last_12_months"}
+    t = re.sub(r"^(the|in|during|for|over)_+", "", t)
+    t = aliases.get(t, re.sub(r"^(past|previous)_", "last_", t))
     t = aliases.get(t, t)
     if t in PERIOD_WORDS:
         return t
+    spoken = _spoken_period(t)
+    if spoken:
+        return spoken
     m = re.fullmatch(r"(\d{4})_?q([1-4])|q([1-4])_?(\d{4})", t)
     if m:
         return f"{m.group(1) or m.group(4)}-Q{m.group(2) or m.group(3)}"
@@ -116,6 +181,31 @@ def normalize_period(text: str) -> str:
     if m and 1 <= int(m.group(2)) <= 12:
         return f"{m.group(1)}-{int(m.group(2)):02d}"
     raise ValueError(f"unknown period '{text}'; use {PERIOD_HELP}")
+
+
+_ORDINAL_Q = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4, "last": 0}
+_MONTHS = ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+           "november", "december"]
+
+
+def _spoken_period(t: str) -> str | None:
+    """"first quarter (of) 2026", "march", "march 2026", "last 3 months" → the vocabulary above."""
+    m = re.fullmatch(r"(first|1st|second|2nd|third|3rd|fourth|4th)_quarter(?:_(?:of_)?(\d{4}))?", t)
+    if m:
+        q = _ORDINAL_Q[m.group(1)]
+        return f"{m.group(2)}-Q{q}" if m.group(2) else f"Q{q}"
+    m = re.fullmatch(r"last_(\d{1,3})_(days|months)", t)
+    if m:
+        n = int(m.group(1)) * (30 if m.group(2) == "months" else 1)
+        return {30: "last_30_days", 90: "last_90_days", 360: "last_12_months", 365: "last_12_months"}.get(n)
+    m = re.fullmatch(r"([a-z]+)(?:_(\d{4}))?", t)
+    names = [x for x in _MONTHS if len(m.group(1)) >= 3 and x.startswith(m.group(1))] if m else []
+    if len(names) == 1:
+        month = _MONTHS.index(names[0]) + 1
+        ref = today()
+        year = int(m.group(2)) if m.group(2) else ref.year if month <= ref.month else ref.year - 1
+        return f"{year}-{month:02d}"
+    return None
 
 
 def _q_start(y: int, q: int) -> date:
@@ -170,11 +260,14 @@ def period_field_schema(description: str) -> dict:
 
 # Tools ------------------------------------------------------------------------------------------------
 
-def _clean_schema(node: Any) -> Any:
+def _clean_schema(node: Any, names: bool = False) -> Any:
     """Pydantic's JSON schema → a plain one models and llama.cpp's grammar converter handle well:
-    no titles, `X | None` as X, no null defaults."""
+    no titles, `X | None` as X, no null defaults. `names`: `node` maps property names to schemas, so
+    a field called "title" (open_ticket's, book_room's) is a property, not an annotation to drop."""
+    if isinstance(node, dict) and names:
+        return {k: _clean_schema(v) for k, v in node.items()}
     if isinstance(node, dict):
-        node = {k: _clean_schema(v) for k, v in node.items() if k != "title"}
+        node = {k: _clean_schema(v, names=k in ("properties", "$defs")) for k, v in node.items() if k != "title"}
         any_of = node.get("anyOf")
         if isinstance(any_of, list):
             non_null = [s for s in any_of if s != {"type": "null"}]
@@ -225,13 +318,19 @@ class Tool:
         try:
             return self.args.model_validate(raw)
         except ValidationError as e:
-            problems = []
+            problems, missing, invalid = [], [], {}
             for err in e.errors()[:8]:
                 loc = ".".join(str(p) for p in err.get("loc", ())) or "(arguments)"
-                msg = "unknown argument" if err.get("type") == "extra_forbidden" else str(err.get("msg", "invalid")).removeprefix("Value error, ")
+                kind = err.get("type")
+                msg = "unknown argument" if kind == "extra_forbidden" else str(err.get("msg", "invalid")).removeprefix("Value error, ")
                 problems.append(f"{loc}: {msg}")
+                if kind == "missing":
+                    missing.append(loc)
+                elif kind != "extra_forbidden":
+                    invalid[loc] = msg
+            # `missing`/`invalid` let the agent loop turn a call the model cannot complete into a form.
             return error(self.name, "invalid arguments: " + "; ".join(problems),
-                         expected=list(self.parameters.get("properties", {})))
+                         expected=list(self.parameters.get("properties", {})), missing=missing, invalid=invalid)
 
     def _with_con(self, db, work: Callable[[sqlite3.Connection], Any]) -> Any:
         from ..data import connect
@@ -260,8 +359,10 @@ class Tool:
             return self._with_con(db, work)
         except sqlite3.Error as e:
             return error(self.name, f"database error: {e}")
-        except Exception as e:  # a bug in a tool must not end the conversation
-            return error(self.name, f"internal error: {type(e).__name__}: {e}")
+        except Exception as e:  # a bug in a tool must not end the conversation, nor show a traceback
+            log.warning("tool %s failed on %s", self.name, raw, exc_info=True)
+            return error(self.name, f"{self.name} could not run with these values ({_plain(e)}); "
+                                    "check them or try other wording")
 
     def preview(self, db: sqlite3.Connection | str | Path, /, **raw) -> str:
         """What a data-changing call would do, as one sentence (read-only; changes nothing).
@@ -274,7 +375,8 @@ class Tool:
         try:
             out = self._with_con(db, lambda con: self.preview_fn(con, args))
         except Exception as e:
-            return f"Cannot run {self.name}: {type(e).__name__}: {e}"
+            log.warning("preview of %s failed on %s", self.name, raw, exc_info=True)
+            return f"Cannot run {self.name}: it could not read these values ({_plain(e)})"
         if isinstance(out, dict):
             cands = f" (candidates: {', '.join(out['candidates'])})" if out.get("candidates") else ""
             return f"Cannot run {self.name}: {out['error']}{cands}"

@@ -5,7 +5,7 @@ from datetime import date, datetime, timedelta
 
 from pydantic import Field, field_validator
 
-from .base import (MAX_ROWS, PERIOD_HELP, Args, Tool, fetch, like, money, normalize_period, parse_period,
+from .base import (MAX_ROWS, PERIOD_HELP, Args, OptionalDay, Tool, fetch, like, money, normalize_period, parse_period,
                    period_field_schema, resolve_one, rows_result, today)
 
 SPEND_STATUSES = "('open','sent','received')"  # cancelled orders are not spend
@@ -203,7 +203,7 @@ class RequisitionArgs(Args):
     product: str = Field(..., min_length=2, max_length=100, description="Product SKU or name")
     quantity: int = Field(..., ge=1, le=100000)
     warehouse: str = Field("WH-BER", max_length=60, description="Delivery warehouse code or city")
-    needed_by: str | None = Field(None, pattern=r"^\d{4}-\d{2}-\d{2}$", description="YYYY-MM-DD")
+    needed_by: OptionalDay = Field(None, description="YYYY-MM-DD, or e.g. next Friday")
     note: str = Field("", max_length=300)
 
     @field_validator("needed_by")

@@ -4,9 +4,10 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, timedelta
 
-from pydantic import Field, field_validator
+from pydantic import Field, model_validator
 
-from .base import MAX_ROWS, Args, Tool, error, fetch, resolve_one, rows_result, today
+from .base import MAX_ROWS, Args, Clock, Day, Minutes, Tool, error, fetch, resolve_one, rows_result, today
+from .spoken import split_when
 
 
 class DocArgs(Args):
@@ -61,49 +62,34 @@ def leave_balance(con, a: LeaveArgs) -> dict:
     return rows_result(rows, MAX_ROWS, employee=emp["name"], department=emp["department"], year=year)
 
 
-def _parse_day(v: str) -> str:
-    t = v.strip().lower()
-    if t == "today":
-        return today().isoformat()
-    if t == "tomorrow":
-        return (today() + timedelta(days=1)).isoformat()
-    days = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
-    if t in days:  # the next such day (today counts)
-        return (today() + timedelta(days=(days.index(t) - today().weekday()) % 7)).isoformat()
+def _split(value) -> tuple[str | None, str | None]:
     try:
-        return date.fromisoformat(t).isoformat()
+        return split_when(value) if isinstance(value, str) else (None, None)
     except ValueError:
-        raise ValueError("date must be today, tomorrow, a weekday name or YYYY-MM-DD") from None
-
-
-def _parse_time(v: str) -> str:
-    m = re.fullmatch(r"(\d{1,2})(?::(\d{2}))?\s*(am|pm)?", v.strip().lower())
-    if not m:
-        raise ValueError("time must look like 14:00 or 2pm")
-    h, mi = int(m.group(1)), int(m.group(2) or 0)
-    if m.group(3) == "pm" and h < 12:
-        h += 12
-    if m.group(3) == "am" and h == 12:
-        h = 0
-    if not (0 <= h < 24 and 0 <= mi < 60):
-        raise ValueError("time out of range")
-    return f"{h:02d}:{mi:02d}"
+        return None, None
 
 
 class SlotArgs(Args):
-    date: str = Field("today", max_length=20, description="today, tomorrow, a weekday name or YYYY-MM-DD")
-    start: str = Field(..., max_length=10, description="Start time, e.g. 14:00")
-    duration_minutes: int = Field(60, ge=15, le=600)
+    date: Day = Field("today", validate_default=True, max_length=40, description="today, tomorrow, a weekday or YYYY-MM-DD")
+    start: Clock = Field(..., max_length=40, description="Start time, e.g. 14:00")
+    duration_minutes: Minutes = Field(60, ge=15, le=600, description="Length in minutes, e.g. 60")
 
-    @field_validator("date")
+    @model_validator(mode="before")
     @classmethod
-    def _d(cls, v):
-        return _parse_day(v)
-
-    @field_validator("start")
-    @classmethod
-    def _t(cls, v):
-        return _parse_time(v)
+    def _one_phrase(cls, data):
+        """"tomorrow at 10:00" said as the start (or as the date) fills both fields."""
+        if not isinstance(data, dict):
+            return data
+        out = dict(data)
+        day, clock = _split(out.get("start"))
+        if day and clock:
+            out["start"] = clock
+            if out.get("date") in (None, "", "today"):
+                out["date"] = day
+        day, clock = _split(out.get("date"))
+        if day and clock and not out.get("start"):
+            out["date"], out["start"] = day, clock
+        return out
 
     def window(self) -> tuple[str, str]:
         s = datetime.fromisoformat(f"{self.date} {self.start}")
