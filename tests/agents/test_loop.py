@@ -273,3 +273,14 @@ def test_a_sent_form_still_invalid_is_another_form(fresh_db, scripted):
 
 async def _yes(preview):
     return True
+
+
+def test_a_write_the_tool_refuses_becomes_a_form_naming_the_field(fresh_db, scripted):
+    bad = '{"tool": "book_room", "arguments": {"room": "Boardroom", "date": "tomorrow", "start": "10:00"}}'
+    client = scripted([bad] * 5, [])
+    evs = collect(AgentRunner(client, fresh_db, "schema"), agent="oa",
+                  messages=[{"role": "user", "content": "book a meeting room for tomorrow at 10:00 for one hour"}],
+                  confirm=_yes)
+    form = evs[-1].needs_input
+    assert form["tool"] == "book_room" and "no room matches" in form["invalid"]["room"]
+    assert form["prefilled"]["start"] == "10:00" and form["message"].startswith("Could not book a meeting room")

@@ -322,8 +322,8 @@ class AgentRunner:
         while st.steps < st.max_steps:
             last = st.steps == st.max_steps - 1
             extra = {"tool_choice": "required"} if tool_choice == "required" and st.steps == 0 else None
-            # Before any tool result, hold the text back: prose here is an answer without data.
-            hold = not st.records
+            # Before a tool result, hold the text back: prose here is an answer without data.
+            hold = not st.succeeded
             async for ev in self._answer(st, convo, "native_step", tools=None if last else specs, extra=extra,
                                          hold=hold):
                 yield ev
@@ -375,6 +375,9 @@ class AgentRunner:
         if not st.succeeded and st.records:
             async for ev in self._no_result(st):
                 yield ev
+        elif st.succeeded and not st.text.strip():     # the last step ran a call instead of answering
+            async for ev in self._emit(st, _result_as_answer(st)):
+                yield ev
 
     # shared -----------------------------------------------------------------------------------------
 
@@ -397,9 +400,12 @@ class AgentRunner:
             result = await self._confirm_and_run(st, tool, name, args, call_id, confirm, record)
         else:
             result = await asyncio.to_thread(tool.run, self.db_path, **args)
-        if tool is not None and ("missing" in result or "invalid" in result or
-                                 (isinstance(parsed, CallError) and parsed.name)):
-            st.form = (tool, args, result)
+        if tool is not None and ("missing" in result or "invalid" in result):
+            st.form = (tool, args, result)              # values missing or unreadable
+        elif tool is not None and isinstance(parsed, CallError) and parsed.name:
+            st.form = (tool, args, None)                # the call itself was malformed
+        elif tool is not None and tool.mutating and "error" in result:
+            st.form = (tool, args, result)              # e.g. no room of that name: the person picks one
         elif "error" not in result:
             st.succeeded = True
         rows, err, summary = result_summary(result)
@@ -443,9 +449,12 @@ class AgentRunner:
             return
         st.unverified = True
         tool_error = st.records and get_tool(st.last_tool) is not None and st.last_result.get("error")
-        why = tool_error or "the model did not produce a usable lookup for this question"
-        async for ev in self._emit(st, f"Nothing was looked up in the company data, so I have no figures to give: "
-                                       f"{str(why).rstrip('.')}. Try naming what you need, e.g. a period or a name."):
+        if tool_error:
+            text = f"I found nothing in the company data to answer this: {str(tool_error).rstrip('.')}."
+        else:
+            text = ("Nothing was looked up in the company data: the model did not produce a usable lookup for "
+                    "this question. Try naming what you need, e.g. a period, a name or a number.")
+        async for ev in self._emit(st, text):
             yield ev
 
     async def _final_answer(self, st: "_RunState", msgs: list[dict]) -> AsyncIterator[AgentEvent]:

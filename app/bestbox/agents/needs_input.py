@@ -97,6 +97,10 @@ def form_request(tool: Tool, arguments: dict | None, problem: dict | str | None,
     given, _ = apply_request(tool, dict(arguments or {}), request)
     prob = problem if isinstance(problem, dict) else {}
     invalid = {k: v for k, v in (prob.get("invalid") or {}).items() if k in props}
+    if prob.get("error") and not prob.get("invalid") and not prob.get("missing"):
+        # A tool's own refusal ("no room matches 'Boardroom'"): point at the field it names.
+        named = [n for n in props if re.search(rf"\b{re.escape(n)}s?\b", str(prob["error"]), re.I)]
+        invalid.update({n: str(prob["error"]) for n in named[:1]})
     prefilled: dict = {}
     for name, value in given.items():
         if name not in props or name in invalid or value in (None, ""):
