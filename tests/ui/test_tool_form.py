@@ -101,6 +101,8 @@ def test_chat_form_confirm_table_and_demo_mark(qtbot, pane, shots):
     qtbot.waitUntil(lambda: len(p.answers) == 2 and bool(p.answers[-1].confirm_cards), timeout=5000)
     assert src.submitted[0][0] == "book_room" and src.submitted[0][1]["room"] == "Cedar"
     assert src.submitted[0][3] == "t8"  # the form's turn
+    sent = p.bubbles[-2]
+    assert sent.text_value.startswith("Book a meeting room: room = Cedar, day = 2026-11-30"), sent.text_value
     card = p.answers[-1].confirm_cards[0]
     assert "Cedar" in card.preview.text()
     assert card.detail.text().startswith("book room — room: Cedar") and "{" not in card.detail.text()

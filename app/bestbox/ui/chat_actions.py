@@ -62,18 +62,34 @@ class ChatActionsMixin:
 
     # -- tool forms ------------------------------------------------------------------------------
     def _show_form(self, bubble: AnswerBubble, data: dict) -> None:
-        form = bubble.add_form(data)
+        self._wire_form(bubble, bubble.add_form(data))
+        bubble.set_status("Waiting for the details")
+        self.scroll_to_end()
+
+    def _after_history(self) -> None:
+        """Forms of a reopened conversation: the ones already sent (a later message of the same
+        turn exists) are closed; the others can still be filled in and sent."""
+        for i, b in enumerate(self.bubbles):
+            if not isinstance(b, AnswerBubble):
+                continue
+            for form in b.forms:
+                sent = any(getattr(x, "turn_id", None) == b.turn_id for x in self.bubbles[i + 1:])
+                if sent:
+                    form._close("Sent.")
+                else:
+                    self._wire_form(b, form)
+
+    def _wire_form(self, bubble: AnswerBubble, form) -> None:
         form.submitted.connect(lambda args, f=form: self.submit_form(f, args))
         form.cancelled.connect(lambda b=bubble, f=form: b.add_note(
             f"Cancelled: {f.title.text().replace('<b>', '').replace('</b>', '')} was not sent; nothing changed. "
             "Ask again in other words, or fill in the form next time."))
-        bubble.set_status("Waiting for the details")
-        self.scroll_to_end()
 
     def submit_form(self, form, arguments: dict) -> asyncio.Task | None:
         submit = getattr(self.source, "submit_tool", None)
         if submit is None:
             return None
+        self._add(UserBubble(form.summary(), "form", None, self.column))
         bubble = self._new_answer()
         bubble.set_status(f"Running {form.tool}…")
         self.scroll_to_end()

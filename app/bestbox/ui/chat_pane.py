@@ -208,6 +208,7 @@ class ChatPane(ChatActionsMixin, QWidget):
             elif m.get("role") == "assistant":
                 b = self._new_answer()
                 b.load_from_history(m)
+        self._after_history()
         self.scroll_to_end()
 
     @property

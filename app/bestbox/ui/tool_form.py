@@ -296,6 +296,13 @@ class ToolForm(QFrame):
     def arguments(self) -> dict:
         return {n: v for n, f in self.fields.items() if (v := f.value()) is not None}
 
+    def summary(self) -> str:
+        """The sent form as one line for the conversation: "Book a meeting room: room = Cedar, …"."""
+        title = self.title.text().removeprefix("<b>").removesuffix("</b>")
+        shown = [f"{self.labels[n].text().rstrip(' *').lower()} = {v}" for n, v in self.arguments().items()
+                 if v not in (None, "", False)]
+        return f"{title}: {', '.join(shown)}" if shown else title
+
     def missing(self) -> list[str]:
         return [n for n, f in self.fields.items() if f.required and f.value() in (None, "", [])]
 
