@@ -39,6 +39,8 @@ def _states(ans) -> set[str]:
         s.add("table")
     if ans.text.strip() and not RAW.search(ans.text):
         s.add("answer")
+    if any(st.finished and not st._summary.startswith("failed") for st in ans.tool_steps):
+        s.add("result")
     return s
 
 
@@ -58,6 +60,15 @@ def _fill(form) -> None:
         form.set_value(name, FILL.get(name, "test"))
 
 
+def _shot(qtbot, chat, shots, seen: dict, state: str, tag: str) -> None:
+    """The first time a state shows: its picture (after the layout settled)."""
+    if state not in seen:
+        qtbot.wait(300)
+        chat.scroll_to_end()
+        qtbot.wait(100)
+        seen[state] = save_shot(chat.window(), shots / f"e2e_{tag}_{state}.png")
+
+
 def _drive(qtbot, chat, shots, tag: str, seen: dict) -> None:
     """Follow one request through forms and confirmations to its end; screenshot each state."""
     for _ in range(4):
@@ -66,7 +77,7 @@ def _drive(qtbot, chat, shots, tag: str, seen: dict) -> None:
         st = _states(ans)
         _no_raw(chat)
         if "form" in st:
-            seen.setdefault("form", save_shot(chat.window(), shots / f"e2e_{tag}_form.png"))
+            _shot(qtbot, chat, shots, seen, "form", tag)
             form = next(f for f in ans.forms if not f.done)
             _fill(form)
             n = len(chat.answers)
@@ -74,7 +85,7 @@ def _drive(qtbot, chat, shots, tag: str, seen: dict) -> None:
             qtbot.waitUntil(lambda: len(chat.answers) > n, timeout=10_000)
             continue
         if "confirm" in st:
-            seen.setdefault("confirm", save_shot(chat.window(), shots / f"e2e_{tag}_confirm.png"))
+            _shot(qtbot, chat, shots, seen, "confirm", tag)
             next(c for c in ans.confirm_cards if c.confirm_btn.isEnabled()).confirm_btn.click()
             qtbot.waitUntil(lambda: not chat.running, timeout=240_000)
             continue
@@ -82,7 +93,9 @@ def _drive(qtbot, chat, shots, tag: str, seen: dict) -> None:
     ans = chat.answers[-1]
     st = _states(ans)
     if "table" in st:
-        seen.setdefault("table", save_shot(chat.window(), shots / f"e2e_{tag}_table.png"))
+        _shot(qtbot, chat, shots, seen, "table", tag)
+    qtbot.wait(300)
+    save_shot(chat.window(), shots / f"e2e_{tag}_end.png")
     assert st or getattr(ans, "error_text", ""), f"{tag}: nothing useful shown"
     assert not getattr(ans, "error_text", "") or not RAW.search(ans.error_text), ans.error_text
     _no_raw(chat)
@@ -104,6 +117,7 @@ def test_first_three_requests(qtbot, aloop, ui_config, shots):
         qtbot.waitUntil(lambda: ctrl.warmed_up, timeout=180_000)
         assert ctrl.assistant.error is None, ctrl.assistant.error
         for i, q in enumerate(REQUESTS):
+            win.new_conversation()  # each as a first request: nothing carried over from the others
             chat.send(q)
             _drive(qtbot, chat, shots, f"{i + 1}", seen)
         print("states seen:", sorted(seen))
@@ -124,8 +138,9 @@ def test_first_three_requests(qtbot, aloop, ui_config, shots):
         win.open_conversation(cid)
         again = next(a for a in chat.answers if a.turn_id == turn)
         assert again.badges.route_badge.agent == wrong and "corrected" in again.badges.route_badge.text()
+        _no_raw(chat)
         chat.scroll_to_end()
-        qtbot.wait(200)
+        qtbot.wait(1000)
         save_shot(win, shots / "e2e_reopened.png")
     finally:
         if not done:

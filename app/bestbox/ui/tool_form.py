@@ -207,7 +207,10 @@ class ToolForm(QFrame):
         self.write = bool(data.get("write"))
         schema = data.get("schema") or {}
         props: dict = schema.get("properties") or {}
-        required = set(schema.get("required") or []) | set(data.get("missing") or [])
+        # Required is what the schema requires; a "missing" optional field (given but unreadable)
+        # is flagged, and may be left empty.
+        required = set(schema.get("required") or [])
+        flagged = set(data.get("missing") or []) | set(invalid_keys(data))
         prefilled = data.get("prefilled") or {}
         invalid = data.get("invalid") if isinstance(data.get("invalid"), dict) else {}
         self.turn_id = data.get("turn_id")
@@ -241,6 +244,8 @@ class ToolForm(QFrame):
             self.fields[name] = f
             self.labels[name] = label
             form.addRow(label, f.row_widget(self))
+            if name in flagged and not f.required:
+                label.setStyleSheet(f"color: {theme.ERROR_TEXT};")
             if invalid.get(name):
                 # What the user (or the model) gave that could not be read, next to its field.
                 why = QLabel(f"Not understood: {invalid[name]}", self)
@@ -336,6 +341,11 @@ class ToolForm(QFrame):
         self.send_btn.setEnabled(False)
         self.cancel_btn.setEnabled(False)
         self.status.setText(text)
+
+
+def invalid_keys(data: dict) -> list[str]:
+    inv = data.get("invalid")
+    return list(inv) if isinstance(inv, dict) else []
 
 
 def _esc(s: str) -> str:
