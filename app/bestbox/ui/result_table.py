@@ -20,6 +20,7 @@ _UNITS = {"_pct": "%", "_ms": "ms", "_s": "s", "_minutes": "min", "_hours": "h",
           "_gb": "GB", "_mb": "MB"}
 _ACRONYMS = {"po": "PO", "id": "ID", "cpu": "CPU", "sla": "SLA", "vip": "VIP", "pct": "%", "url": "URL"}
 MAX_VISIBLE_ROWS = 10
+MAX_COLUMN_PX = 190
 
 
 def rows_of(result) -> list[dict] | None:
@@ -168,6 +169,8 @@ class ResultTable(QWidget):
         self.view.setStyleSheet(f"QTableView {{ border: 1px solid {theme.BORDER}; background: white;"
                                 f" alternate-background-color: #f7f9fb; gridline-color: {theme.BORDER}; }}")
         self.view.resizeColumnsToContents()
+        for c in range(self.model.columnCount()):  # long names elide, so the numbers stay in view
+            self.view.setColumnWidth(c, min(self.view.columnWidth(c), MAX_COLUMN_PX))
         self.view.setMinimumWidth(120)  # never wider than the chat column: it scrolls instead
         shown = min(len(rows), MAX_VISIBLE_ROWS)
         self.view.setFixedHeight(self.view.horizontalHeader().sizeHint().height() + 24 * shown + 20)
