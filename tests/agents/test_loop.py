@@ -61,18 +61,27 @@ def test_unknown_tool_then_valid(shared_db, scripted):
 
 
 def test_bad_arguments_are_fed_back_bounded_and_end_in_a_form(shared_db, scripted):
-    bad = '{"tool": "top_vendors_by_spend", "arguments": {"period": "someday"}}'
-    client = scripted([bad] * 10, [["the top vendors are Acme and Globex"]])
-    evs = collect(AgentRunner(client, shared_db, "schema"), max_steps=3)
+    bad = '{"tool": "book_room", "arguments": {"room": "Cedar", "start": "whenever"}}'
+    client = scripted([bad] * 10, [["Booked Cedar."]])
+    evs = collect(AgentRunner(client, shared_db, "schema"), agent="oa",
+                  messages=[{"role": "user", "content": "book Cedar for the team"}], max_steps=3)
     results = [e for e in evs if isinstance(e, ToolResultEvent)]
-    assert len(results) == 2 and all("period" in r.error for r in results)
-    assert "unknown period" in json.dumps(client.requests[1]["messages"])   # the model was told why
+    assert len(results) == 2 and all("start" in r.error for r in results)
+    assert "cannot read 'whenever'" in json.dumps(client.requests[1]["messages"])   # the model was told why
     form = next(e for e in evs if e.kind == "needs_input").data
-    assert form["tool"] == "top_vendors_by_spend" and form["missing"] == ["period"] and "period" in form["invalid"]
-    assert form["prefilled"] == {"limit": 5}                    # "top five" from the request
+    assert form["tool"] == "book_room" and form["missing"] == ["start"] and "start" in form["invalid"]
+    assert form["prefilled"] == {"room": "Cedar"}
     done = evs[-1]
     assert done.needs_input == form and done.text == "" and not any(isinstance(e, TokenEvent) for e in evs)
     assert done.steps == 2                                      # no answer request: the form is the answer
+
+
+def test_optional_values_nobody_said_are_dropped_when_refused(shared_db, scripted):
+    bad = '{"tool": "top_vendors_by_spend", "arguments": {"period": "someday", "limit": 5}}'
+    client = scripted([bad], [["ok"]])
+    evs = collect(AgentRunner(client, shared_db, "schema"))
+    call = next(e for e in evs if isinstance(e, ToolCallEvent))
+    assert call.arguments == {"limit": 5} and evs[-1].tool_calls[0]["error"] is None
 
 
 def test_the_count_the_user_said_wins(shared_db, scripted):
@@ -84,7 +93,9 @@ def test_the_count_the_user_said_wins(shared_db, scripted):
 
 def test_error_then_fixed_call(shared_db, scripted):
     client = scripted(['{"tool": "top_vendors_by_spend", "arguments": {"period": "soon"}}', GOOD], [["x"]])
-    evs = collect(AgentRunner(client, shared_db, "schema"))
+    # The user said "soon", so the refused value is theirs: it goes back to the model, not dropped.
+    evs = collect(AgentRunner(client, shared_db, "schema"),
+                  messages=[{"role": "user", "content": "top five vendors by spend soon"}])
     results = [e for e in evs if isinstance(e, ToolResultEvent)]
     assert results[0].error and results[1].rows == 5
 

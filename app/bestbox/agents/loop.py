@@ -28,7 +28,7 @@ import openai
 
 from ..llm.client import LLMClient
 from . import prompts
-from .arguments import apply_request
+from .arguments import apply_request, settle
 from .needs_input import AnswerGate, call_in_text, form_request
 from .tool_ranker import shortlist
 from .calls import (CallError, ParsedCall, ToolCallRecord, call_schema, parse_native_call, parse_schema_output,
@@ -96,6 +96,7 @@ class ToolResultEvent(AgentEvent):
     summary: str
     ms: float
     call_id: str = ""
+    arguments: dict = field(default_factory=dict)   # as the tool ran them (after the request's corrections)
 
 
 @dataclass
@@ -387,7 +388,8 @@ class AgentRunner:
         tool = get_tool(name)
         if tool is not None and isinstance(parsed, ParsedCall) and not from_form:
             args, changes = apply_request(tool, args, st.request)
-            st.adjustments += [f"{name}: {c}" for c in changes]
+            args, more = await asyncio.to_thread(settle, tool, args, st.request, self.db_path)
+            st.adjustments += [f"{name}: {c}" for c in changes + more]
         yield ToolCallEvent(name, args, st.steps, call_id, bool(tool and tool.mutating))
         t = time.perf_counter()
         record = ToolCallRecord(name, args)
@@ -416,7 +418,7 @@ class AgentRunner:
         for ev in st.pending:
             yield ev
         st.pending.clear()
-        yield ToolResultEvent(name, result, rows, err, summary, record.ms, call_id)
+        yield ToolResultEvent(name, result, rows, err, summary, record.ms, call_id, args)
 
     async def _confirm_and_run(self, st: "_RunState", tool: Tool, name: str, args: dict, call_id: str,
                                confirm: Confirm | None, record: ToolCallRecord) -> dict:
@@ -513,6 +515,8 @@ class AgentRunner:
 def _result_as_answer(st: "_RunState") -> str:
     from .calls import render_result
 
+    if st.last_result.get("declined"):
+        return str(st.last_result.get("message") or "Cancelled; nothing was changed.")
     tool = get_tool(st.last_tool)
     head = tool.description.split(" (")[0].rstrip(".") if tool else st.last_tool
     return f"{head}:\n\n{render_result(st.last_result)}"
