@@ -86,15 +86,19 @@ class ChatActionsMixin:
             "Ask again in other words, or fill in the form next time."))
 
     def submit_form(self, form, arguments: dict) -> asyncio.Task | None:
-        submit = getattr(self.source, "submit_tool", None)
-        if submit is None:
+        return self.run_tool(form.tool, arguments, summary=form.summary(), turn_id=form.turn_id)
+
+    def run_tool(self, tool: str, arguments: dict, *, summary: str | None = None,
+                 turn_id: str | None = None) -> asyncio.Task | None:
+        """Run one tool call as a turn (a sent form); its answer streams into a new bubble."""
+        if getattr(self.source, "submit_tool", None) is None:
             return None
-        self._add(UserBubble(form.summary(), "form", None, self.column))
+        self._add(UserBubble(summary or tool.replace("_", " "), "form", None, self.column))
         bubble = self._new_answer()
-        bubble.set_status(f"Running {form.tool}…")
+        bubble.set_status(f"Running {tool}…")
         self.scroll_to_end()
         prev = self._task if self.running else None
-        return self._start(self._run_submit(prev, form.tool, arguments, bubble, form.turn_id))
+        return self._start(self._run_submit(prev, tool, arguments, bubble, turn_id))
 
     async def _run_submit(self, prev, tool: str, arguments: dict, bubble: AnswerBubble,
                           turn_id: str | None = None) -> None:
