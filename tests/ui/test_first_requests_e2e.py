@@ -120,9 +120,11 @@ def test_first_three_requests(qtbot, aloop, ui_config, shots):
             win.new_conversation()  # each as a first request: nothing carried over from the others
             chat.send(q)
             _drive(qtbot, chat, shots, f"{i + 1}", seen)
+        vendors_cid = chat.conversation_id
         if "form" not in seen:
             # The tiny model filled every call this time: send a booking the tool refuses (no such
             # room), which the pipeline turns into the form, as a user's own mistake would.
+            win.new_conversation()
             chat.run_tool("book_room", {"room": "Nowhere", "date": "tomorrow", "start": "10:00"})
             _drive(qtbot, chat, shots, "4", seen)
             assert "form" in seen
@@ -130,6 +132,7 @@ def test_first_three_requests(qtbot, aloop, ui_config, shots):
         # The demo model's answers carry the mark.
         assert any(a.demo for a in chat.answers), [a.badges.texts() for a in chat.answers]
         # A route correction stays with the turn after the conversation is reopened.
+        win.open_conversation(vendors_cid)
         ans = next(a for a in chat.answers if a.badges.route_badge is not None and a.turn_id)
         wrong = "crm" if ans.badges.route_badge.agent != "crm" else "erp"
         ans.badges.route_badge._pick(wrong)
@@ -145,8 +148,9 @@ def test_first_three_requests(qtbot, aloop, ui_config, shots):
         again = next(a for a in chat.answers if a.turn_id == turn)
         assert again.badges.route_badge.agent == wrong and "corrected" in again.badges.route_badge.text()
         _no_raw(chat)
-        chat.scroll_to_end()
         qtbot.wait(1000)
+        chat.scroll.ensureWidgetVisible(again, 0, 200)
+        qtbot.wait(200)
         save_shot(win, shots / "e2e_reopened.png")
     finally:
         if not done:

@@ -7,7 +7,7 @@ which runs them through the pipeline (a write then shows the usual confirmation 
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from PySide6.QtCore import QDate, QDateTime, Qt, QTime, Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDateEdit, QDateTimeEdit, QDoubleSpinBox, QFormLayout,
@@ -145,8 +145,9 @@ class _Field:
             w.setDisplayFormat("ddd d MMM yyyy  HH:mm")
         if k != "time":
             w.setCalendarPopup(True)
-        now = datetime.now().replace(second=0, microsecond=0)
-        d = dt or now
+        # No value: the next full hour (a booking "now" at 23:17 is never what was meant).
+        soon = (datetime.now() + timedelta(hours=1)).replace(minute=0, second=0, microsecond=0)
+        d = dt or soon
         if k == "date":
             w.setDate(QDate(d.year, d.month, d.day))
         elif k == "time":
