@@ -100,6 +100,9 @@ def test_error_then_fixed_call(shared_db, scripted):
     assert results[0].error and results[1].rows == 5
 
 
+ORDER = [{"role": "user", "content": "order 12 of those"}]
+
+
 def _req_call(sku):
     return json.dumps({"tool": "create_requisition", "arguments": {"product": sku, "quantity": 12}})
 
@@ -132,7 +135,7 @@ def test_mutation_declined_or_unconfirmable(fresh_db, scripted):
 
     for confirm in (no, broken, None):
         client = scripted([_req_call(sku)], [["Not created."]])
-        evs = collect(AgentRunner(client, fresh_db, "schema"), confirm=confirm)
+        evs = collect(AgentRunner(client, fresh_db, "schema"), messages=ORDER, confirm=confirm)
         assert any(isinstance(e, DeclinedEvent) for e in evs)
         assert evs[-1].tool_calls[0]["declined"] is True
         assert "declined" in json.dumps(client.requests[1]["messages"])
@@ -148,8 +151,24 @@ def test_mutation_that_would_fail_skips_confirmation(fresh_db, scripted):
 
     client = scripted(['{"tool": "create_requisition", "arguments": {"product": "zzz-none", "quantity": 1}}'] * 3,
                             [["x"]])
-    evs = collect(AgentRunner(client, fresh_db, "schema"), confirm=confirm, max_steps=2)
+    evs = collect(AgentRunner(client, fresh_db, "schema"), messages=ORDER, confirm=confirm, max_steps=2)
     assert not asked and next(e for e in evs if isinstance(e, ToolResultEvent)).error
+    # The product is unknown: the person gets the requisition form naming the product field.
+    assert "product" in evs[-1].needs_input["invalid"]
+
+
+def test_a_write_nobody_asked_for_is_refused_and_never_a_form(fresh_db, scripted):
+    asked = []
+
+    async def confirm(p):
+        asked.append(p)
+        return True
+
+    sku = sqlite3.connect(fresh_db).execute("SELECT sku FROM products LIMIT 1").fetchone()[0]
+    client = scripted([_req_call(sku)] * 3, [["x"]])
+    evs = collect(AgentRunner(client, fresh_db, "schema"), confirm=confirm)     # "show me the top five vendors"
+    assert not asked and evs[-1].needs_input is None and evs[-1].unverified
+    assert sqlite3.connect(fresh_db).execute("SELECT COUNT(*) FROM requisitions").fetchone()[0] == 0
 
 
 def test_native_mode(shared_db, scripted):

@@ -186,3 +186,14 @@ def settle(tool: Tool, args: dict, request: str, db_path) -> tuple[dict, list[st
         changes.append(f"dropped {', '.join(sorted(set(args) - set(fixed)))} (refused, and not in the request)")
         args = fixed
     return args, changes
+
+
+_CHANGE = re.compile(r"\b(?:open|create|file|raise|log|book|reserve|submit|make|schedule|order|request|add|record|"
+                     r"cancel|register|put in)\b", re.I)
+
+
+def asks_for_change(request: str) -> bool:
+    """Whether the user asked for something to be done (a write), not only for information.
+    A small model calls open_ticket for "how many open incidents…": that must not become a form."""
+    t = re.sub(r"\bopen (?=incidents?|tickets?\b(?! for)|complaints?|invoices?|opportunit|orders?)", "", request.lower())
+    return bool(_CHANGE.search(t))

@@ -28,7 +28,7 @@ import openai
 
 from ..llm.client import LLMClient
 from . import prompts
-from .arguments import apply_request, settle
+from .arguments import apply_request, asks_for_change, settle
 from .needs_input import AnswerGate, call_in_text, form_request
 from .tool_ranker import shortlist
 from .calls import (CallError, ParsedCall, ToolCallRecord, call_schema, parse_native_call, parse_schema_output,
@@ -396,6 +396,9 @@ class AgentRunner:
         checked = tool.validate(args) if tool is not None and isinstance(parsed, ParsedCall) else None
         if isinstance(parsed, CallError):
             result = parsed.as_result()
+        elif tool.mutating and not from_form and not asks_for_change(st.request):
+            result = {"error": "this tool changes data and the user did not ask for a change; use a tool that "
+                               "only reads", "tool": name, "unasked": True}
         elif isinstance(checked, dict):
             result = checked            # invalid arguments: the model (then the form) gets the reasons
         elif tool.mutating:
@@ -406,7 +409,7 @@ class AgentRunner:
             st.form = (tool, args, result)              # values missing or unreadable
         elif tool is not None and isinstance(parsed, CallError) and parsed.name:
             st.form = (tool, args, None)                # the call itself was malformed
-        elif tool is not None and tool.mutating and "error" in result:
+        elif tool is not None and tool.mutating and "error" in result and not result.get("unasked"):
             st.form = (tool, args, result)              # e.g. no room of that name: the person picks one
         elif "error" not in result:
             st.succeeded = True
@@ -450,7 +453,8 @@ class AgentRunner:
             yield NeedsInputEvent(st.needs_input)
             return
         st.unverified = True
-        tool_error = st.records and get_tool(st.last_tool) is not None and st.last_result.get("error")
+        tool_error = (st.records and get_tool(st.last_tool) is not None and not st.last_result.get("unasked")
+                      and st.last_result.get("error"))
         if tool_error:
             text = f"I found nothing in the company data to answer this: {str(tool_error).rstrip('.')}."
         else:
