@@ -52,7 +52,7 @@ def test_card_states_render(qtbot, aloop, shots):
     assert ready.model.text() == "qwen2.5-14b-instruct-q4_k_m"
     assert ready.fields["speed"].text() == "41.4 tok/s"
     assert ready.fields["uptime"].text() == "1 h 02 min"
-    assert ready.fields["ram"].text() == "1.3 GB" and ready.fields["vram"].text() == "9.1 GB"
+    assert ready.fields["ram"].text() == "1.3 GiB" and ready.fields["vram"].text() == "9.1 GiB"  # memory: IEC units
     assert ready.fields["slots"].text() == "1 / 1 busy"
     assert not ready.start_btn.isEnabled() and ready.stop_btn.isEnabled() and ready.restart_btn.isEnabled()
     assert not ready.progress.isVisible()

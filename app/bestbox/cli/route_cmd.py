@@ -186,7 +186,7 @@ async def _eval(args) -> int:
     from ..routing.decision import AGENTS, MODES
     from ..routing.fast_path import FastPath, load_examples, norm_key
     from ..routing.router import Router
-    from ..routing.stats import percentile, summary
+    from ..stats import latency_summary, percentile
     from ._runtime import load_config_or_warn
 
     cfg = load_config_or_warn()
@@ -224,7 +224,7 @@ async def _eval(args) -> int:
                 if d.decided_by == "llm":
                     tokens.append(d.detail.get("predicted_n") or 0)
                     cache.append(d.detail.get("cache_n") or 0)
-            res = {"accuracy": round(ok / len(rows), 4) if rows else None, "latency": summary(ms),
+            res = {"accuracy": round(ok / len(rows), 4) if rows else None, "latency": latency_summary(ms),
                    "decided_by": by, "confusion": confusion, "errors": errors}
             if tokens:
                 res["llm"] = {"decisions": len(tokens), "predicted_n_p50": percentile(tokens, 50),

@@ -10,6 +10,9 @@ from __future__ import annotations
 import json
 import sys
 
+from ..units import fmt_bytes
+from ._runtime import load_config_or_warn
+
 
 def register(sub) -> None:
     p = sub.add_parser("servers", help="start, stop and inspect the two llama.cpp servers")
@@ -22,19 +25,6 @@ def register(sub) -> None:
     p.set_defaults(func=run)
 
 
-def _load():
-    from .. import config
-
-    loaded = config.load()
-    for issue in loaded.issues:
-        print(f"config {loaded.path}: {issue}", file=sys.stderr)
-    return loaded.config
-
-
-def _fmt_bytes(n) -> str:
-    return f"{n / 1024 ** 2:.0f} MiB" if n else "-"
-
-
 def _print_table(snaps: dict, extra: list[str] | None = None) -> None:
     for msg in extra or []:
         print(msg)
@@ -45,7 +35,7 @@ def _print_table(snaps: dict, extra: list[str] | None = None) -> None:
         if s.model_name or s.model_path:
             bits.append(f"model {s.model_name or s.model_path}" + (" (demo)" if s.using_demo_model else ""))
         if s.rss_bytes:
-            bits.append(f"rss {_fmt_bytes(s.rss_bytes)}")
+            bits.append(f"rss {fmt_bytes(s.rss_bytes, binary=True)}")
         if s.tokens_per_s:
             bits.append(f"{s.tokens_per_s} tok/s")
         print("  ".join(bits))
@@ -79,7 +69,7 @@ async def _run(args) -> int:
 
     from ..servers import ServerManager, ServerState
 
-    cfg = _load()
+    cfg = load_config_or_warn()
     mgr = ServerManager(cfg, detached=True)
     names = mgr.names(args.name) if args.name != "all" else ["heavy", "light"]
     notes = await mgr.sweep()
@@ -138,7 +128,7 @@ async def _run(args) -> int:
 def _command(args) -> int:
     from ..servers import build_command
 
-    cfg = _load()
+    cfg = load_config_or_warn()
     names = ["heavy", "light"] if args.name == "all" else [args.name]
     rc = 0
     out = {}

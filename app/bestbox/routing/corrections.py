@@ -15,7 +15,7 @@ from pathlib import Path
 
 from .decision import AGENTS, RouteDecision
 from .fast_path import norm_key
-from .stats import summary
+from ..stats import latency_summary
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS decisions (
@@ -147,7 +147,7 @@ class CorrectionStore:
             for d in decisions:
                 if d[4] is not None:
                     groups.setdefault(d[col] or "?", []).append(d[4])
-            return {k: summary(v) for k, v in sorted(groups.items())}
+            return {k: latency_summary(v) for k, v in sorted(groups.items())}
 
         return {
             "decisions": len(decisions),
@@ -158,7 +158,7 @@ class CorrectionStore:
             "accuracy_by_decided_by": by_decider,
             "shadow": {"checks": len(shadow), "answered": len(answered),
                        "agreement": round(sum(answered) / len(answered), 4) if answered else None,
-                       "heavy_ms": summary([m for a, m in shadow if a is not None and m is not None])},
+                       "heavy_ms": latency_summary([m for a, m in shadow if a is not None and m is not None])},
             "route_ms_by_mode": times(3),
             "route_ms_by_decided_by": times(2),
         }

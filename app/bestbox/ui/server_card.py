@@ -9,7 +9,8 @@ from PySide6.QtWidgets import (QFrame, QGridLayout, QHBoxLayout, QLabel, QPlainT
 
 from ..servers.state import info as state_info
 from . import theme
-from .formatting import fmt_bytes, fmt_duration, model_label
+from ..units import fmt_bytes, fmt_duration
+from .formatting import model_label
 from .model_download import ModelDownloadBox
 
 TITLES = {"heavy": ("Heavy model", "agents, tools, long answers"),
@@ -176,8 +177,8 @@ class ServerCard(QFrame):
         self.fields["requests"].setText(str(req) if req is not None else "—")
         busy, total = g("busy_slots"), g("total_slots")
         self.fields["slots"].setText(f"{busy or 0} / {total} busy" if total else "—")
-        self.fields["ram"].setText(fmt_bytes(g("rss_bytes")) or "—")
-        self.fields["vram"].setText(fmt_bytes(g("vram_bytes")) or "—")
+        self.fields["ram"].setText(fmt_bytes(g("rss_bytes"), binary=True) or "—")
+        self.fields["vram"].setText(fmt_bytes(g("vram_bytes"), binary=True) or "—")
         self.fields["vram"].setToolTip("" if g("vram_bytes") else "No GPU memory in use (or no nvidia-smi / rocm-smi)")
         cpu = g("cpu_percent")
         self.fields["cpu"].setText(f"{cpu:.0f} %" if cpu is not None else "—")
