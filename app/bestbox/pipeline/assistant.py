@@ -11,6 +11,7 @@ from typing import AsyncIterator, Protocol
 
 from ..config import Config
 from ..llm.client import LLMClient
+from ..routing.agents import DOMAIN_AGENTS
 from ..trace import TurnTrace
 from ..agents.needs_input import tool_title
 from ..agents.tools import get_tool
@@ -19,8 +20,6 @@ from .history import History
 from .turn_marks import form_route, form_text, is_demo_model
 
 log = logging.getLogger(__name__)
-
-DOMAIN_AGENTS = ("erp", "crm", "it_ops", "oa")
 
 
 class Endpoints(Protocol):

@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Literal
 
-AGENTS: tuple[str, ...] = ("erp", "crm", "it_ops", "oa", "general")
-DOMAIN_AGENTS: frozenset[str] = frozenset({"erp", "crm", "it_ops", "oa"})
+from .agents import AGENTS, DOMAIN_AGENTS  # noqa: F401  (the one list; re-exported for the router's users)
+
 MODES: tuple[str, ...] = ("hybrid", "llm", "fast")
 DECIDERS: tuple[str, ...] = ("fast", "llm", "fallback", "correction")
 
-Agent = Literal["erp", "crm", "it_ops", "oa", "general"]
+Agent = Literal[AGENTS]  # type: ignore[valid-type]  # the keys of agents.TABLE
 Tier = Literal["light", "heavy"]
 Complexity = Literal["low", "medium", "high"]
 DecidedBy = Literal["fast", "llm", "fallback", "correction"]

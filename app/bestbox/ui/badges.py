@@ -6,10 +6,8 @@ from PySide6.QtCore import QPoint, QRect, QSize, Qt, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QLabel, QLayout, QMenu, QSizePolicy, QToolButton, QWidget, QWidgetItem
 
-AGENTS = {"erp": "ERP", "crm": "CRM", "it_ops": "IT Ops", "oa": "Office", "general": "General"}
-AGENT_HINT = {"erp": "purchasing, vendors, invoices, stock", "crm": "customers, opportunities, complaints",
-              "it_ops": "hosts, incidents, tickets, backups", "oa": "policies, leave, rooms, meetings",
-              "general": "everything else, no tools"}
+from ..routing import agents
+
 DECIDERS = {"fast": "fast path", "fast_path": "fast path", "llm": "light LLM", "light_llm": "light LLM",
             "router_llm": "light LLM", "fallback": "fallback rule", "rule": "rule", "correction": "your correction",
             "heavy": "heavy LLM", "user": "you"}
@@ -69,8 +67,9 @@ class RouteBadge(QToolButton):
         hdr = menu.addAction("Route this request to…")
         hdr.setEnabled(False)
         self._actions: dict[str, QAction] = {}
-        for key, label in AGENTS.items():
-            a = menu.addAction(f"{label} — {AGENT_HINT[key]}")
+        for info in agents.TABLE:
+            key, label = info.key, info.label
+            a = menu.addAction(f"{label} — {info.hint}")
             a.setCheckable(True)
             a.triggered.connect(lambda _=False, k=key: self._pick(k))
             self._actions[key] = a
@@ -80,7 +79,7 @@ class RouteBadge(QToolButton):
 
     def _set(self, agent: str, corrected: bool) -> None:
         self.agent = agent
-        label = AGENTS.get(agent, agent.replace("_", " ").title() or "?")
+        label = agents.label(agent)
         self.setText(f"{label} ✓ corrected" if corrected else label)
         for k, a in self._actions.items():
             a.setChecked(k == agent)
@@ -198,7 +197,7 @@ class BadgeRow(QWidget):
             self.route_badge.corrected.connect(self.correct_route)
             self._add(self.route_badge)
         else:
-            self._add(Badge(AGENTS.get(agent, agent), "agent"))
+            self._add(Badge(agents.label(agent), "agent"))
         if by:
             conf = route.get("confidence")
             tip = f"Who chose the agent and tier: {DECIDERS.get(by, by)}"
