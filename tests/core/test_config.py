@@ -68,3 +68,70 @@ def test_set_value_keeps_comments(tmp_path: Path):
     text = path.read_text()
     assert "# BestBox configuration" in text and 'mode = "fast"' in text
     assert config.load(path).config.routing.mode == "fast"
+
+
+def _fields(model) -> list:
+    from pydantic import BaseModel
+
+    out = []
+    for name, f in type(model).model_fields.items():
+        child = getattr(model, name)
+        out += _fields(child) if isinstance(child, BaseModel) else [(type(model).__name__, name, f)]
+    return out
+
+
+def test_every_setting_is_described_once_in_the_schema():
+    # The file's comments come from these descriptions: a setting without one would be a bare key.
+    missing = [f"{cls}.{name}" for cls, name, f in _fields(config.Config()) if not (f.description or "").strip()]
+    assert not missing, missing
+
+
+def test_generated_file_is_commented_toml_that_loads_back_to_the_defaults():
+    import tomllib
+
+    text = config.default_toml("k" * 32)
+    raw = tomllib.loads(text)
+    assert config.Config.model_validate(raw).model_dump() == {
+        **config.Config().model_dump(), "llama": {**config.Config().llama.model_dump(), "api_key": "k" * 32}}
+    cfg, issues = config.parse(text)
+    assert not issues
+    # Readable: every table and every key of the first server has a comment line above it.
+    lines = text.splitlines()
+    for i, ln in enumerate(lines):
+        if ln.startswith("["):
+            assert lines[i - 1].startswith("#"), ln
+    heavy = lines[lines.index("[servers.heavy]") + 1:lines.index("[servers.light]")]
+    keys = [ln for ln in heavy if ln and not ln.startswith("#")]
+    assert keys and all(heavy[heavy.index(k) - 1].startswith("#") for k in keys)
+    # The Docker example stays a comment, with its placeholders, and is not parsed as a key.
+    assert any(ln.startswith('# command = ["docker", "run"') for ln in lines)
+    assert raw["servers"]["heavy"]["command"] == []
+
+
+def test_generated_file_holds_the_api_key_exactly_once(tmp_path: Path):
+    path = tmp_path / "config.toml"
+    loaded = config.load(path)
+    key = loaded.config.llama.api_key
+    text = path.read_text()
+    assert text.count(key) == 1
+    assert f'api_key = "{key}"' in text
+    # The documentation lines keep their placeholder rather than the real key.
+    assert text.count("{api_key}") >= 2
+
+
+def test_a_new_section_needs_only_a_described_model():
+    from pydantic import BaseModel, ConfigDict, Field
+
+    from bestbox.config_toml import render
+
+    class Extra(BaseModel):
+        """A section added later."""
+
+        model_config = ConfigDict(extra="forbid")
+        level: int = Field(3, description="How much.")
+
+    class Bigger(config.Config):
+        extra: Extra = Field(default_factory=Extra)
+
+    text = render(Bigger())
+    assert "# A section added later.\n[extra]\n# How much.\nlevel = 3\n" in text
