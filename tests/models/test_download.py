@@ -11,7 +11,8 @@ import pytest
 
 from bestbox import config
 from bestbox.models import catalog
-from bestbox.models.download import DownloadError, download_for_server, download_model
+from bestbox.models.download import DownloadError, download_model
+from bestbox.models.install import download_for_server
 
 MB = 1024 * 1024
 REPO = "Qwen/Test-GGUF"

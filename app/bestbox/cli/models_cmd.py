@@ -51,7 +51,9 @@ def run_list(args) -> int:
     from .. import config as config_mod
     from .. import paths
     from ..models.catalog import CATALOG
-    from ..models.download import fmt_size, local_status, target_folder
+    from ..models.download import local_status
+    from ..models.install import target_folder
+    from ..models.progress import fmt_size
 
     cfg_path = paths.config_file()
     loaded = config_mod.load(cfg_path, create=False)
@@ -91,7 +93,7 @@ class _Printer:
         self.width = 0
 
     def __call__(self, p) -> None:
-        from ..models.download import progress_line
+        from ..models.progress import progress_line
 
         now = time.monotonic()
         changed = p.phase != self.last_phase
@@ -119,7 +121,8 @@ def run_download(args) -> int:
     import asyncio
 
     from .. import paths
-    from ..models.download import DownloadError, download_for_server
+    from ..models.download import DownloadError
+    from ..models.install import download_for_server
 
     try:
         entries = _entries(args)

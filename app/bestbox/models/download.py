@@ -20,8 +20,6 @@ import hashlib
 import os
 import re
 import shutil
-import time
-from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -29,7 +27,8 @@ from urllib.parse import quote, urlsplit
 
 import httpx
 
-from .catalog import ModelEntry, entry_for
+from .catalog import ModelEntry
+from .progress import Meter, Progress, ProgressCallback, fmt_size
 
 DEFAULT_ENDPOINT = "https://huggingface.co"
 DISK_MARGIN = 64 * 1024 * 1024   # leave this much free after a download
@@ -44,27 +43,6 @@ class DownloadError(Exception):
         super().__init__(message)
         self.kind = kind
         self.status = status
-
-
-@dataclass
-class Progress:
-    file: str                  # the file being fetched
-    index: int                 # 1-based, of `count` files
-    count: int
-    done: int                  # bytes present of all files (resumed and finished ones included)
-    total: int | None          # bytes of all files, when known
-    file_done: int
-    file_total: int | None
-    speed_bps: float           # over the last few seconds, bytes actually transferred
-    eta_s: float | None
-    phase: str = "download"    # check | download | verify | done
-
-    @property
-    def fraction(self) -> float | None:
-        return (self.done / self.total) if self.total else None
-
-
-ProgressCallback = Callable[[Progress], None]
 
 
 @dataclass
@@ -85,39 +63,6 @@ def resolve_token(token: str | None = None) -> str | None:
 
 def file_url(endpoint: str, repo: str, file: str, revision: str = "main") -> str:
     return f"{endpoint}/{repo}/resolve/{quote(revision, safe='')}/{quote(file)}"
-
-
-def fmt_size(n: float | None) -> str:
-    if n is None:
-        return "?"
-    for unit in ("B", "KB", "MB", "GB"):
-        if n < 1000 or unit == "GB":
-            return f"{n:.0f} {unit}" if unit in ("B", "KB") else f"{n:.1f} {unit}"
-        n /= 1000
-    return "?"
-
-
-def fmt_eta(s: float | None) -> str:
-    if s is None:
-        return "?"
-    s = int(s)
-    if s < 60:
-        return f"{s} s"
-    if s < 3600:
-        return f"{s // 60} min {s % 60:02d} s"
-    return f"{s // 3600} h {(s % 3600) // 60:02d} min"
-
-
-def progress_line(p: Progress) -> str:
-    """`qwen…-00002-of-00003.gguf (2/3)  3.1 GB / 9.0 GB  34 %  41.2 MB/s  ETA 2 min 23 s`"""
-    pct = f"  {p.fraction * 100:.0f} %" if p.fraction is not None else ""
-    part = f" ({p.index}/{p.count})" if p.count > 1 else ""
-    if p.phase == "verify":
-        return f"{p.file}{part}  verifying sha256…"
-    if p.phase == "done":
-        return f"done, {fmt_size(p.done)}"
-    return (f"{p.file}{part}  {fmt_size(p.done)} / {fmt_size(p.total)}{pct}  "
-            f"{p.speed_bps / 1e6:.1f} MB/s  ETA {fmt_eta(p.eta_s)}")
 
 
 # -- errors --------------------------------------------------------------------------------------
@@ -202,36 +147,6 @@ def check_disk_space(folder: Path, need: int) -> None:
                             f"{fmt_size(free)} free. Free some space or choose another folder (--dir)", "disk")
 
 
-class _Meter:
-    """Speed over the last few seconds and the ETA; calls the callback at most every `every` s."""
-
-    def __init__(self, cb: ProgressCallback | None, every: float = 0.1, window: float = 4.0):
-        self.cb, self.every, self.window = cb, every, window
-        self.samples: deque[tuple[float, int]] = deque()
-        self.transferred = 0
-        self.last_emit = 0.0
-
-    def add(self, n: int) -> None:
-        self.transferred += n
-
-    def speed(self) -> float:
-        now = time.monotonic()
-        self.samples.append((now, self.transferred))
-        while len(self.samples) > 2 and now - self.samples[0][0] > self.window:
-            self.samples.popleft()
-        t0, b0 = self.samples[0]
-        return (self.transferred - b0) / (now - t0) if now - t0 > 0.001 else 0.0
-
-    def emit(self, p: Progress, force: bool = False) -> None:
-        if self.cb is None:
-            return
-        now = time.monotonic()
-        if not force and now - self.last_emit < self.every:
-            return
-        self.last_emit = now
-        self.cb(p)
-
-
 def _hash_file(path: Path, limit: int | None = None) -> "hashlib._Hash":
     h = hashlib.sha256()
     left = limit
@@ -273,109 +188,139 @@ async def probe(client: httpx.AsyncClient, repo: str, file: str, *, endpoint: st
     raise AssertionError("unreachable")
 
 
-async def fetch(client: httpx.AsyncClient, remote: RemoteFile, dest: Path, *, repo: str, endpoint: str,
-                token: str | None = None, meter: _Meter | None = None, index: int = 1, count: int = 1,
-                done_before: int = 0, total_all: int | None = None, retries: int = 3) -> Path:
-    """Stream one file to `dest.part` (resuming it), verify, rename to `dest`."""
-    meter = meter or _Meter(None)
-    part = dest.with_name(dest.name + ".part")
-    size, sha = remote.size, remote.sha256
-    hasher = None
-    hashed = 0          # bytes of .part already in `hasher`
-    attempt = 0
-    loop = asyncio.get_running_loop()
+class _Transfer:
+    """One file's download state across attempts: the .part, the size and sha256 as far as known,
+    and a running sha256 of the bytes in the .part (so a finished file is not read twice)."""
 
-    def progress(have: int, phase: str = "download", force: bool = False) -> None:
+    def __init__(self, remote: RemoteFile, dest: Path, progress: Callable[..., None]):
+        self.remote, self.dest, self.progress = remote, dest, progress
+        self.part = dest.with_name(dest.name + ".part")
+        self.size, self.sha = remote.size, remote.sha256
+        self.hasher = None
+        self.hashed = 0          # bytes of .part already in `hasher`
+
+    def have(self) -> int:
+        return self.part.stat().st_size if self.part.exists() else 0
+
+    async def attempt(self, client: httpx.AsyncClient, raise_http: Callable[[httpx.Response], None]) -> None:
+        """One GET for the rest of the file (a Range request when a .part exists)."""
+        have = self.have()
+        if self.size is not None and have > self.size:
+            self.part.unlink()
+            have = 0
+        headers = {"Range": f"bytes={have}-"} if have else {}
+        async with client.stream("GET", self.remote.url, headers=headers, follow_redirects=True) as r:
+            if r.status_code == 416 and have:
+                pass  # nothing left to send: the .part is complete (checked below) or stale
+            elif r.status_code >= 400:
+                raise_http(r)
+            else:
+                have = await self._start(r, have)
+                await self._write(r, have)
+        have = self.have()
+        if self.size is not None and have < self.size:
+            raise httpx.RemoteProtocolError(f"the server ended the file after {have} of {self.size} bytes")
+
+    async def _start(self, r: httpx.Response, have: int) -> int:
+        """Read what the answer says (range, size, sha256), check the disk, hash the kept bytes.
+        Returns the offset the body starts at."""
+        chain = list(r.history) + [r]
+        self.sha = self.sha or _sha_from(chain)
+        if r.status_code == 206:
+            m = re.match(r"bytes (\d+)-(\d+)/(\d+|\*)", r.headers.get("content-range", ""))
+            start = int(m.group(1)) if m else -1
+            if m and m.group(3) != "*":
+                self.size = int(m.group(3))
+            if start != have:  # not the range we asked for: start over
+                self.part.unlink(missing_ok=True)
+                raise httpx.RemoteProtocolError(f"asked for bytes {have}-, got {start}-")
+        if r.status_code == 200:  # the server ignored the range (or there was none): from the start
+            have = 0
+            self.hasher, self.hashed = None, 0
+            cl = r.headers.get("content-length")
+            if cl and cl.isdigit():
+                self.size = int(cl)
+        if self.size is not None:
+            check_disk_space(self.dest.parent, self.size - have)
+        if have and (self.hasher is None or self.hashed != have):
+            # The bytes kept from before: hash them off the event loop (GBs).
+            self.hasher = await asyncio.get_running_loop().run_in_executor(None, _hash_file, self.part, have)
+            self.hashed = have
+        elif not have:
+            self.hasher, self.hashed = hashlib.sha256(), 0
+        return have
+
+    async def _write(self, r: httpx.Response, have: int) -> None:
+        try:
+            with open(self.part, "ab" if have else "wb") as f:
+                self.progress(have, force=True)
+                async for chunk in r.aiter_bytes(CHUNK):
+                    f.write(chunk)
+                    self.hasher.update(chunk)
+                    have += len(chunk)
+                    self.hashed = have
+                    self.progress(have, added=len(chunk))
+        except OSError as e:
+            self.hasher = None
+            raise _disk_error(e, self.part) from e
+
+    async def finish(self) -> None:
+        """Check size and sha256, then rename the .part to its final name."""
+        if not self.part.exists():
+            raise DownloadError(f"{self.remote.file}: the server sent nothing", "http")
+        have = self.part.stat().st_size
+        if self.size is not None and have != self.size:
+            self.part.unlink()
+            raise DownloadError(f"{self.remote.file}: got {have} bytes, the server announced {self.size}; the "
+                                "partial file was removed, run again", "checksum")
+        if self.sha:
+            self.progress(have, "verify", force=True)
+            if self.hasher is None or self.hashed != have:
+                self.hasher = await asyncio.get_running_loop().run_in_executor(None, _hash_file, self.part, None)
+            got = self.hasher.hexdigest()
+            if got != self.sha:
+                self.part.unlink()
+                raise DownloadError(f"{self.remote.file}: sha256 mismatch (expected {self.sha}, got {got}); the "
+                                    "download was deleted, run again", "checksum")
+        os.replace(self.part, self.dest)
+        self.progress(have, force=True)
+
+
+async def fetch(client: httpx.AsyncClient, remote: RemoteFile, dest: Path, *, repo: str, endpoint: str,
+                token: str | None = None, meter: Meter | None = None, index: int = 1, count: int = 1,
+                done_before: int = 0, total_all: int | None = None, retries: int = 3) -> Path:
+    """Stream one file to `dest.part` (resuming it), verify, rename to `dest`. A broken connection
+    or a 5xx is retried with backoff, resuming where the .part ends."""
+    meter = meter or Meter(None)
+    tr: _Transfer
+
+    def progress(have: int, phase: str = "download", force: bool = False, added: int = 0) -> None:
+        meter.add(added)
+        size = tr.size
         speed = meter.speed()
         tot = total_all if total_all is not None else (size if count == 1 else None)
         left = (tot - done_before - have) if tot is not None else ((size - have) if size is not None else None)
         eta = left / speed if (left is not None and speed > 0) else None
         meter.emit(Progress(dest.name, index, count, done_before + have, tot, have, size, speed, eta, phase), force)
 
+    tr = _Transfer(remote, dest, progress)
+    attempt = 0
+
+    def raise_http(r: httpx.Response) -> None:
+        if r.status_code >= 500 and attempt < retries:
+            raise httpx.RemoteProtocolError(f"HTTP {r.status_code}")
+        raise _http_error(r, repo, remote.file, endpoint, token)
+
     while True:
-        have = part.stat().st_size if part.exists() else 0
-        if size is not None and have > size:
-            part.unlink()
-            have = 0
-        headers = {"Range": f"bytes={have}-"} if have else {}
         try:
-            async with client.stream("GET", remote.url, headers=headers, follow_redirects=True) as r:
-                if r.status_code == 416 and have:
-                    # Nothing left to send: the .part is complete (checked below) or stale.
-                    pass
-                elif r.status_code >= 400:
-                    if r.status_code >= 500 and attempt < retries:
-                        raise httpx.RemoteProtocolError(f"HTTP {r.status_code}")
-                    raise _http_error(r, repo, remote.file, endpoint, token)
-                else:
-                    chain = list(r.history) + [r]
-                    sha = sha or _sha_from(chain)
-                    start = 0
-                    if r.status_code == 206:
-                        m = re.match(r"bytes (\d+)-(\d+)/(\d+|\*)", r.headers.get("content-range", ""))
-                        start = int(m.group(1)) if m else -1
-                        if m and m.group(3) != "*":
-                            size = int(m.group(3))
-                    if r.status_code == 206 and start != have:  # not the range we asked for: start over
-                        part.unlink(missing_ok=True)
-                        raise httpx.RemoteProtocolError(f"asked for bytes {have}-, got {start}-")
-                    if r.status_code == 200:  # the server ignored the range: from the start
-                        have = 0
-                        hasher, hashed = None, 0
-                    if r.status_code == 200:
-                        cl = r.headers.get("content-length")
-                        if cl and cl.isdigit():
-                            size = int(cl)
-                    if size is not None:
-                        check_disk_space(dest.parent, size - have)
-                    if have and (hasher is None or hashed != have):
-                        # The bytes kept from before: hash them off the event loop (GBs).
-                        hasher = await loop.run_in_executor(None, _hash_file, part, have)
-                        hashed = have
-                    elif not have:
-                        hasher, hashed = hashlib.sha256(), 0
-                    try:
-                        with open(part, "ab" if have else "wb") as f:
-                            progress(have, force=True)
-                            async for chunk in r.aiter_bytes(CHUNK):
-                                f.write(chunk)
-                                hasher.update(chunk)
-                                have += len(chunk)
-                                hashed = have
-                                meter.add(len(chunk))
-                                progress(have)
-                    except OSError as e:
-                        hasher = None
-                        raise _disk_error(e, part) from e
-            have = part.stat().st_size if part.exists() else 0
-            if size is not None and have < size:
-                raise httpx.RemoteProtocolError(f"the server ended the file after {have} of {size} bytes")
+            await tr.attempt(client, raise_http)
+            break
         except httpx.TransportError as e:
             attempt += 1
             if attempt > retries:
                 raise _network_error(e, remote.url) from e
             await asyncio.sleep(min(8.0, 0.5 * 2 ** (attempt - 1)))
-            continue
-        break
-
-    if not part.exists():
-        raise DownloadError(f"{remote.file}: the server sent nothing", "http")
-    have = part.stat().st_size
-    if size is not None and have != size:
-        part.unlink()
-        raise DownloadError(f"{remote.file}: got {have} bytes, the server announced {size}; the partial file "
-                            "was removed, run again", "checksum")
-    if sha:
-        progress(have, "verify", force=True)
-        if hasher is None or hashed != have:
-            hasher = await loop.run_in_executor(None, _hash_file, part, None)
-        got = hasher.hexdigest()
-        if got != sha:
-            part.unlink()
-            raise DownloadError(f"{remote.file}: sha256 mismatch (expected {sha}, got {got}); the download was "
-                                "deleted, run again", "checksum")
-    os.replace(part, dest)
-    progress(have, force=True)
+    await tr.finish()
     return dest
 
 
@@ -418,7 +363,7 @@ async def download_model(entry: ModelEntry, folder: Path, *, endpoint: str | Non
             need += max(0, (r.size or 0) - have)
             pending.append((r, d))
         check_disk_space(folder, need)
-        meter = _Meter(progress)
+        meter = Meter(progress)
         count = len(remotes)
         for r, d in pending:
             await fetch(client, r, d, repo=entry.repo, endpoint=endpoint, token=token, meter=meter,
@@ -431,49 +376,6 @@ async def download_model(entry: ModelEntry, folder: Path, *, endpoint: str | Non
     finally:
         if own:
             await client.aclose()
-
-
-def set_config_model(config_path: Path, name: str, model: Path) -> None:
-    """Point [servers.NAME] model at `model`, keeping the file's comments (config.set_value)."""
-    from .. import config as config_mod
-
-    try:
-        if not Path(config_path).exists():
-            config_mod.load(Path(config_path))  # writes the commented defaults first
-        config_mod.set_value(Path(config_path), ("servers", name, "model"), str(model))
-    except Exception as e:  # noqa: BLE001 - tomlkit parse errors, permissions
-        raise DownloadError(f"downloaded {model}, but could not update {config_path}: {e}. Set "
-                            f"[servers.{name}] model = \"{model}\" yourself", "config") from e
-
-
-def target_folder(name: str, entry: ModelEntry, config_path: Path | None, folder: str | Path | None) -> Path:
-    """--dir, else the folder of the configured model, else the catalog's folder."""
-    from .. import config as config_mod
-
-    configured = ""
-    if folder is None and config_path is not None:
-        try:
-            configured = config_mod.load(Path(config_path), create=False).config.server(name).model
-        except Exception:  # noqa: BLE001
-            configured = ""
-    return entry.dest_dir(configured, folder)
-
-
-async def download_for_server(name: str, *, config_path: Path | None = None, folder: str | Path | None = None,
-                              entry: ModelEntry | None = None, endpoint: str | None = None,
-                              token: str | None = None, progress: ProgressCallback | None = None,
-                              update_config: bool = True, retries: int = 3) -> Path:
-    """Download the model for server `name` (catalog or `entry`) and point its config at it.
-    Returns the path the config now names (the first file)."""
-    from .. import paths
-
-    entry = entry or entry_for(name)
-    config_path = Path(config_path) if config_path else paths.config_file()
-    dest = target_folder(name, entry, config_path, folder)
-    files = await download_model(entry, dest, endpoint=endpoint, token=token, progress=progress, retries=retries)
-    if update_config:
-        set_config_model(config_path, name, files[0])
-    return files[0]
 
 
 def local_status(entry: ModelEntry, folder: Path) -> dict:

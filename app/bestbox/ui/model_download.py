@@ -1,7 +1,7 @@
 """On a server card that runs the demo model: "Download Qwen2.5-…", with a progress bar (MB/s, ETA),
 Cancel (keeps the partial file; Download resumes it) and, when done, "Restart server with the new
 model". The download is an asyncio task on the Qt loop (qasync); the window never waits for it.
-The config file gets the new path from `bestbox.models.download`; the restart reloads that file
+The config file gets the new path from `bestbox.models.install`; the restart reloads that file
 and hands it to the server manager (`reconfigure`) before restarting the server."""
 from __future__ import annotations
 
@@ -103,7 +103,8 @@ class ModelDownloadBox(QWidget):
             self.task.cancel()
 
     async def _run(self) -> None:
-        from ..models.download import DownloadError, download_for_server
+        from ..models.download import DownloadError
+        from ..models.install import download_for_server
 
         try:
             path = await download_for_server(self.name, config_path=self.config_path, folder=self.folder,
@@ -133,7 +134,7 @@ class ModelDownloadBox(QWidget):
         self.failed.emit(self.name, msg)
 
     def _progress(self, p) -> None:
-        from ..models.download import fmt_eta, fmt_size
+        from ..models.progress import fmt_eta, fmt_size, fmt_speed
 
         if p.total:
             self.bar.setRange(0, 1000)
@@ -143,7 +144,7 @@ class ModelDownloadBox(QWidget):
         if p.phase == "verify":
             self.label.setText(f"Checking sha256{part}…")
         else:
-            self.label.setText(f"{fmt_size(p.done)} / {fmt_size(p.total)} · {p.speed_bps / 1e6:.1f} MB/s · "
+            self.label.setText(f"{fmt_size(p.done)} / {fmt_size(p.total)} · {fmt_speed(p.speed_bps)} · "
                                f"ETA {fmt_eta(p.eta_s)}{part}")
 
     # -- use it ----------------------------------------------------------------------------------
