@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .runner import CONFIG_LABELS, CONFIGS, ROUTER_LABELS, ROUTER_METHODS
+from .router import ROUTER_LABELS, ROUTER_METHODS
+from .turns import CONFIG_LABELS, CONFIGS
 
 # One colour per stage, the same in both turn plots.
 STAGE_COLORS = {

@@ -2,7 +2,8 @@
 single/BestBox and dual/BestBox, and the target checks."""
 from __future__ import annotations
 
-from .runner import CONFIGS, ROUTER_LABELS, ROUTER_METHODS
+from .router import ROUTER_LABELS, ROUTER_METHODS
+from .turns import CONFIGS
 
 TARGETS_NOTE = "GPU target; this machine runs small models on CPU: reported, not checked"
 
@@ -47,6 +48,15 @@ def add_checks(res: dict) -> list[dict]:
     def check(name: str, value, target: str, ok: bool | None, note: str = "") -> None:
         checks.append({"name": name, "value": value, "target": target, "ok": ok, **({"note": note} if note else {})})
 
+    _router_checks(res, check)
+    _turn_checks(res, check)
+    _ui_checks(res, check)
+    res["targets"] = checks
+    res["ratios"] = _ratios(res)
+    return checks
+
+
+def _router_checks(res: dict, check) -> None:
     r = (res.get("router") or {}).get("methods") or {}
     lg = r.get("light_grammar", {}).get("generated_tokens") or {}
     if lg.get("n"):
@@ -57,6 +67,9 @@ def add_checks(res: dict) -> list[dict]:
     lm = r.get("light_grammar", {}).get("ms") or {}
     if lm.get("n"):
         check("light-LLM router median", round(lm["median"], 1), "< 50 ms on GPU", None, TARGETS_NOTE)
+
+
+def _turn_checks(res: dict, check) -> None:
     turns = res.get("turns") or {}
     for kind in ("typed", "voice"):
         bb = (turns.get(kind) or {}).get("bestbox") or {}
@@ -76,6 +89,9 @@ def add_checks(res: dict) -> list[dict]:
     if s2o.get("n"):
         check("voice: last voiced sample -> first output (median)", round(s2o["median"]), "< 800 ms on GPU", None,
               TARGETS_NOTE)
+
+
+def _ui_checks(res: dict, check) -> None:
     ui = (res.get("ui") or {}).get("stalls") or {}
     for k in ("answer", "voice"):
         st = ui.get(k) or {}
@@ -90,8 +106,11 @@ def add_checks(res: dict) -> list[dict]:
     if sv.get("kill_to_crashed_ms"):
         worst = max(sv["kill_to_crashed_ms"])
         check("server killed -> crash detected (worst)", round(worst), "< 2000 ms", worst < 2000)
-    res["targets"] = checks
 
+
+def _ratios(res: dict) -> dict:
+    """single/BestBox and dual/BestBox for whole turns; each design router / BestBox's router."""
+    turns = res.get("turns") or {}
     ratios: dict = {}
     for kind, keys in (("typed", ("first_token_ms", "last_token_ms")),
                        ("voice", ("first_token_ms", "close_to_first_token_ms", "last_token_ms"))):
@@ -103,32 +122,18 @@ def add_checks(res: dict) -> list[dict]:
                 v = _med((t.get(c) or {}).get(key))
                 if bv and v is not None:
                     ratios[f"{kind}.{key}.{c}/bestbox"] = round(v / bv, 2)
-    rm = r
+    rm = (res.get("router") or {}).get("methods") or {}
     bh = _med((rm.get("bestbox_hybrid") or {}).get("ms"))
     for m in ("heavy_json", "light_json", "heavy_grammar", "light_grammar"):
         v = _med((rm.get(m) or {}).get("ms"))
         if bh and v is not None:
             ratios[f"router.{m}/bestbox_hybrid"] = round(v / bh, 1)
-    res["ratios"] = ratios
-    return checks
+    return ratios
 
 
-def format_report(res: dict) -> str:
-    if "targets" not in res:
-        add_checks(res)
-    L: list[str] = []
-    add = L.append
-    m = res.get("meta", {})
-    mach = m.get("machine", {})
-    models = m.get("models", {})
-    add(f"BestBox bench — {m.get('date')} — {mach.get('cores')} CPU cores ({mach.get('cpu')}), "
-        f"{mach.get('memory_gb')} GB, no GPU")
-    add(f"models: light {models.get('light')}, heavy {models.get('heavy')}, Whisper {models.get('whisper')}; "
-        f"answers capped at {m.get('answer_tokens')} tokens; {m.get('repeats')} repeats"
-        f"{' (quick)' if m.get('quick') else ''}; load avg {m.get('load_avg_start')} → {m.get('load_avg_end')}")
-    add("NOTE: " + str(m.get("note", "")))
-    add("Times in ms as median / p90 / max.")
-
+# One formatter per section, in the order the report shows them: a new section adds one here.
+def _servers_lines(res: dict, add) -> None:
+    """Decode and prompt speed per server."""
     sv = res.get("servers") or {}
     if sv:
         add("")
@@ -140,6 +145,9 @@ def format_report(res: dict) -> str:
             b = s.get("build_info") or "-"
             add(f"  {n:<21} {_f(_med(d), 1):<19} {_f(_med(p), 0):<25} {b}")
 
+
+def _router_lines(res: dict, add) -> None:
+    """One row per routing method."""
     r = res.get("router") or {}
     if r.get("methods"):
         add("")
@@ -163,6 +171,9 @@ def format_report(res: dict) -> str:
             add(f"  design before (JSON on heavy) / BestBox router: {rat['router.heavy_json/bestbox_hybrid']}x; "
                 f"design after (JSON on light) / BestBox router: {rat.get('router.light_json/bestbox_hybrid')}x")
 
+
+def _asr_lines(res: dict, add) -> None:
+    """Whisper per utterance length."""
     a = res.get("asr") or {}
     if a.get("lengths"):
         add("")
@@ -172,6 +183,9 @@ def format_report(res: dict) -> str:
             add(f"  ~{x['target_s']:>2} s utterance{'':<30} {x['audio_s']:>5.1f}   {_trip(x['ms']):<24}"
                 f"{_f(_med(x['rtf']), 3):<15}{x.get('transcript', '')[:60]}")
 
+
+def _cleanup_lines(res: dict, add) -> None:
+    """Cleanup latency and what it adds to the first token."""
     c = res.get("cleanup") or {}
     if c.get("latency_ms"):
         add("")
@@ -187,8 +201,10 @@ def format_report(res: dict) -> str:
             + f"  | confident (after answer) {_trip(t.get('after_answer'))} (adds {_f(adds.get('after_answer'))})"
             + f"  | unsure (before answer) {_trip(t.get('before_answer'))} (adds {_f(adds.get('before_answer'))})")
 
+
+def _turns_lines(res: dict, add) -> None:
+    """Whole typed and voice turns, single / dual / BestBox side by side."""
     turns = res.get("turns") or {}
-    rat = res.get("ratios", {})
     for kind, rows in (("typed", [("input → first token", "first_token_ms"),
                                   ("input → last token", "last_token_ms"),
                                   ("  route", "route_ms"),
@@ -229,6 +245,9 @@ def format_report(res: dict) -> str:
         if errs:
             add(f"  errors: {errs}")
 
+
+def _ui_lines(res: dict, add) -> None:
+    """Event-loop stalls, launch time, memory."""
     ui = res.get("ui") or {}
     if ui:
         add("")
@@ -246,12 +265,15 @@ def format_report(res: dict) -> str:
             add(f"  {'launch → window shown':<48} {' / '.join(_ms(x) for x in v)} ms"
                 f" (CPU at shown {la.get('cpu_s_at_shown')} s)")
         if la.get("rss_at_shown_mb") is not None:
-            add(f"  {'resident memory, no servers':<48} {la.get('rss_at_shown_mb')} MB at shown, "
-                f"{la.get('rss_settled_mb')} MB settled (Whisper loaded), "
-                f"{st.get('rss_after_turns_mb')} MB after a typed and a voice turn")
+            add(f"  {'resident memory, no servers':<48} {la.get('rss_at_shown_mb')} MiB at shown, "
+                f"{la.get('rss_settled_mb')} MiB settled (Whisper loaded), "
+                f"{st.get('rss_after_turns_mb')} MiB after a typed and a voice turn")  # *_mb: 2**20 bytes
         for e in (st.get("errors") or []) + (la.get("errors") or []):
             add(f"  error: {e}")
 
+
+def _supervision_lines(res: dict, add) -> None:
+    """Start, crash detection and restart of a throw-away server."""
     sv = res.get("supervision") or {}
     if sv:
         add("")
@@ -262,6 +284,30 @@ def format_report(res: dict) -> str:
             if sv.get(key):
                 add(f"  {label:<48} {' / '.join(_ms(x) for x in sv[key])} ms")
 
+
+SECTION_LINES = (_servers_lines, _router_lines, _asr_lines, _cleanup_lines, _turns_lines, _ui_lines,
+                 _supervision_lines)
+
+
+def format_report(res: dict) -> str:
+    """The terminal report: a header, one block per section that ran, the target checks, errors."""
+    if "targets" not in res:
+        add_checks(res)
+    L: list[str] = []
+    add = L.append
+    m = res.get("meta", {})
+    mach = m.get("machine", {})
+    models = m.get("models", {})
+    add(f"BestBox bench — {m.get('date')} — {mach.get('cores')} CPU cores ({mach.get('cpu')}), "
+        f"{mach.get('memory_gb')} GiB, no GPU")  # memory_gb holds GiB (runner._machine: / 2**30)
+    add(f"models: light {models.get('light')}, heavy {models.get('heavy')}, Whisper {models.get('whisper')}; "
+        f"answers capped at {m.get('answer_tokens')} tokens; {m.get('repeats')} repeats"
+        f"{' (quick)' if m.get('quick') else ''}; load avg {m.get('load_avg_start')} → {m.get('load_avg_end')}")
+    add("NOTE: " + str(m.get("note", "")))
+    add("Times in ms as median / p90 / max.")
+
+    for section in SECTION_LINES:
+        section(res, add)
     if res.get("targets"):
         add("")
         add("Targets")

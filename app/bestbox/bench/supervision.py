@@ -2,7 +2,8 @@
 user's two servers are left alone) started, SIGKILLed and brought back by the app's Supervisor.
 
 Reported per repeat: start → ready (health 200 and a one-token completion), kill → crashed (the
-issue's "crash detected within 2 s"), and crashed → ready again (backoff + restart + load)."""
+issue's "crash detected within 2 s"), and crashed → ready again (backoff + restart + load).
+The `supervision` section of `bestbox bench`."""
 from __future__ import annotations
 
 import asyncio
@@ -13,6 +14,8 @@ import socket
 import tempfile
 import time
 from pathlib import Path
+
+from .context import Ctx
 
 
 def _free_port() -> int:
@@ -88,6 +91,11 @@ async def measure_supervision(cfg, *, repeats: int = 3, log=lambda m: None) -> d
             await sup.stop()
             await sup.close()
     return out
+
+
+async def bench_supervision(ctx: Ctx) -> dict:
+    """A third, throw-away server (demo model, free port): start, SIGKILL, detection, restart."""
+    return await measure_supervision(ctx.cfg, repeats=1 if ctx.opt.quick else 3, log=ctx.opt.log)
 
 
 if __name__ == "__main__":  # python -m bestbox.bench.supervision
