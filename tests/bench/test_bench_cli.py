@@ -117,3 +117,12 @@ def test_spoken_clips_written_and_servers_stopped(bench_run):
     wavs = sorted(p.name for p in (out / "wav").glob("*.wav"))
     assert "asr_1s.wav" in wavs and "v_vacation.wav" in wavs
     assert _llama_servers_on(ports) == []  # the bench started them, so it stopped them
+
+
+def test_unknown_section_is_refused_before_any_server_starts(tmp_path):
+    env = dict(os.environ, BESTBOX_CONFIG=str(tmp_path / "config.toml"), BESTBOX_DATA_DIR=str(tmp_path / "data"))
+    proc = subprocess.run([sys.executable, "-m", "bestbox", "bench", "--only", "router,rooter", "--out",
+                           str(tmp_path / "out")], env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2
+    assert "unknown section rooter" in proc.stderr and "router" in proc.stderr.split("known:")[1]
+    assert not (tmp_path / "out" / "bench.json").exists()

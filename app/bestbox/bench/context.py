@@ -7,9 +7,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-SECTIONS = ("servers", "router", "asr", "cleanup", "turns", "ui", "supervision")
-
-
 @dataclass
 class Options:
     out_dir: Path
@@ -18,7 +15,7 @@ class Options:
     answer_tokens: int = 48
     ui: bool = True
     log: Callable[[str], None] = lambda m: None
-    sections: tuple[str, ...] = SECTIONS
+    sections: tuple[str, ...] | None = None   # None: every section (runner.SECTION_FUNCS)
 
 
 @dataclass

@@ -35,7 +35,7 @@ from .context import Ctx, Options
 from .recording import RecordingEndpoints
 
 # One line per section, in the order they run. A new section: a module with bench_<name>(ctx) and
-# a line here (and its name in context.SECTIONS, and a formatter in report.py to show it).
+# a line here (and, to show it in the terminal table, a formatter in report.SECTION_LINES).
 SECTION_FUNCS = {
     "servers": servers.bench_servers,
     "router": router.bench_router,
@@ -88,7 +88,7 @@ async def run_bench(cfg, mgr, opt: Options, *, config_path: Path | None = None) 
     try:
         await _prepare(ctx, res)
         for name, fn in SECTION_FUNCS.items():
-            if name in opt.sections and not (name == "ui" and not opt.ui):
+            if (opt.sections is None or name in opt.sections) and not (name == "ui" and not opt.ui):
                 await _run_section(ctx, res, name, fn)
     finally:
         for f in ctx._closers:

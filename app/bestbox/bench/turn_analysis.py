@@ -14,17 +14,7 @@ def analyse(trace: TurnTrace, calls: list[Call], events: list[tuple[float, str]]
     rel = lambda x: x - t0  # noqa: E731
     total = trace.marks.get("done")
     seg: dict[str, float] = {}
-    asr_iv: list[tuple[float, float]] = []
-    if voice is not None:
-        close = float(voice.get("vad_wait_ms") or 0.0)
-        seg["silence window"] = close
-        asr = next((s for s in trace.stages if s.name == "asr"), None)
-        if asr is not None and asr.end_ms is not None:
-            asr_iv.append((asr.start_ms, asr.end_ms))
-            seg["ASR (after close)"] = max(0.0, asr.end_ms - close)
-        cl = next((s for s in trace.stages if s.name == "cleanup"), None)
-        if cl is not None and voice.get("cleanup_policy") == "before_answer" and cl.end_ms is not None:
-            seg["cleanup (before answer)"] = max(0.0, cl.end_ms - max(cl.start_ms, close))
+    asr_iv = _voice_segments(trace, voice, seg) if voice is not None else []
     route = trace.stage_ms("route") or 0.0
     seg["route"] = route
     route_st = next((s for s in trace.stages if s.name == "route"), None)
@@ -34,14 +24,7 @@ def analyse(trace: TurnTrace, calls: list[Call], events: list[tuple[float, str]]
         rel(c.start_ms) >= route_st.start_ms - 1 and rel(c.end_ms) <= route_st.end_ms + 1  # noqa: E731
     tool_llm = sum(c.wall_ms for c in calls if c is not answer and c.purpose != "cleanup" and not in_route(c))
     seg["tool choice (LLM)"] = tool_llm
-    tool_run, pending = 0.0, None
-    for t, kind in events:
-        if kind == "tool_call":
-            pending = t
-        elif kind == "tool_result" and pending is not None:
-            tool_run += t - pending
-            pending = None
-    seg["tool run"] = tool_run
+    seg["tool run"] = _tool_run_ms(events)
     if answer is not None:
         ft = answer.first_token_ms or answer.end_ms
         seg["answer → first token"] = ft - answer.start_ms
@@ -74,6 +57,34 @@ def analyse(trace: TurnTrace, calls: list[Call], events: list[tuple[float, str]]
         out["close_to_first_token_ms"] = None if out["first_token_ms"] is None else out["first_token_ms"] - close
         out["close_to_first_output_ms"] = None if out["first_output_ms"] is None else out["first_output_ms"] - close
     return out
+
+
+def _voice_segments(trace: TurnTrace, voice: dict, seg: dict[str, float]) -> list[tuple[float, float]]:
+    """The voice part of the critical path (silence window, Whisper after the close, a cleanup that
+    ran before the answer) into seg; returns Whisper's interval, which counts as busy time."""
+    close = float(voice.get("vad_wait_ms") or 0.0)
+    seg["silence window"] = close
+    asr_iv: list[tuple[float, float]] = []
+    asr = next((s for s in trace.stages if s.name == "asr"), None)
+    if asr is not None and asr.end_ms is not None:
+        asr_iv.append((asr.start_ms, asr.end_ms))
+        seg["ASR (after close)"] = max(0.0, asr.end_ms - close)
+    cl = next((s for s in trace.stages if s.name == "cleanup"), None)
+    if cl is not None and voice.get("cleanup_policy") == "before_answer" and cl.end_ms is not None:
+        seg["cleanup (before answer)"] = max(0.0, cl.end_ms - max(cl.start_ms, close))
+    return asr_iv
+
+
+def _tool_run_ms(events: list[tuple[float, str]]) -> float:
+    """Time between each tool_call event and its tool_result."""
+    total, pending = 0.0, None
+    for t, kind in events:
+        if kind == "tool_call":
+            pending = t
+        elif kind == "tool_result" and pending is not None:
+            total += t - pending
+            pending = None
+    return total
 
 
 def summarise_turns(samples: dict[str, list[dict]], voice: bool) -> dict:

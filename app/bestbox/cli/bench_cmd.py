@@ -45,7 +45,14 @@ async def _run(args) -> int:
                   answer_tokens=args.answer_tokens or (16 if quick else 32), ui=not args.no_ui,
                   log=lambda m: print(m, file=sys.stderr, flush=True))
     if args.only:
+        from ..bench.runner import SECTION_FUNCS
+
         opt.sections = tuple(s.strip() for s in args.only.split(",") if s.strip())
+        unknown = [s for s in opt.sections if s not in SECTION_FUNCS]
+        if unknown:
+            print(f"bestbox bench: unknown section {', '.join(unknown)}; known: {', '.join(SECTION_FUNCS)}",
+                  file=sys.stderr)
+            return 2
     cfg_path = Path(os.environ["BESTBOX_CONFIG"]) if os.environ.get("BESTBOX_CONFIG") else config_mod.load().path
     async with servers_for_cli(cfg, start=not args.no_start, quiet=args.json) as mgr:
         missing = [n for n in ("light", "heavy") if mgr.client(n) is None]
