@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+
 @dataclass
 class Options:
     out_dir: Path
@@ -30,7 +31,7 @@ class Ctx:
     transcriber: Any = None
     glossary: Any = None
     assistants: dict = field(default_factory=dict)
-    _closers: list = field(default_factory=list)
+    closers: list = field(default_factory=list)   # called at the end of the run
 
     async def transcriber_ready(self):
         await self.transcriber.load_async()

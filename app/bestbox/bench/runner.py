@@ -91,7 +91,7 @@ async def run_bench(cfg, mgr, opt: Options, *, config_path: Path | None = None) 
             if (opt.sections is None or name in opt.sections) and not (name == "ui" and not opt.ui):
                 await _run_section(ctx, res, name, fn)
     finally:
-        for f in ctx._closers:
+        for f in ctx.closers:
             try:
                 f()
             except Exception:
@@ -138,7 +138,7 @@ async def _prepare(ctx: Ctx, res: dict) -> None:
     pin = {u.text: u.agent for u in list(U.TYPED) + list(U.VOICE) + [U.TYPED_WARMUP]}
     history = History(opt.out_dir / "bench-history.sqlite")
     store = CorrectionStore(opt.out_dir / "bench-routing.sqlite")
-    ctx._closers += [history.close, store.close]
+    ctx.closers += [history.close, store.close]
     ctx.assistants = {
         "single": Assistant(cfg, ctx.rec, history=history, router=StructuredRouter("heavy", pin)),
         "dual": Assistant(cfg, ctx.rec, history=history, router=StructuredRouter("light", pin)),
