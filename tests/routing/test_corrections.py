@@ -1,6 +1,8 @@
 """Corrections: stored with the turn, effective at once, surviving a restart; export, reset, report."""
 import asyncio
 import json
+import sqlite3
+from contextlib import closing
 
 import pytest
 
@@ -19,7 +21,8 @@ def _route(router, text, **kw):
 def test_store_lives_in_the_data_dir_with_wal():
     store = CorrectionStore()
     assert store.path == paths.data_dir() / "routing.sqlite"
-    assert store._db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    with closing(sqlite3.connect(store.path)) as db:  # WAL is a property of the file
+        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     store.close()
 
 
