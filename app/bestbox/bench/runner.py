@@ -29,7 +29,7 @@ import time
 import traceback
 from pathlib import Path
 
-from . import asr, cleanup, router, servers, supervision, turns, ui
+from . import asr, cleanup, router, servers, supervision, team, turns, ui
 from . import utterances as U
 from .context import Ctx, Options
 from .recording import RecordingEndpoints
@@ -44,7 +44,10 @@ SECTION_FUNCS = {
     "turns": turns.bench_turns,
     "ui": ui.bench_ui,
     "supervision": supervision.bench_supervision,
+    "team": team.bench_team,
 }
+# Run only when named in --only (a throw-away server and N clients: minutes on a CPU).
+OPT_IN = {"team"}
 
 NOTE = ("Small-model CPU numbers: SmolLM2-135M as both light and heavy model and Whisper tiny.en on this "
         "machine's CPU cores. Ratios between configurations mean more than absolute times; GPU numbers with "
@@ -88,7 +91,8 @@ async def run_bench(cfg, mgr, opt: Options, *, config_path: Path | None = None) 
     try:
         await _prepare(ctx, res)
         for name, fn in SECTION_FUNCS.items():
-            if (opt.sections is None or name in opt.sections) and not (name == "ui" and not opt.ui):
+            wanted = name in opt.sections if opt.sections is not None else name not in OPT_IN
+            if wanted and not (name == "ui" and not opt.ui):
                 await _run_section(ctx, res, name, fn)
     finally:
         for f in ctx.closers:

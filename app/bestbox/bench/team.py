@@ -25,10 +25,10 @@ QUESTIONS = (
 
 
 def _pct(xs: list[float], q: float) -> float | None:
-    from ..routing.stats import percentile
+    from ..stats import percentile
 
-    xs = [x for x in xs if x is not None]
-    return round(percentile(xs, q), 1) if xs else None
+    v = percentile(xs, q)
+    return None if v is None else round(v, 1)
 
 
 async def _client_loop(client, turns: int, answer_tokens: int, idx: int) -> list[dict]:
