@@ -79,7 +79,7 @@ class RoutingConfig(_Strict):
     mode: Literal["hybrid", "llm", "fast"] = Field("hybrid", description=(
         "hybrid (the fast path when confident, else the light LLM) | llm | fast."))
     llm_timeout_ms: int = Field(1500, ge=50, description="After this the fast path decides.")
-    fast_confidence: float = Field(0.55, ge=0.0, le=1.0, description="Fast-path confidence needed to skip the "
+    fast_confidence: float = Field(0.55, ge=0.0, le=1.0, description="fast-path confidence needed to skip the "
                                                                      "light LLM.")
     shadow_sample_rate: float = Field(0.0, ge=0.0, le=1.0, description=(
         "Share of decisions also asked of the heavy model, to measure agreement."))

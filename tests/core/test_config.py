@@ -108,7 +108,9 @@ def test_generated_file_is_commented_toml_that_loads_back_to_the_defaults():
     assert raw["servers"]["heavy"]["command"] == []
 
 
-def test_generated_file_holds_the_api_key_exactly_once(tmp_path: Path):
+def test_generated_file_holds_the_api_key_exactly_once(tmp_path: Path, monkeypatch):
+    # A fresh data dir: a key remembered by an earlier test ("k") would be a substring of anything.
+    monkeypatch.setenv("BESTBOX_DATA_DIR", str(tmp_path / "data"))
     path = tmp_path / "config.toml"
     loaded = config.load(path)
     key = loaded.config.llama.api_key
