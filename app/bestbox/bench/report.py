@@ -285,8 +285,45 @@ def _supervision_lines(res: dict, add) -> None:
                 add(f"  {label:<48} {' / '.join(_ms(x) for x in sv[key])} ms")
 
 
+def _load_lines(res: dict, add) -> None:
+    """Concurrent turns, and Whisper beside a streamed answer, each against itself alone."""
+    ld = res.get("load") or {}
+    ta, wb = ld.get("turns_at_once") or {}, ld.get("whisper_beside_answer") or {}
+    if not (ta or wb):
+        return
+    add("")
+    add("Load (each against itself alone, same run)")
+    if ta:
+        add(f"  {ta.get('concurrent')} at once, first token (voice: from the last voiced sample):")
+        for k in ("voice", "typed"):
+            r = ta.get(k) or {}
+            add(f"    {k:<6} alone {_ms(r.get('alone_first_token_ms'))} ms → together "
+                f"{_ms(r.get('together_first_token_ms'))} ms ({r.get('slowdown')}×)")
+    if wb:
+        add(f"  Whisper ({wb.get('clip')}) alone {_ms(wb.get('asr_alone_ms'))} ms → beside a streamed answer "
+            f"{_ms(wb.get('asr_during_answer_ms'))} ms ({wb.get('asr_slowdown')}×)")
+        add(f"  answer decode alone {wb.get('answer_tokens_per_s_alone')} tok/s → while Whisper runs "
+            f"{wb.get('answer_tokens_per_s_during_asr')} tok/s ({wb.get('answer_slowdown')}× slower)")
+
+
+def _team_lines(res: dict, add) -> None:
+    """N clients against one shared heavy server."""
+    tm = res.get("team") or {}
+    if not tm.get("rows"):
+        return
+    add("")
+    add(f"Team: N clients, back to back, against one heavy server with --parallel {tm.get('parallel')} "
+        f"({tm.get('turns_per_client')} answers each, {tm.get('answer_tokens')} tokens)")
+    add(f"  {'clients':>7}  {'first token p50 / p95':>22}  {'answer p50 / p95':>20}  errors  deferred")
+    for r in tm["rows"]:
+        add(f"  {r['clients']:>7}  {_ms(r.get('first_token_p50_ms')):>10} / {_ms(r.get('first_token_p95_ms')):<9}"
+            f"  {_ms(r.get('answer_p50_ms')):>9} / {_ms(r.get('answer_p95_ms')):<8}  {r.get('errors'):>6}"
+            f"  {r.get('server_deferred')}")
+    add(f"  most clients with first token p95 < 1 s: {tm.get('max_clients_within_1s_first_token_p95')}")
+
+
 SECTION_LINES = (_servers_lines, _router_lines, _asr_lines, _cleanup_lines, _turns_lines, _ui_lines,
-                 _supervision_lines)
+                 _supervision_lines, _load_lines, _team_lines)
 
 
 def format_report(res: dict) -> str:
@@ -299,7 +336,7 @@ def format_report(res: dict) -> str:
     mach = m.get("machine", {})
     models = m.get("models", {})
     add(f"BestBox bench — {m.get('date')} — {mach.get('cores')} CPU cores ({mach.get('cpu')}), "
-        f"{mach.get('memory_gb')} GiB, no GPU")  # memory_gb holds GiB (runner._machine: / 2**30)
+        f"{mach.get('memory_gb')} GiB, {mach.get('gpu') or 'no GPU'}")  # memory_gb holds GiB (runner._machine: / 2**30)
     add(f"models: light {models.get('light')}, heavy {models.get('heavy')}, Whisper {models.get('whisper')}; "
         f"answers capped at {m.get('answer_tokens')} tokens; {m.get('repeats')} repeats"
         f"{' (quick)' if m.get('quick') else ''}; load avg {m.get('load_avg_start')} → {m.get('load_avg_end')}")

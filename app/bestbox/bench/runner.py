@@ -23,13 +23,14 @@ otherwise change the work, not the speed).
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import platform
 import time
 import traceback
 from pathlib import Path
 
-from . import asr, cleanup, router, servers, supervision, team, turns, ui
+from . import asr, cleanup, load, router, servers, supervision, team, turns, ui
 from . import utterances as U
 from .context import Ctx, Options
 from .recording import RecordingEndpoints
@@ -44,10 +45,11 @@ SECTION_FUNCS = {
     "turns": turns.bench_turns,
     "ui": ui.bench_ui,
     "supervision": supervision.bench_supervision,
+    "load": load.bench_load,
     "team": team.bench_team,
 }
-# Run only when named in --only (a throw-away server and N clients: minutes on a CPU).
-OPT_IN = {"team"}
+# Run only when named in --only (concurrent turns; a throw-away server and N clients: minutes on a CPU).
+OPT_IN = {"load", "team"}
 
 NOTE = ("Small-model CPU numbers: SmolLM2-135M as both light and heavy model and Whisper tiny.en on this "
         "machine's CPU cores. Ratios between configurations mean more than absolute times; GPU numbers with "
@@ -70,7 +72,22 @@ def _machine() -> dict:
     except Exception:
         mem_gb = None
     return {"cpu": cpu, "cores": os.cpu_count(), "memory_gb": mem_gb, "os": platform.platform(),
-            "python": platform.python_version(), "gpu": None}
+            "python": platform.python_version(), "gpu": _gpu()}
+
+
+def _gpu() -> str | None:
+    """The card's name and memory, as nvidia-smi reports them (None without an NVIDIA GPU)."""
+    import shutil
+    import subprocess
+
+    if shutil.which("nvidia-smi") is None:
+        return None
+    try:
+        out = subprocess.run(["nvidia-smi", "--query-gpu=name,memory.total,driver_version", "--format=csv,noheader"],
+                             capture_output=True, text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.splitlines()[0] if out else None
 
 
 async def run_bench(cfg, mgr, opt: Options, *, config_path: Path | None = None) -> dict:
@@ -167,3 +184,9 @@ async def _run_section(ctx: Ctx, res: dict, name: str, fn) -> None:
         res.setdefault("tracebacks", {})[name] = traceback.format_exc()[-3000:]
         ctx.opt.log(f"  {name} failed: {type(e).__name__}: {e}")
     res.setdefault("section_s", {})[name] = round(time.time() - t, 1)
+    # Keep what is measured so far: a run cut off by a time limit (the GPU machine's calls) still
+    # leaves every finished section behind.
+    try:
+        (ctx.opt.out_dir / "bench.partial.json").write_text(json.dumps(res, indent=1, default=str))
+    except OSError:
+        pass
