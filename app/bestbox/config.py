@@ -85,6 +85,10 @@ class RoutingConfig(_Strict):
         "Share of decisions also asked of the heavy model, to measure agreement."))
 
 
+# Silence after speech that ends a voice turn; the end-of-speech detector's default too.
+VAD_SILENCE_MS = 700
+
+
 class SpeechConfig(_Strict):
     """Voice input: microphone, silence detection, Whisper."""
 
@@ -96,7 +100,7 @@ class SpeechConfig(_Strict):
                                                           "the servers keep a core.")
     language: str = Field("en", description="The language spoken.")
     input_device: str = Field("", description="Empty: the system default microphone.")
-    vad_silence_ms: int = Field(700, ge=100, le=5000, description="Silence after speech that ends a turn.")
+    vad_silence_ms: int = Field(VAD_SILENCE_MS, ge=100, le=5000, description="Silence after speech that ends a turn.")
     max_record_s: float = Field(30.0, gt=0, le=600, description="A recording stops after this many seconds.")
     glossary_extra: list[str] = Field([], description='Your own domain words, e.g. ["Contoso", "SAP"].')
 

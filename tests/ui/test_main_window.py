@@ -178,8 +178,9 @@ def test_server_buttons_reach_the_bridge(qtbot, window):
 class FakeSession:
     """The VoiceSession interface (listen/stop/cancel/recording/on_event) with scripted events."""
 
-    def __init__(self, on_event, answer_source):
+    def __init__(self, on_event, on_turn_event, answer_source):
         self.on_event = on_event
+        self.on_turn_event = on_turn_event
         self.src = answer_source
         self.recording = False
         self._stop = None
@@ -213,8 +214,9 @@ class FakeSession:
         self._emit("transcript_raw", text="show me the top menders by spend", confident=False)
         self._emit("transcript_clean", text="Show me the top vendors by spend.", raw="show me the top menders by spend",
                    cleaned=True, changed=True)
+        # the text goes to the pipeline; its events go to the controller, not through the session
         async for ev in self.src.run_turn("Show me the top vendors by spend.", source="voice"):
-            self._emit("answer", event=ev, answer_kind=ev.kind)
+            self.on_turn_event(ev)
         self._emit("ended", result={})
         return {}
 
@@ -224,8 +226,8 @@ def test_hold_space_records_and_answers(qtbot, aloop, tmp_path):
     src = HistorySource(hist)
     sessions = []
 
-    def factory(on_event):
-        s = FakeSession(on_event, src)
+    def factory(*, on_event, on_turn_event, conversation_id):
+        s = FakeSession(on_event, on_turn_event, src)
         sessions.append(s)
         return s
 
@@ -270,7 +272,8 @@ def test_mic_button_click_vs_hold(qtbot, aloop, tmp_path):
     hist = History(tmp_path / "h.sqlite")
     src = HistorySource(hist)
     sessions = []
-    voice = VoiceController(lambda on_event: sessions.append(FakeSession(on_event, src)) or sessions[-1])
+    voice = VoiceController(lambda *, on_event, on_turn_event, conversation_id:
+                            sessions.append(FakeSession(on_event, on_turn_event, src)) or sessions[-1])
     w = MainWindow(FakeBridge(_snaps()), src, voice, _Loaded(tmp_path / "c.toml"))
     qtbot.addWidget(w)
     w.show()

@@ -27,6 +27,7 @@ import httpx
 import openai
 
 from ..llm.client import LLMClient
+from ..trace import TurnTrace
 from . import prompts
 from .arguments import apply_request, asks_for_change, settle
 from .needs_input import AnswerGate, call_in_text, form_request
@@ -131,7 +132,7 @@ class DoneEvent(AgentEvent):
     agent: str = ""
     mode: str = ""                      # native | schema | none
     steps: int = 0                      # model requests made
-    metrics: dict = field(default_factory=dict)  # ttft_ms, total_ms, tools_ms, llm_ms
+    metrics: dict = field(default_factory=dict)  # ttft_ms, total_ms (from the trace's t0), tools_ms, llm_ms
     note: str = ""
     failed: bool = False                # the server failed mid-request: `text` is partial
     needs_input: dict | None = None     # the turn ended in a form instead of an answer
@@ -190,7 +191,8 @@ class AgentRunner:
         return self._resolved
 
     async def run(self, agent: str, messages: list[dict], *, confirm: Confirm | None = None, max_steps: int = 4,
-                  tool_choice: str | None = None, call: tuple[str, dict] | None = None) -> AsyncIterator[AgentEvent]:
+                  tool_choice: str | None = None, call: tuple[str, dict] | None = None,
+                  trace: TurnTrace | None = None) -> AsyncIterator[AgentEvent]:
         """Answer the conversation `messages` (user/assistant turns, no system) as `agent`.
 
         tool_choice: None/"auto" (the model picks; schema mode always calls one tool first),
@@ -199,8 +201,9 @@ class AgentRunner:
         confirm: awaited for every data-changing call; None declines them all.
         A call the model cannot complete ends in a NeedsInputEvent (and no answer); an agent with
         tools never presents an answer that used no tool result as fact (DoneEvent.unverified).
+        trace: the turn's trace (first token marked on it); default: one that starts now.
         """
-        st = _RunState(agent=agent, t0=time.perf_counter(), max_steps=max(1, min(int(max_steps), 8)),
+        st = _RunState(agent=agent, trace=trace or TurnTrace(), max_steps=max(1, min(int(max_steps), 8)),
                        request=_last_user_text(messages))
         tools = tools_for(agent)
         if not tools:
@@ -529,7 +532,7 @@ def _result_as_answer(st: "_RunState") -> str:
 @dataclass
 class _RunState:
     agent: str
-    t0: float
+    trace: TurnTrace
     max_steps: int
     mode: str = ""
     steps: int = 0
@@ -538,7 +541,6 @@ class _RunState:
     records: list[ToolCallRecord] = field(default_factory=list)
     last_result: dict = field(default_factory=dict)
     last_stream_calls: list[dict] = field(default_factory=list)
-    first_token_ms: float | None = None
     tool_ms: float = 0.0
     llm_ms: float = 0.0
     failed: bool = False
@@ -557,12 +559,12 @@ class _RunState:
     last_tool: str = ""
 
     def mark_first_token(self) -> None:
-        if self.first_token_ms is None:
-            self.first_token_ms = _ms(self.t0)
+        self.trace.mark("first_token")
 
     def done(self) -> DoneEvent:
         return DoneEvent(self.text, self.timings, [r.as_dict() for r in self.records], self.agent, self.mode,
-                         self.steps, {"ttft_ms": _r(self.first_token_ms), "total_ms": _r(_ms(self.t0)),
+                         self.steps, {"ttft_ms": _r(self.trace.marks.get("first_token")),
+                                      "total_ms": _r(self.trace.elapsed_ms()),
                                       "tools_ms": _r(self.tool_ms), "llm_ms": _r(self.llm_ms)}, self.note,
                          self.failed, self.needs_input, self.unverified)
 

@@ -146,6 +146,11 @@ class Recorder:
         self._wake.set()
 
     # -- asyncio side ----------------------------------------------------------------------------
+    @property
+    def stop_reason(self) -> str | None:
+        """Why the recording was asked to end (None while it runs); `end_reason` once it has ended."""
+        return self._stop_reason
+
     def stop(self, reason: str = "stopped") -> None:
         """End the recording, keeping what was captured. Safe from the loop thread."""
         if self._stop_reason is None:

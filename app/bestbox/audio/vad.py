@@ -25,6 +25,8 @@ from typing import Literal
 
 import numpy as np
 
+from ..config import VAD_SILENCE_MS
+
 RATE = 16000
 
 
@@ -39,7 +41,7 @@ class VadEvent:
 
 
 class EndpointDetector:
-    def __init__(self, *, silence_ms: int = 700, mode: Literal["auto", "hold"] = "auto",
+    def __init__(self, *, silence_ms: int = VAD_SILENCE_MS, mode: Literal["auto", "hold"] = "auto",
                  frame_ms: int = 20, on_db: float = 10.0, off_db: float = 6.0,
                  min_on_dbfs: float = -50.0, min_off_dbfs: float = -56.0,
                  start_frames: int = 3, resume_frames: int = 2, hangover_ms: int = 160,

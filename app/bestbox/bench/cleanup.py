@@ -68,6 +68,7 @@ async def _cleanup_ttft(ctx: Ctx, glossary) -> dict:
     """Transcript → first answer token with cleanup off, after the answer (confident transcript) and
     before the answer (unsure transcript): the same text and answer work each time; VoiceSession's
     own policy step decides."""
+    from ..pipeline.answerer import PipelineAnswerer
     from ..speech.transcriber import Transcript
     from ..speech.voice_turn import VoiceSession
 
@@ -75,16 +76,15 @@ async def _cleanup_ttft(ctx: Ctx, glossary) -> dict:
     modes = ("off", "after_answer", "before_answer")
     ttft: dict[str, list[float]] = {m: [] for m in modes}
     policy: dict[str, list] = {m: [] for m in modes}
-    assistant = ctx.assistants["bestbox"]
+    answerer = PipelineAnswerer(ctx.assistants["bestbox"])
     for r in range(reps(ctx)):
         for m in rot(modes, r):
             session = VoiceSession(ctx.cfg, transcriber=ctx.transcriber, glossary=glossary, endpoints=ctx.rec,
-                                   assistant=assistant, cleanup=(m != "off"), use_silero=False, speculate=False)
+                                   answerer=answerer, cleanup=(m != "off"), use_silero=False, speculate=False)
             tr = Transcript(text, avg_logprob=-0.2 if m != "before_answer" else -1.0, no_speech_prob=0.01,
                             audio_s=3.0, confident=(m != "before_answer"))
             trace = TurnTrace()
-            trace.mark("transcript")
-            res = await session._clean_and_answer(tr, trace, {}, False)  # the policy step of a voice turn
+            res = await session.answer_transcript(tr, trace)  # the policy step of a voice turn
             ctx.rec.reset()
             ft = trace.marks.get("first_token")
             if ft is not None:

@@ -40,11 +40,12 @@ async def _typed(ctx, u) -> dict:
 
 
 async def _voice(ctx, u) -> dict:
+    from ..pipeline.answerer import PipelineAnswerer
     from ..speech.voice_turn import VoiceSession
 
     # Not through the recording endpoints: their call log is one per run, and these turns overlap.
     session = VoiceSession(ctx.cfg, transcriber=ctx.transcriber, glossary=ctx.glossary, endpoints=ctx.mgr,
-                           assistant=ctx.assistants["bestbox"], auto_confirm=False)
+                           answerer=PipelineAnswerer(ctx.assistants["bestbox"], auto_confirm=False))
     res = await session.run_file(str(ctx.wavs[u.key]), realtime=True)
     t = res.get("timings") or {}
     return {"kind": "voice", "key": u.key, "first_token_ms": t.get("speech_end_to_first_token_ms"),

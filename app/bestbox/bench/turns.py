@@ -74,28 +74,25 @@ async def _typed_turn(ctx: Ctx, config: str, u: U.Utterance) -> dict:
 
 
 async def _voice_turn(ctx: Ctx, config: str, u: U.Utterance) -> dict:
-    from ..pipeline.assistant import run_text_turn
+    from ..pipeline.answerer import PipelineAnswerer
     from ..speech.voice_turn import VoiceSession
 
     ctx.rec.reset()
     events: list[tuple[float, str]] = []
     holder: dict = {}
 
-    async def answer_fn(text, *, config, trace, source="voice", on_event=None, assistant=None, endpoints=None,
-                        auto_confirm=None):
-        holder["trace"] = trace
-        return await run_text_turn(text, config=config, trace=trace, source=source, on_event=on_event,
-                                   assistant=assistant, auto_confirm=False)
+    class Answerer(PipelineAnswerer):  # keeps the turn's trace for the analysis
+        async def answer(self, text, *, trace, meta):
+            holder["trace"] = trace
+            return await super().answer(text, trace=trace, meta=meta)
 
     def on_event(ev) -> None:
-        if ev.kind == "answer":
-            k = getattr(ev.data.get("event"), "kind", None)
-            if k in ("tool_call", "tool_result") and "trace" in holder:
-                events.append((now_ms() - holder["trace"].t0_ms, k))
+        if ev.kind in ("tool_call", "tool_result") and "trace" in holder:
+            events.append((now_ms() - holder["trace"].t0_ms, ev.kind))
 
     cleanup_client = ctx.rec.client("heavy") if config == "single" else None
-    session = VoiceSession(ctx.cfg, transcriber=ctx.transcriber, glossary=ctx.glossary, on_event=on_event,
-                           endpoints=ctx.rec, assistant=ctx.assistants[config], answer_fn=answer_fn,
+    session = VoiceSession(ctx.cfg, transcriber=ctx.transcriber, glossary=ctx.glossary, endpoints=ctx.rec,
+                           answerer=Answerer(ctx.assistants[config], on_event=on_event),
                            cleanup_client=cleanup_client)
     res = await session.run_file(str(ctx.wavs[u.key]), realtime=True)
     calls = ctx.rec.reset()

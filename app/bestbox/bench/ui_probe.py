@@ -136,19 +136,16 @@ def measure_stalls(wav: str | None, answer_tokens: int, question: str) -> dict:
     if wav:
         from ..audio.filesource import FileSoundDevice
         from ..audio.wavfile import read_audio
-        from ..ui.voice_adapter import gui_answer_fn
+        from ..ui.voice_adapter import default_session_factory
 
         audio = read_audio(wav).audio
 
-        def session_factory(on_event):  # as default_session_factory, with the WAV as microphone
-            from ..speech.voice_turn import VoiceSession
-
+        def session_factory(**subscriptions):  # the window's own, with the WAV as microphone
             ctrl = holder["ctrl"]
             dev = FileSoundDevice(audio, 16000, name="bench-wav", speed=1.0,
                                   tail_silence_s=loaded.config.speech.vad_silence_ms / 1000 + 1.0)
-            return VoiceSession(loaded.config, on_event=on_event, endpoints=ctrl.manager, sounddevice=dev,
-                                answer_fn=gui_answer_fn(ctrl.assistant, on_event.__self__),
-                                preroute=ctrl.assistant.preroute)
+            return default_session_factory(loaded.config, ctrl.assistant, lambda: ctrl.manager,
+                                           sounddevice=dev)(**subscriptions)
 
     ctrl = AppController(app, loaded, start_servers=False, use_tray=False, assistant_factory=assistant_factory,
                          session_factory=session_factory)

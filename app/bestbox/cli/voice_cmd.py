@@ -74,8 +74,9 @@ def _list_devices(args) -> int:
 async def _run(args) -> int:
     from ..audio.wavfile import AudioFileError, read_audio
     from ..speech.transcriber import Transcriber
-    from ..speech.voice_turn import DIDNT_CATCH, VoiceSession, route_only_answer
+    from ..speech.voice_turn import DIDNT_CATCH, has_speech
     from ._runtime import load_config_or_warn
+    from .turn_printer import TurnPrinter
 
     cfg = load_config_or_warn()
     if args.device is not None:
@@ -88,81 +89,21 @@ async def _run(args) -> int:
             af = await asyncio.get_running_loop().run_in_executor(None, read_audio, args.wav)
         except AudioFileError as e:
             return _fail(args, str(e), 2)
-        probe = VoiceSession(cfg, transcriber=transcriber, answer=False, cleanup=False)
-        if not await probe._has_speech(af.audio):
+        if not await has_speech(af.audio):
             return _fail(args, f"{DIDNT_CATCH} {args.wav} contains no speech (silence or noise only).", 3,
                          no_speech=True, transcript_raw="", transcript_clean="")
 
-    streaming = not args.json
-
-    def on_event(ev) -> None:
-        if not streaming:
-            return
-        k, d = ev.kind, ev.data
-        if k == "recording_started":
-            print(f"[listening on {d['device']} · {d['samplerate']:.0f} Hz — speak, then pause]", file=sys.stderr)
-        elif k == "speech_started":
-            print("[speech]", file=sys.stderr)
-        elif k == "recording_stopped" and d.get("error"):
-            print(f"[{d['error']}]", file=sys.stderr)
-        elif k == "transcript_raw":
-            print(f"you said: {d['text']}  [{d['asr_ms']:.0f} ms{'' if d['confident'] else ', unsure'}]",
-                  file=sys.stderr)
-        elif k == "transcript_clean" and d.get("changed"):
-            print(f"cleaned:  {d['text']}  [{d['cleanup_ms']:.0f} ms]", file=sys.stderr)
-        elif k == "answer":
-            e = d["event"]
-            if e.kind == "route":
-                r = e.data["decision"]
-                print(f"[{r.get('agent')} · {r.get('tier')} · {r.get('decided_by')}]", file=sys.stderr)
-            elif e.kind == "token":
-                sys.stdout.write(e.data["text"])
-                sys.stdout.flush()
-            elif e.kind == "note":
-                print(f"[note] {e.data['text']}", file=sys.stderr)
-
-    async def turn(endpoints=None, assistant=None, answer_fn=None) -> dict:
-        session = VoiceSession(cfg, transcriber=transcriber, on_event=on_event, answer=not args.no_answer,
-                               endpoints=endpoints, assistant=assistant, cleanup=not args.no_cleanup,
-                               answer_fn=answer_fn, auto_confirm=bool(args.yes) if args.yes else None)
-        try:
-            await loading
-        except Exception:
-            pass  # the turn reports the model error
-        if args.wav:
-            return await session.run_file(args.wav, realtime=args.realtime)
-        return await session.listen(mode="auto")
-
-    needs_servers = not (args.no_answer and args.no_cleanup)
-    result: dict
-    if needs_servers:
-        try:
-            from ..pipeline.assistant import Assistant
-            from ._runtime import servers_for_cli
-            import importlib
-
-            importlib.import_module("bestbox.servers.manager")
-        except ImportError as e:  # the answering side is not built in this checkout
-            print(f"[answering unavailable ({e}); transcript only]", file=sys.stderr)
-            result = await turn(answer_fn=route_only_answer)
+    printer = TurnPrinter(streaming=not args.json)
+    try:
+        if args.no_answer and args.no_cleanup:
+            result = await _turn(args, cfg, transcriber, loading, printer, None)
         else:
+            from ._runtime import servers_for_cli
+
             async with servers_for_cli(cfg, start=not args.no_start, quiet=args.json) as mgr:
-                assistant, answer_fn = None, None
-                if not args.no_answer:
-                    try:
-                        assistant = Assistant(cfg, mgr)
-                    except Exception as e:  # the answering side is broken: still transcribe and route
-                        print(f"[answering unavailable ({type(e).__name__}: {e}); transcript and route only]",
-                              file=sys.stderr)
-                        answer_fn = route_only_answer
-                try:
-                    result = await turn(endpoints=mgr, assistant=assistant, answer_fn=answer_fn)
-                finally:
-                    if assistant is not None:
-                        assistant.history.close()
-    else:
-        result = await turn()
-    transcriber.close()
+                result = await _turn(args, cfg, transcriber, loading, printer, mgr)
+    finally:
+        transcriber.close()
 
     if result.get("error_kind"):
         code = EXIT.get(result["error_kind"], 1)
@@ -170,13 +111,31 @@ async def _run(args) -> int:
     if args.json:
         print(json.dumps(result, indent=2, default=str))
     else:
-        if result.get("answer"):
-            print()
-        elif not args.no_answer and result.get("route"):
-            print(f"route: {result['route']}")
-        t = result.get("timings") or {}
-        if result.get("error"):
-            print(f"error: {result['error']}", file=sys.stderr)
-        print(f"[asr {t.get('asr_ms')} ms · cleanup {t.get('cleanup_ms')} ms · speech end → first token "
-              f"{t.get('speech_end_to_first_token_ms')} ms · {result.get('model')}]", file=sys.stderr)
+        printer.finish(result, voice=True, answer_asked=not args.no_answer)
     return 1 if result.get("error") else 0
+
+
+async def _turn(args, cfg, transcriber, loading, printer, mgr) -> dict:
+    """One voice turn; with `mgr` (the servers) the cleanup and, unless --no-answer, the pipeline's answer."""
+    from ..speech.voice_turn import VoiceSession
+
+    assistant = answerer = None
+    if mgr is not None and not args.no_answer:
+        from ..pipeline.answerer import PipelineAnswerer
+        from ..pipeline.assistant import Assistant
+
+        assistant = Assistant(cfg, mgr)
+        answerer = PipelineAnswerer(assistant, on_event=printer.turn_event, auto_confirm=bool(args.yes))
+    session = VoiceSession(cfg, transcriber=transcriber, on_event=printer.voice_event, answerer=answerer,
+                           endpoints=mgr, cleanup=not args.no_cleanup)
+    try:
+        try:
+            await loading
+        except Exception:
+            pass  # the turn reports the model error
+        if args.wav:
+            return await session.run_file(args.wav, realtime=args.realtime)
+        return await session.listen(mode="auto")
+    finally:
+        if assistant is not None:
+            assistant.history.close()

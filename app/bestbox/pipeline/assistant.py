@@ -237,7 +237,7 @@ class Assistant:
             return await fut
 
         messages = context if call is not None and context else context + [{"role": "user", "content": text}]
-        agen = runner.run(agent, messages, confirm=confirm, call=call)
+        agen = runner.run(agent, messages, confirm=confirm, call=call, trace=trace)
         async for ev in _merge(agen, pending):
             if isinstance(ev, TurnEvent):
                 yield ev
@@ -314,15 +314,16 @@ def _readable(e: BaseException, server: str | None) -> str:
     return f"Something went wrong while answering: {e}"
 
 
-async def run_text_turn(text: str, *, config: Config, trace: TurnTrace | None = None, source: str = "typed",
+async def run_text_turn(text: str, *, config: Config | None, trace: TurnTrace | None = None, source: str = "typed",
                         on_event=None, endpoints: Endpoints | None = None, assistant: Assistant | None = None,
-                        auto_confirm: bool = False, conversation_id: str | None = None,
+                        auto_confirm: bool | None = False, conversation_id: str | None = None,
                         meta: dict | None = None, call: tuple[str, dict] | None = None) -> dict:
-    """One whole turn without a window; returns what `bestbox ask --json` prints. `call`: run this
-    (tool, arguments) as a sent form instead of asking the model (`bestbox ask --tool`)."""
+    """One whole turn, its events to `on_event`; returns what `bestbox ask --json` prints.
+    `assistant`: an Assistant or anything with its `run_turn` (the window's adapter). `call`: run
+    this (tool, arguments) as a sent form instead of asking the model (`bestbox ask --tool`)."""
     if assistant is None:
-        if endpoints is None:
-            raise ValueError("need endpoints or an assistant")
+        if endpoints is None or config is None:
+            raise ValueError("need a config and endpoints, or an assistant")
         assistant = Assistant(config, endpoints)
     trace = trace or TurnTrace()
     result: dict = {"route": None, "answer": "", "tool_calls": [], "timings": {}, "model": None, "notes": []}

@@ -224,5 +224,26 @@ class Transcriber:
             self._executor, lambda: self.transcribe_sync(audio, hotwords=hotwords, initial_prompt=initial_prompt,
                                                          beam_size=beam_size))
 
+    def lower_priority(self, niceness: int = 5) -> None:
+        """Lower the priority of the Whisper worker thread, before the model loads, so the
+        CTranslate2 threads it creates inherit it: Whisper still uses all cores, but a window gets
+        the CPU first when it needs it (Linux; best effort, a no-op elsewhere)."""
+        import os
+        import threading
+
+        if not hasattr(os, "setpriority"):
+            return
+
+        def lower() -> None:
+            try:
+                os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), niceness)
+            except OSError:
+                pass
+
+        try:
+            self._executor.submit(lower)
+        except RuntimeError:  # shut down
+            pass
+
     def close(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)

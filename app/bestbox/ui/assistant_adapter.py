@@ -78,7 +78,8 @@ class AssistantAdapter(QObject):
 
     # -- a turn ----------------------------------------------------------------------------------
     async def run_turn(self, text: str, conversation_id: str | None = None, *, source: str = "typed",
-                       meta: dict | None = None, trace=None) -> AsyncIterator[TurnEvent]:
+                       meta: dict | None = None, trace=None,
+                       auto_confirm: bool | None = None) -> AsyncIterator[TurnEvent]:
         if self.assistant is None and self.error and getattr(self, "_factory", None) is not None:
             await self.build(self._factory)  # it failed before: try once more
         if not await self.wait_ready():
@@ -89,6 +90,8 @@ class AssistantAdapter(QObject):
             kw["meta"] = meta
         if trace is not None:
             kw["trace"] = trace
+        if auto_confirm is not None:
+            kw["auto_confirm"] = auto_confirm
         if self.worker is None:
             async for ev in self.assistant.run_turn(text, conversation_id, **kw):
                 yield ev

@@ -2,12 +2,16 @@
 
 Every control — the mic button (hold or click), Space held in an empty box, Ctrl+Space, Esc, the
 tray's Talk — calls this controller. It keeps one session for the window (Whisper preloaded in
-the background), runs one `listen()` at a time as an asyncio task, and re-emits the session's
-events as Qt signals for the chat pane, the mic button, the status bar and the tray.
+the background), runs one `listen()` at a time as an asyncio task, and re-emits as Qt signals,
+for the chat pane, the mic button, the status bar and the tray, what it subscribed to: the
+session's events (`on_voice_event`) and the answer's TurnEvents, which come from the pipeline
+(`on_turn_event`: the session hands its text to a `pipeline.answerer.PipelineAnswerer` that
+reports here).
 
 A session is anything with `listen(mode=...)` (a coroutine), `stop()` (end of speech: keep the
-audio), `cancel()` (discard it), `recording` and optionally `preload()`; it reports through the
-`on_event` callback it was built with (objects with `.kind` and `.data`)."""
+audio), `cancel()` (discard it), `recording` and optionally `preload()`. The factory that makes
+it gets the controller's two subscriptions and the open conversation:
+`session_factory(on_event=..., on_turn_event=..., conversation_id=...)`."""
 from __future__ import annotations
 
 import asyncio
@@ -28,7 +32,7 @@ class VoiceController(QObject):
     unavailable = Signal(str)
 
     def __init__(self, session_factory: Callable | None = None, parent: QObject | None = None):
-        """session_factory(on_event) → session."""
+        """session_factory(on_event=, on_turn_event=, conversation_id=) → session."""
         super().__init__(parent)
         self.session_factory = session_factory
         self.session = None
@@ -51,7 +55,9 @@ class VoiceController(QObject):
         """Build the session in a worker thread (it reads the glossary from the database)."""
         if self.session is None and self.session_factory is not None:
             loop = asyncio.get_running_loop()
-            self.session = await loop.run_in_executor(None, self.session_factory, self._on_event)
+            self.session = await loop.run_in_executor(None, lambda: self.session_factory(
+                on_event=self.on_voice_event, on_turn_event=self.on_turn_event,
+                conversation_id=lambda: self.conversation_id()))
         return self.session
 
     async def preload(self) -> None:
@@ -98,7 +104,7 @@ class VoiceController(QObject):
         if self.recording and self.session is not None:
             self.session.cancel()
             return
-        if self.session is None or getattr(self.session, "_recorder", None) is None:
+        if self.session is None or not getattr(self.session, "recording", False):
             self._stop_pending = "cancel"
         self._task.cancel()
 
@@ -132,14 +138,16 @@ class VoiceController(QObject):
             self.recording = on
             self.recording_changed.emit(on)
 
-    def _on_event(self, ev) -> None:
+    def on_turn_event(self, ev) -> None:
+        """A TurnEvent of the answer, from the pipeline."""
+        self.event.emit("turn", {}, ev)
+
+    def on_voice_event(self, ev) -> None:
+        """A VoiceEvent of the session (see `speech.events`)."""
         kind = getattr(ev, "kind", "")
         data = dict(getattr(ev, "data", None) or {})
         if kind == "level":
             self.level.emit(float(data.get("dbfs", -90.0)))
-            return
-        if kind == "answer":
-            self.event.emit("turn", {}, data.get("event"))
             return
         if kind == "recording_started":
             self._set_recording(True)
@@ -160,72 +168,29 @@ class VoiceController(QObject):
         self.event.emit(kind, data, None)
 
 
-def gui_answer_fn(assistant_adapter, controller: VoiceController):
-    """How a voice turn is answered in the window: the same `run_turn` as typed text, in the open
-    conversation, with confirmation cards (no auto-confirm) and the raw transcript kept."""
-
-    async def answer(text: str, *, trace=None, on_event=None, **_kw) -> dict:
-        result: dict = {"route": None, "answer": "", "timings": {}, "model": None}
-        tokens: list[str] = []
-        meta = {"raw_transcript": controller.last_raw} if controller.last_raw else None
-        async for ev in assistant_adapter.run_turn(text, controller.conversation_id(), source="voice", meta=meta,
-                                                   trace=trace):
-            if on_event:
-                on_event(ev)
-            if ev.kind == "route":
-                result["route"] = ev.data.get("decision")
-            elif ev.kind == "token":
-                tokens.append(ev.data.get("text", ""))
-            elif ev.kind == "done":
-                result.update({k: ev.data.get(k) for k in ("answer", "model", "timings")})
-            elif ev.kind == "error":
-                result["error"] = ev.data.get("message")
-                result["answer"] = "".join(tokens)
-        return result
-
-    return answer
-
-
-def default_session_factory(config, assistant_adapter, endpoints_fn: Callable[[], object]) -> Callable | None:
-    """The real VoiceSession (speech.voice_turn); None when the voice package is not importable."""
+def default_session_factory(config, assistant_adapter, endpoints_fn: Callable[[], object], *,
+                            sounddevice=None) -> Callable | None:
+    """The real VoiceSession (speech.voice_turn), answering through the same pipeline as typed
+    text (`assistant_adapter`), in the open conversation, with confirmation cards (no
+    auto-confirm); None when the voice package is not importable. sounddevice: a stand-in for
+    the microphone module (the bench plays a WAV through it)."""
     import importlib.util
 
     if importlib.util.find_spec("bestbox.speech.voice_turn") is None:
         return None
 
-    def factory(on_event):
+    def factory(*, on_event, on_turn_event, conversation_id):
+        from ..pipeline.answerer import PipelineAnswerer
         from ..speech.transcriber import Transcriber
         from ..speech.voice_turn import VoiceSession
 
-        controller = on_event.__self__
+        # Whisper's encoder keeps every core busy for up to a second per utterance; on a 2-core
+        # machine that starved the UI thread (70 ms stalls).
         transcriber = Transcriber(config)
-        _background_priority(transcriber)
+        transcriber.lower_priority()
+        answerer = PipelineAnswerer(assistant_adapter, on_event=on_turn_event, auto_confirm=None,
+                                    conversation_id=conversation_id)
         return VoiceSession(config, transcriber=transcriber, on_event=on_event, endpoints=endpoints_fn(),
-                            answer_fn=gui_answer_fn(assistant_adapter, controller),
-                            preroute=assistant_adapter.preroute)
+                            answerer=answerer, sounddevice=sounddevice)
 
     return factory
-
-
-def _background_priority(transcriber, niceness: int = 5) -> None:
-    """Whisper's encoder keeps every core busy for up to a second per utterance; on a 2-core
-    machine that starved the UI thread (70 ms stalls). Lower the priority of its worker thread
-    before the model loads, so the CTranslate2 threads it creates inherit it: Whisper still uses
-    all cores, but the window gets the CPU first when it needs it. Linux only; best effort."""
-    import os
-    import threading
-
-    ex = getattr(transcriber, "_executor", None)
-    if ex is None or not hasattr(os, "setpriority"):
-        return
-
-    def lower() -> None:
-        try:
-            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), niceness)
-        except OSError:
-            pass
-
-    try:
-        ex.submit(lower)
-    except RuntimeError:
-        pass

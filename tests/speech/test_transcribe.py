@@ -52,7 +52,7 @@ def test_transcription_runs_off_the_event_loop(espeak_wavs, transcriber):
 
 @pytest.fixture(scope="module")
 def session(transcriber):
-    return VoiceSession(Config(), transcriber=transcriber, answer=False, cleanup=False)
+    return VoiceSession(Config(), transcriber=transcriber, cleanup=False)
 
 
 def test_silence_and_noise_are_no_speech(voice_dir, session, transcriber):

@@ -21,7 +21,7 @@ async def main() -> int:
         print(json.dumps({"event": ev.kind, **{k: v for k, v in ev.data.items() if k != "event"}}, default=str),
               flush=True)
 
-    s = VoiceSession(cfg, on_event=on_event, answer=False, cleanup=False)
+    s = VoiceSession(cfg, on_event=on_event, cleanup=False)
     await s.preload()
     print(json.dumps({"event": "model_ready"}), flush=True)
     r = await s.listen(mode="auto")

@@ -14,7 +14,7 @@ from bestbox.audio.recorder import Recorder
 from bestbox.audio.resample import Resampler, dbfs, resample
 from bestbox.audio.vad import EndpointDetector, find_speech
 
-from .conftest import read_pcm
+from speech.conftest import read_pcm
 
 
 def tone(freq, seconds, rate, amp=0.5):

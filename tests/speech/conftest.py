@@ -1,4 +1,4 @@
-"""Fixtures for the voice tests: espeak-ng WAVs, one loaded Whisper, a real llama-server with the
+"""Fixtures for the speech and audio tests: espeak-ng WAVs, one loaded Whisper, a real llama-server with the
 demo model, and a PulseAudio virtual microphone. Everything lives in tmp dirs and is torn down."""
 from __future__ import annotations
 

@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -16,28 +17,38 @@ from bestbox.audio.filesource import FileSoundDevice
 from bestbox.audio.wavfile import read_audio
 from bestbox.config import Config
 from bestbox.llm.client import Completion
+from bestbox.pipeline.answerer import PipelineAnswerer
+from bestbox.pipeline.events import TurnEvent
 from bestbox.speech.transcriber import Transcript
 from bestbox.speech.voice_turn import VoiceSession
 
 from .conftest import PHRASES, has_words, write_wav
 
 
-class Answerer:
-    """Stands in for run_text_turn: records what it was asked and when, marks a first token."""
+class ScriptedTurns:
+    """Stands in for `pipeline.Assistant` behind the real `PipelineAnswerer`: records what it was
+    asked and when, and answers with a route, one token (the first-token mark) and done."""
 
     def __init__(self, delay=0.05):
         self.delay = delay
         self.calls = []
+        self.prerouted = []
 
-    async def __call__(self, text, *, config, trace, source, on_event):
+    def preroute(self, text):
+        self.prerouted.append(text)
+
+    async def run_turn(self, text, conversation_id=None, *, source, trace, meta=None, auto_confirm=None):
         from bestbox.trace import now_ms
 
-        self.calls.append({"text": text, "at_ms": now_ms(), "source": source})
+        self.calls.append({"text": text, "at_ms": now_ms(), "source": source, "meta": meta})
+        yield TurnEvent("route", {"decision": {"agent": "erp"}, "turn_id": "t1", "conversation_id": "c1"})
         await asyncio.sleep(self.delay)
         trace.mark("first_token")
+        yield TurnEvent("token", {"text": "ok"})
         self.calls[-1]["done_ms"] = now_ms()
-        return {"route": {"agent": "erp"}, "answer": "ok", "tool_calls": [], "model": "light",
-                "timings": trace.timings()}
+        trace.mark("done")
+        yield TurnEvent("done", {"answer": "ok", "tool_calls": [], "model": "light", "timings": trace.timings(),
+                                 "trace": trace.to_dict()})
 
 
 class SlowCleanup:
@@ -53,9 +64,14 @@ class SlowCleanup:
         return Completion(text=self.text, finish_reason="stop")
 
 
-def _session(transcriber, fake=None, **kw):
+def _session(transcriber, fake=None, turns=None, **kw):
+    """A session whose voice events and (through the pipeline's answerer) answer events land in one
+    list, in the order a window would see them; the answer's events as kind "answer"."""
     events = []
-    s = VoiceSession(Config(), transcriber=transcriber, sounddevice=fake,
+    answerer = None
+    if turns is not None:
+        answerer = PipelineAnswerer(turns, on_event=lambda ev: events.append(SimpleNamespace(kind="answer", data={"event": ev})))
+    s = VoiceSession(Config(), transcriber=transcriber, sounddevice=fake, answerer=answerer,
                      on_event=lambda e: events.append(e) if e.kind != "level" else None, **kw)
     return s, events
 
@@ -63,14 +79,18 @@ def _session(transcriber, fake=None, **kw):
 def test_realtime_turn_ends_on_silence_and_reuses_speculation(espeak_wavs, transcriber):
     audio = read_audio(espeak_wavs["invoices"]).audio
     fake = FileSoundDevice(audio, 16000, speed=1.0, tail_silence_s=3.0)
-    answer = Answerer()
-    prerouted: list[str] = []
-    s, events = _session(transcriber, fake, answer_fn=answer, cleanup=False, preroute=prerouted.append)
+    answer = ScriptedTurns()
+    s, events = _session(transcriber, fake, turns=answer, cleanup=False)
     r = asyncio.run(s.listen())
     kinds = [e.kind for e in events]
     assert kinds[0] == "recording_started" and kinds[-1] == "ended"
-    for k in ("speech_started", "silence_started", "recording_stopped", "transcript_raw", "answer" if False else "ended"):
+    for k in ("speech_started", "silence_started", "recording_stopped", "transcript_raw", "answer", "ended"):
         assert k in kinds
+    # speech hands the final text over, then the pipeline answers: its events come after the
+    # transcript and before the end of the turn
+    answers = [i for i, k in enumerate(kinds) if k == "answer"]
+    assert kinds.index("transcript_raw") < answers[0] and answers[-1] < kinds.index("ended")
+    assert [events[i].data["event"].kind for i in answers] == ["route", "token", "done"]
     assert r["recording"]["reason"] == "vad_end"
     t = r["timings"]
     # the VAD closed the turn after 0.7 s of silence (audio time, one 20 ms frame of rounding);
@@ -78,6 +98,7 @@ def test_realtime_turn_ends_on_silence_and_reuses_speculation(espeak_wavs, trans
     assert 0.7 <= r["recording"]["silence_at_end_s"] <= 0.72, r["recording"]
     assert t["speculation_reused"] is True
     # the speculative transcript was routed in the silence window: the same text the answer got
+    prerouted = answer.prerouted
     assert prerouted and prerouted[-1] == answer.calls[0]["text"].strip(), (prerouted, answer.calls)
     assert has_words(r["transcript_raw"], PHRASES["invoices"][1]), r["transcript_raw"]
     assert t["speech_end_to_first_token_ms"] is not None
@@ -97,7 +118,7 @@ def test_speech_after_a_pause_discards_the_speculation(espeak_wavs, transcriber)
 
     sig = np.concatenate([np.zeros(4000, np.float32), trim(a), np.zeros(6400, np.float32), trim(b)])
     fake = FileSoundDevice(sig, 16000, speed=1.0, tail_silence_s=2.0)
-    s, events = _session(transcriber, fake, answer=False, cleanup=False)
+    s, events = _session(transcriber, fake, cleanup=False)
     r = asyncio.run(s.listen())
     kinds = [e.kind for e in events]
     assert "speech_resumed" in kinds
@@ -109,7 +130,7 @@ def test_speech_after_a_pause_discards_the_speculation(espeak_wavs, transcriber)
 def test_hold_to_talk_stops_only_on_release(espeak_wavs, transcriber):
     audio = read_audio(espeak_wavs["leave"]).audio
     fake = FileSoundDevice(audio, 16000, speed=2.0, tail_silence_s=5.0)
-    s, events = _session(transcriber, fake, answer=False, cleanup=False)
+    s, events = _session(transcriber, fake, cleanup=False)
 
     async def go():
         task = asyncio.ensure_future(s.listen(mode="hold"))
@@ -125,8 +146,8 @@ def test_hold_to_talk_stops_only_on_release(espeak_wavs, transcriber):
 
 def test_cancel_sends_nothing(espeak_wavs, transcriber):
     fake = FileSoundDevice(read_audio(espeak_wavs["leave"]).audio, 16000, speed=1.0)
-    answer = Answerer()
-    s, events = _session(transcriber, fake, answer_fn=answer)
+    answer = ScriptedTurns()
+    s, events = _session(transcriber, fake, turns=answer)
 
     async def go():
         task = asyncio.ensure_future(s.listen())
@@ -142,7 +163,7 @@ def test_cancel_sends_nothing(espeak_wavs, transcriber):
 def test_device_lost_mid_turn_keeps_what_was_said(espeak_wavs, transcriber):
     audio = read_audio(espeak_wavs["vpn"]).audio
     fake = FileSoundDevice(audio, 16000, speed=2.0, fail_after_s=2.6)  # gone in the middle of the request
-    s, events = _session(transcriber, fake, answer=False, cleanup=False)
+    s, events = _session(transcriber, fake, cleanup=False)
     r = asyncio.run(s.listen())
     assert r["recording"]["reason"] == "device_error" and "Kept" in r["recording"]["device_error"]
     assert "ticket" in r["transcript_raw"].lower()
@@ -150,7 +171,7 @@ def test_device_lost_mid_turn_keeps_what_was_said(espeak_wavs, transcriber):
 
 def test_missing_configured_microphone_is_a_clear_error(transcriber):
     fake = FileSoundDevice(np.zeros(16000, np.float32), 16000, name="USB Headset")
-    s, events = _session(transcriber, fake, answer=False)
+    s, events = _session(transcriber, fake)
     r = asyncio.run(s.listen(device="Blue Yeti"))
     assert r["error_kind"] == "microphone"
     assert "'Blue Yeti'" in r["error"] and "USB Headset" in r["error"]
@@ -166,9 +187,9 @@ def test_confident_transcript_answers_first_and_cleans_up_after(transcriber):
     from bestbox.trace import TurnTrace
 
     cleanup = SlowCleanup("Open a ticket because the VPN is down.", 0.6)
-    answer = Answerer()
-    s, events = _session(transcriber, answer_fn=answer, cleanup_client=cleanup)
-    r = asyncio.run(s._clean_and_answer(_tr("open a ticket because the vpn is down", True), TurnTrace(), {}, False))
+    answer = ScriptedTurns()
+    s, events = _session(transcriber, turns=answer, cleanup_client=cleanup)
+    r = asyncio.run(s.answer_transcript(_tr("open a ticket because the vpn is down", True), TurnTrace()))
     assert r["cleanup_policy"] == "after_answer"
     assert answer.calls[0]["text"] == "open a ticket because the vpn is down"
     # the answer did not wait for the cleanup, and the cleanup did not compete with the answer
@@ -179,13 +200,11 @@ def test_confident_transcript_answers_first_and_cleans_up_after(transcriber):
 
 
 def test_unsure_or_misheard_transcript_is_cleaned_before_answering(transcriber):
-    from bestbox.trace import TurnTrace
-
     for tr in (_tr("show me the top menders", True), _tr("show me the top vendor", False)):
         cleanup = SlowCleanup("Show me the top vendors.", 0.2)
-        answer = Answerer()
-        s, _ = _session(transcriber, answer_fn=answer, cleanup_client=cleanup)
-        r = asyncio.run(s._clean_and_answer(tr, TurnTrace(), {}, False))
+        answer = ScriptedTurns()
+        s, _ = _session(transcriber, turns=answer, cleanup_client=cleanup)
+        r = asyncio.run(s.answer_transcript(tr))
         assert r["cleanup_policy"] == "before_answer"
         assert answer.calls[0]["text"] == "Show me the top vendors."
         assert r["timings"]["cleanup_ms"] >= 200
@@ -193,13 +212,12 @@ def test_unsure_or_misheard_transcript_is_cleaned_before_answering(transcriber):
 
 def test_cleanup_down_raw_goes_on(transcriber):
     from bestbox.llm.client import LLMClient
-    from bestbox.trace import TurnTrace
 
     from .conftest import free_port
 
-    answer = Answerer()
-    s, _ = _session(transcriber, answer_fn=answer, cleanup_client=LLMClient(f"http://127.0.0.1:{free_port()}"))
-    r = asyncio.run(s._clean_and_answer(_tr("show me the top menders", True), TurnTrace(), {}, False))
+    answer = ScriptedTurns()
+    s, _ = _session(transcriber, turns=answer, cleanup_client=LLMClient(f"http://127.0.0.1:{free_port()}"))
+    r = asyncio.run(s.answer_transcript(_tr("show me the top menders", True)))
     assert answer.calls[0]["text"] == "show me the top menders"
     assert "unavailable" in r["cleanup"]["reason"]
 

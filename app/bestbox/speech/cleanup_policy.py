@@ -1,0 +1,71 @@
+"""Cleanup vs answering: which text the pipeline gets, and when the light model's cleanup runs.
+
+Decided from measurements (2-core CPU shared with other builds, so absolute numbers are noisy;
+SmolLM2-135M as the light model, glossary prompt cached): cleanup generates 9-14 tokens and took
+1.3-10.7 s (median 3.6 s) against 0.6-6.1 s (median 1.1 s) for a grammar-label routing call on the
+same server — about 3x the routing cost — while Whisper with the glossary prompt got all five
+espeak requests' domain words right with mean token log-prob -0.16..-0.26. Cleanup would add its
+whole cost to every turn for a mostly cosmetic gain, so:
+  * confident transcript (mean token log-prob > -0.7, no_speech_prob < 0.5) and no word that is a
+    near miss of a glossary term → answer the raw text now; cleanup runs after the answer and only
+    updates the displayed text (`transcript_clean`). It first ran concurrently with the answer:
+    then, with both servers on the same CPU cores (the demo, any CPU-only setup), the light
+    server's cleanup and the heavy server's tool choice fought over them and the tool choice took
+    4.0 s instead of 1.1 s (`bestbox bench`, voice turns, 2 cores). After the answer it costs the
+    answer nothing on any hardware; the bubble's text is corrected a little later;
+  * otherwise (low confidence, or e.g. "menders" next to the glossary's "vendors") → cleanup
+    first, bounded by `cleanup_timeout_s` (2 s), and the answer gets the cleaned text when the
+    judge accepted it, the raw text when not: a wrong domain word costs more than the wait.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from ..trace import TurnTrace, now_ms
+from .cleanup import CleanupResult, clean_transcript
+from .glossary import Glossary
+from .handoff import Answerer
+from .transcriber import Transcript
+
+
+def answer_as_heard(tr: Transcript, near_misses: list) -> bool:
+    """A confident transcript with no glossary near miss is answered as it was heard (cleanup only
+    corrects the display); anything else is cleaned first."""
+    return tr.confident and not near_misses
+
+
+async def clean_and_answer(tr: Transcript, trace: TurnTrace, base: dict, *, glossary: Glossary, client: Any,
+                           answerer: Answerer | None, timeout_s: float,
+                           emit: Callable[..., None]) -> dict:
+    """The policy above, for one transcript: cleanup (before or after the answer) and the hand-off
+    to the pipeline. Returns `base` completed with the answer, the cleanup and the trace's timings."""
+    near = glossary.near_misses(tr.text)
+    confident = answer_as_heard(tr, near)
+    policy = "none" if client is None else ("after_answer" if confident else "before_answer")
+
+    async def cleanup() -> tuple[CleanupResult, dict]:
+        st = now_ms()
+        res = await clean_transcript(tr.text, client, glossary, timeout_s=timeout_s)
+        stage = trace.add_stage("cleanup", st, now_ms(), cleaned=res.cleaned, reason=res.reason)
+        out = {**res.to_dict(), "cleanup_ms": round(stage.ms or 0.0, 1)}
+        emit("transcript_clean", **{k: v for k, v in out.items() if k != "timings"})
+        return res, out
+
+    cleaned: tuple[CleanupResult, dict] | None = None
+    if client is not None and not confident:
+        cleaned = await cleanup()
+    text = cleaned[0].text if cleaned else tr.text
+    result = {**base, "answered_text": text, "cleanup_policy": policy}
+    if near:
+        result["glossary_near_misses"] = [list(p) for p in near]
+    if answerer is not None:
+        result.update(await answerer.answer(text, trace=trace, meta={"raw_transcript": tr.text}))
+    if client is not None and cleaned is None:
+        # Cosmetic now (the answer took the raw text): run it once the answer is out, so it never
+        # competes with the answer for the same cores.
+        cleaned = await cleanup()
+    result["transcript_clean"] = cleaned[0].text if cleaned else tr.text
+    result["cleanup"] = cleaned[1] if cleaned else {"cleaned": False, "reason": "cleanup off or no light server"}
+    d = trace.to_dict()
+    result["timings"], result["stages"] = d["timings"], d["stages"]
+    return result
