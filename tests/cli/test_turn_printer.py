@@ -26,7 +26,7 @@ def test_a_streamed_answer_and_its_numbers():
     assert out.getvalue() == "Here are\n"
     lines = err.getvalue().splitlines()
     assert lines[0] == "you said: top vendors  [812 ms]"
-    assert lines[1] == "[erp · heavy · fast_path · 3 ms]"
+    assert lines[1] == "[erp · heavy · fast_path]"
     assert lines[-1] == "[route 3 ms · first token 412 ms · total 2310 ms · 38.6 tok/s · heavy]"
 
 

@@ -40,7 +40,8 @@ class TurnPrinter:
         k, d = ev.kind, ev.data
         if k == "route":
             r = d["decision"]
-            parts = [r.get("agent"), r.get("tier"), r.get("decided_by"), _ms(r.get("ms"))]
+            # its time is the trace's route stage, in the closing line
+            parts = [r.get("agent"), r.get("tier"), r.get("decided_by")]
             self._note("[" + " · ".join(str(p) for p in parts if p is not None) + "]")
         elif k == "tool_call":
             self._note(f"[tool] {d['name']}({json.dumps(d['arguments'])})")
