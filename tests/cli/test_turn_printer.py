@@ -58,3 +58,8 @@ def test_json_mode_prints_nothing_while_running():
     p.turn_event(TurnEvent("token", {"text": "x"}))
     p.voice_event(VoiceEvent("speech_started", {"at_s": 0.1}))
     assert out.getvalue() == err.getvalue() == ""
+
+
+def test_a_tool_that_needs_values_is_said_so():
+    s = TurnPrinter.summary({"answer": "", "needs_input": {"tool": "open_ticket"}, "timings": {"route_ms": 1.0}})
+    assert s == "[route 1 ms · no answer: open_ticket needs more values]"

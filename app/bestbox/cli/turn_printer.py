@@ -93,6 +93,8 @@ class TurnPrinter:
         shown = [f"{label} {v}".strip() for label, v in parts if v is not None]
         if not answer_asked:
             shown.append("no answer asked")
+        elif result.get("needs_input"):
+            shown.append(f"no answer: {result['needs_input'].get('tool') or 'the tool'} needs more values")
         elif result.get("answer") or t.get("ttft_ms") is not None:
             shown += [f"{label} {v}".strip() for label, v in answer if v is not None]
             if result.get("model"):
