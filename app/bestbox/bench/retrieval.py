@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import random
 import statistics
 import tempfile
 import threading
@@ -139,8 +140,10 @@ def scale(work: Path, n_files: int, total_mb: float, queries: int = 40, log=prin
             store.set_meta(con, "embed_model", emb.name)
         out["fused_vectors"] = "random unit vectors of the real shape (384 dims) for every chunk"
     con.close()
-    rng2 = __import__("random").Random(3)
-    qs = [" ".join(rng2.choice(RS._WORDS) for _ in range(rng2.randint(2, 5))) for _ in range(queries)]
+    # Query words from the vocabulary's frequent-to-middle ranks (what people type), 2-5 words each.
+    qrng = random.Random(3)
+    vocab = RS.scale_vocabulary()[:3000]
+    qs = [" ".join(qrng.choice(vocab) for _ in range(qrng.randint(2, 5))) for _ in range(queries)]
     s = Searcher(db)
     try:
         t = time.perf_counter()

@@ -140,26 +140,44 @@ _WORDS = ("account approval budget contract customer delivery department employe
           "procurement compliance onboarding maintenance facility insurance pricing revenue margin").split()
 
 
+def scale_vocabulary(size: int = 30000, seed: int = 7) -> list[str]:
+    """Pronounceable made-up words; text drawn from them by a Zipf law (s≈1), as natural text is,
+    so a query word matches a realistic share of passages, not half of them."""
+    rng = random.Random(seed)
+    syl = [c + v for c in "bcdfghklmnprstvz" for v in "aeiou"]
+    words = list(dict.fromkeys(_WORDS + ["".join(rng.choice(syl) for _ in range(rng.randint(2, 4)))
+                                         for _ in range(size)]))
+    return words[:size]
+
+
 def write_scale_corpus(root: Path, n_files: int, total_mb: float, seed: int = 7) -> tuple[int, int]:
     """n_files text/Markdown/CSV/HTML files adding up to about total_mb; returns (files, bytes)."""
+    import itertools
+
     rng = random.Random(seed)
     per_file = int(total_mb * 1e6 / n_files)
+    words = scale_vocabulary()
+    cum = list(itertools.accumulate(1.0 / (r + 1) for r in range(len(words))))
+
+    def pick(k: int) -> list[str]:
+        return rng.choices(words, cum_weights=cum, k=k)
+
     total = 0
-    vocab = _WORDS + [f"{w}{i}" for w in _WORDS for i in range(40)]
     for i in range(n_files):
         d = root / f"dept{i % 20:02d}" / f"year{2015 + i % 10}"
         d.mkdir(parents=True, exist_ok=True)
         kind = ("md", "txt", "html", "csv")[i % 4]
         if kind == "csv":
-            lines = ["id,item,amount,status"]
-            while sum(map(len, lines)) < per_file:
-                lines.append(f"{len(lines)},{rng.choice(vocab)} {rng.choice(vocab)},{rng.randint(1, 9999)},"
-                             f"{rng.choice(('open', 'paid', 'late'))}")
+            lines, size = ["id,item,amount,status"], 0
+            while size < per_file:
+                a, b = pick(2)
+                lines.append(f"{len(lines)},{a} {b},{rng.randint(1, 9999)},{rng.choice(('open', 'paid', 'late'))}")
+                size += len(lines[-1]) + 1
             body = "\n".join(lines)
         else:
             paras, size = [], 0
             while size < per_file:
-                p = " ".join(rng.choice(vocab) for _ in range(rng.randint(40, 120))).capitalize() + "."
+                p = " ".join(pick(rng.randint(40, 120))).capitalize() + "."
                 paras.append(p)
                 size += len(p) + 2
             body = "\n\n".join(paras)

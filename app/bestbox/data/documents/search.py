@@ -79,9 +79,7 @@ class _Vectors:
     def get(self, con: sqlite3.Connection) -> tuple[np.ndarray, np.ndarray]:
         from .embed import from_blobs
 
-        key = con.execute("SELECT COUNT(*), COALESCE(MAX(chunk_id), 0), COALESCE(SUM(chunk_id), 0) "
-                          "FROM embeddings").fetchone()
-        key = tuple(key) + (str(con.execute("PRAGMA database_list").fetchone()[2]),)
+        key = (store.get_meta(con, "embeddings_version"), con.execute("PRAGMA database_list").fetchone()[2])
         with self.lock:
             if key != self.key:
                 rows = con.execute("SELECT chunk_id, vec FROM embeddings ORDER BY chunk_id").fetchall()
@@ -116,8 +114,8 @@ class Searcher:
     def mode(self) -> str:
         if self.embedder is None:
             return "keyword-only"
-        n = self.con.execute("SELECT COUNT(*) FROM embeddings").fetchone()[0]
-        return "fused" if n else "keyword-only"
+        any_vec = self.con.execute("SELECT 1 FROM embeddings LIMIT 1").fetchone()
+        return "fused" if any_vec else "keyword-only"
 
     def mode_note(self) -> str:
         if self.embedder is None:

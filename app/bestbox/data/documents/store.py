@@ -31,6 +31,13 @@ CREATE TABLE IF NOT EXISTS embeddings (
 CREATE TABLE IF NOT EXISTS queue (
     path TEXT PRIMARY KEY, folder TEXT NOT NULL, size INTEGER, mtime REAL, why TEXT, queued_at REAL);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
+INSERT OR IGNORE INTO meta(key, value) VALUES ('embeddings_version', 0);
+-- Searchers keep the vectors in memory and reload them when this number moves (cheaper than
+-- counting rows on every search of a large index).
+CREATE TRIGGER IF NOT EXISTS embeddings_ai AFTER INSERT ON embeddings BEGIN
+    UPDATE meta SET value = value + 1 WHERE key = 'embeddings_version'; END;
+CREATE TRIGGER IF NOT EXISTS embeddings_ad AFTER DELETE ON embeddings BEGIN
+    UPDATE meta SET value = value + 1 WHERE key = 'embeddings_version'; END;
 """
 
 
