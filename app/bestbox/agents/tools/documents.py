@@ -29,12 +29,12 @@ def _config():
     return load(create=False).config
 
 
-def search_my_documents(con, a: MyDocsArgs) -> dict:
+def search_my_files(con, a: MyDocsArgs) -> dict:
     from ...data.documents import answers, search
 
     cfg = _config()
     if not cfg.data.documents:
-        return error("search_my_documents", "no document folders are configured; add one with "
+        return error("search_my_files", "no document folders are configured; add one with "
                      "`bestbox docs index --add DIR`")
     res = search(a.query, a.limit, use_embeddings=cfg.data.documents_embed)
     good = [h for h in res["hits"] if answers(h)]
@@ -53,14 +53,14 @@ def search_my_documents(con, a: MyDocsArgs) -> dict:
 
 
 TOOLS = [
-    Tool("search_my_documents", "oa", "Search the user's own documents and files (policies, handbooks, price lists, "
-         "manuals) for passages that answer a question, with citations.", MyDocsArgs, search_my_documents),
+    Tool("search_my_files", "oa", "Search the user's own files (their documents: policies, handbooks, price lists, "
+         "manuals) for passages that answer a question, with citations.", MyDocsArgs, search_my_files),
 ]
 
 
 def citations_of(tool_name: str, result: dict | None) -> tuple[list[dict], str | None]:
     """(citations, note) from one tool result, for the pipeline's "done" event."""
-    if tool_name != "search_my_documents" or not isinstance(result, dict):
+    if tool_name != "search_my_files" or not isinstance(result, dict):
         return [], None
     cites = [{k: c.get(k) for k in ("id", "path", "page", "snippet")} for c in result.get("citations") or []]
     note = None

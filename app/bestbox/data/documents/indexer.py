@@ -122,8 +122,7 @@ class Indexer:
             if not rep.cancelled:
                 gone = [p for p in missing if not os.path.exists(p)]
                 with con:
-                    store.delete_documents(con, gone)
-                rep.deleted = len(gone)
+                    rep.deleted = store.delete_documents(con, gone)
                 if self.embed:
                     rep.embedded = self._embed_pending(con, rep)
             rep.failures = [{"path": r["path"], "reason": r["reason"]} for r in con.execute(

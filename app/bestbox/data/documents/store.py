@@ -98,8 +98,11 @@ def upsert_document(con: sqlite3.Connection, path: str, folder: str, size: int, 
     return con.execute("SELECT id FROM documents WHERE path = ?", (path,)).fetchone()[0]
 
 
-def delete_documents(con: sqlite3.Connection, paths_: list[str]) -> None:
-    con.executemany("DELETE FROM documents WHERE path = ?", [(p,) for p in paths_])
+def delete_documents(con: sqlite3.Connection, paths_: list[str]) -> int:
+    """Remove these paths' documents (chunks and embeddings go with them); returns how many were indexed."""
+    if not paths_:
+        return 0
+    return con.executemany("DELETE FROM documents WHERE path = ?", [(p,) for p in paths_]).rowcount
 
 
 def status(con: sqlite3.Connection) -> dict:
