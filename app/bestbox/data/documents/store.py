@@ -11,6 +11,7 @@ from pathlib import Path
 
 from ... import paths
 
+SCHEMA_VERSION = 1
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (
     id INTEGER PRIMARY KEY, path TEXT UNIQUE NOT NULL, folder TEXT NOT NULL, size INTEGER, mtime REAL,
@@ -55,7 +56,9 @@ def connect(path: Path | None = None) -> sqlite3.Connection:
     con.execute("PRAGMA journal_mode=WAL")
     con.execute("PRAGMA synchronous=NORMAL")
     con.execute("PRAGMA foreign_keys=ON")
-    con.executescript(SCHEMA)
+    if con.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:
+        # Only once per file: a search must not take the write lock the indexer may be holding.
+        con.executescript(SCHEMA + f"PRAGMA user_version = {SCHEMA_VERSION};")
     return con
 
 
