@@ -38,13 +38,15 @@ def test_worker_thread_drives_the_widget(qtbot, tmp_path):
     worker.stopped.connect(thread.quit)
     seen = []
     worker.progress.connect(lambda p: seen.append(p["stage"]))
-    with qtbot.waitSignal(worker.synced, timeout=60000) as sig:
-        thread.start()
+    thread.start()
+    # Wait on the widget (its slots run on this thread), not on the worker's signal directly.
+    qtbot.waitUntil(lambda: widget.last_report is not None, timeout=60000)
     thread.wait(10000)
-    assert sig.args[0]["added"] == 40 and sig.args[0]["failed"] == 1
+    assert widget.last_report["added"] == 40 and widget.last_report["failed"] == 1
     assert "scan" in seen and "read" in seen
     assert threading.main_thread().name not in threads           # indexing never ran on the UI thread
-    assert widget.label.text() == "Documents: up to date · 1 not readable"
+    # embeddings off in this test: the label says so
+    assert widget.label.text() == "Documents: up to date · 1 not readable · KEYWORD-ONLY search"
     assert "broken.docx" in widget.label.toolTip()
     assert not widget.bar.isVisible()
     widget.grab().save(str(tmp_path / "docs-progress-done.png"))

@@ -26,6 +26,8 @@ class DocsIndexWorker(QObject):
         from ..data.documents import Indexer
 
         self.rescan_s = rescan_s
+        self.db = db
+        self.embed = embed
         self._quit = threading.Event()
         self.indexer = Indexer(folders, db=db, max_mb=max_mb, timeout_s=timeout_s, embed=embed,
                                on_progress=lambda p: self.progress.emit(p.as_dict()))
@@ -36,11 +38,20 @@ class DocsIndexWorker(QObject):
         while not self._quit.is_set():
             rep = self.indexer.sync(settle_s=0.0 if first else SETTLE_S)
             first = False
-            self.synced.emit(rep.as_dict())
+            self.synced.emit({**rep.as_dict(), "mode_note": self._mode_note()})
             if rep.cancelled or self.rescan_s <= 0:
                 break
             self._quit.wait(self.rescan_s)
         self.stopped.emit()
+
+    def _mode_note(self) -> str:
+        from ..data.documents import Searcher
+
+        s = Searcher(self.db, use_embeddings=self.embed)
+        try:
+            return s.mode_note()
+        finally:
+            s.close()
 
     # any thread
     def pause(self) -> None:
@@ -86,6 +97,7 @@ class DocsProgressWidget(QWidget):
             row.addWidget(w)
         self.worker = worker
         self.paused = False
+        self.last_report: dict | None = None
         self.pause_btn.clicked.connect(self.toggle_pause)
         self.cancel_btn.clicked.connect(self.cancel)
         if worker is not None:
@@ -120,13 +132,16 @@ class DocsProgressWidget(QWidget):
 
     @Slot(dict)
     def on_synced(self, rep: dict) -> None:
+        self.last_report = rep
         self._busy(False)
         failed = len(rep.get("failures") or [])
         state = "indexing cancelled" if rep.get("cancelled") else "up to date"
         extra = f" · {failed} not readable" if failed else ""
-        self.label.setText(f"Documents: {state}{extra}")
-        self.label.setToolTip("\n".join(f"{Path(f['path']).name}: {f['reason']}" for f in rep.get("failures") or [])
-                              or "bestbox docs status lists every folder and file")
+        note = rep.get("mode_note") or ""
+        loud = " · KEYWORD-ONLY search" if note.startswith("KEYWORD-ONLY") else ""
+        self.label.setText(f"Documents: {state}{extra}{loud}")
+        self.label.setToolTip("\n".join([note] + [f"{Path(f['path']).name}: {f['reason']}"
+                                                  for f in rep.get("failures") or []]))
 
     def toggle_pause(self) -> None:
         if self.worker is None:
