@@ -161,6 +161,27 @@ def scale(work: Path, n_files: int, total_mb: float, queries: int = 40, log=prin
     return out
 
 
+def format_section(r: dict | None) -> list[str]:
+    """The retrieval section of the printed bench report."""
+    if not r:
+        return []
+    q, sc = r.get("quality") or {}, r.get("scale") or {}
+    out = ["", f"Document retrieval ({q.get('questions')} labelled questions; mode {q.get('mode')})"]
+    for mode in ("keyword", "embedding", "fused"):
+        m = (q.get(mode) or {}).get("all") or {}
+        para = (q.get(mode) or {}).get("paraphrase") or {}
+        out.append(f"  {mode:<10} recall@5 {m.get('recall@5')}  MRR {m.get('mrr')}  "
+                   f"(paraphrased questions: recall@5 {para.get('recall@5')}, MRR {para.get('mrr')})")
+    if sc:
+        out.append(f"  scale: {sc.get('files')} files / {sc.get('mb')} MB indexed at {sc.get('files_per_s')} files/s, "
+                   f"{sc.get('mb_per_s')} MB/s, peak RSS {sc.get('peak_rss_mb_indexing')} MB; {sc.get('chunks')} passages")
+        for mode in ("keyword", "fused"):
+            s_ = sc.get(f"search_{mode}")
+            if s_:
+                out.append(f"  search {mode}: p50 {s_['p50_ms']} ms, p95 {s_['p95_ms']} ms")
+    return out
+
+
 def _scale_size(quick: bool) -> tuple[int, float]:
     env = os.environ.get("BESTBOX_BENCH_DOCS_SCALE")
     if env:
