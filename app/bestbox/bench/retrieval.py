@@ -93,6 +93,14 @@ class _PeakRSS:
         self._t.join()
 
 
+def _cpu_s() -> float:
+    import psutil
+
+    p = psutil.Process()
+    t = p.cpu_times()
+    return t.user + t.system + t.children_user + t.children_system
+
+
 def _pcts(ms: list[float]) -> dict:
     ms = sorted(ms)
     return {"p50_ms": round(statistics.median(ms), 2), "p95_ms": round(ms[int(0.95 * (len(ms) - 1))], 2),
@@ -111,10 +119,13 @@ def scale(work: Path, n_files: int, total_mb: float, queries: int = 40, log=prin
     log(f"  corpus: {files} files, {nbytes / 1e6:.0f} MB written in {time.perf_counter() - t:.0f} s")
     db = work / "scale.sqlite3"
     with _PeakRSS() as mem:
-        t = time.perf_counter()
+        t, cpu0, load0 = time.perf_counter(), _cpu_s(), os.getloadavg()[0]
         rep = Indexer([str(corpus)], db=db, embed=False).sync()
-        secs = time.perf_counter() - t
+        secs, cpu = time.perf_counter() - t, _cpu_s() - cpu0
     out: dict = {"files": files, "mb": round(nbytes / 1e6, 1), "index_s": round(secs, 1),
+                 # On a shared machine wall time depends on the neighbours; CPU time does not.
+                 "index_cpu_s": round(cpu, 1), "mb_per_cpu_s": round(nbytes / 1e6 / cpu, 2) if cpu else None,
+                 "load_avg_at_start": round(load0, 1),
                  "files_per_s": round(files / secs, 1), "mb_per_s": round(nbytes / 1e6 / secs, 2),
                  "peak_rss_mb_indexing": round(mem.peak / 2**20), "failed": rep.failed,
                  "db_mb": round(db.stat().st_size / 1e6)}
