@@ -177,8 +177,11 @@ def attach(window, cfg) -> DocsProgressWidget | None:
 
     def stop():
         worker.shutdown()
-        thread.quit()
-        thread.wait(5000)
+        try:
+            thread.quit()
+            thread.wait(5000)
+        except RuntimeError:  # the window, the thread's parent, is gone: stopped with it already
+            pass
 
     QApplication.instance().aboutToQuit.connect(stop)
     widget.thread_, widget.stop = thread, stop
