@@ -8,7 +8,7 @@ import pytest
 
 pytest.importorskip("pytestqt")
 
-from PySide6.QtCore import QThread  # noqa: E402
+from PySide6.QtCore import Qt, QThread  # noqa: E402
 from PySide6.QtWidgets import QMainWindow  # noqa: E402
 
 from bestbox.config import Config  # noqa: E402
@@ -35,13 +35,13 @@ def test_worker_thread_drives_the_widget(qtbot, tmp_path):
     thread = QThread()
     worker.moveToThread(thread)
     thread.started.connect(worker.run)
-    worker.stopped.connect(thread.quit)
+    worker.stopped.connect(thread.quit, Qt.ConnectionType.DirectConnection)
     seen = []
     worker.progress.connect(lambda p: seen.append(p["stage"]))
     thread.start()
     # Wait on the widget (its slots run on this thread), not on the worker's signal directly.
     qtbot.waitUntil(lambda: widget.last_report is not None, timeout=60000)
-    thread.wait(10000)
+    assert thread.wait(10000)
     assert widget.last_report["added"] == 40 and widget.last_report["failed"] == 1
     assert "scan" in seen and "read" in seen
     assert threading.main_thread().name not in threads           # indexing never ran on the UI thread

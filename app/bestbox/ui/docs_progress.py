@@ -7,7 +7,7 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QToolButton, QWidget
 
 from . import theme
@@ -170,7 +170,8 @@ def attach(window, cfg) -> DocsProgressWidget | None:
     thread.setObjectName("docs-indexer")
     worker.moveToThread(thread)
     thread.started.connect(worker.run)
-    worker.stopped.connect(thread.quit)
+    # Direct: QThread.quit is thread-safe, and a queued call would wait for the UI loop.
+    worker.stopped.connect(thread.quit, Qt.ConnectionType.DirectConnection)
     widget = DocsProgressWidget(worker, window)
     window.statusBar().addPermanentWidget(widget)
     from PySide6.QtWidgets import QApplication
