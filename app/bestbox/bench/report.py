@@ -2,6 +2,7 @@
 single/BestBox and dual/BestBox, and the target checks."""
 from __future__ import annotations
 
+from .retrieval import format_section as _format_retrieval
 from .router import ROUTER_LABELS, ROUTER_METHODS
 from .turns import CONFIGS
 
@@ -322,8 +323,13 @@ def _team_lines(res: dict, add) -> None:
     add(f"  most clients with first token p95 < 1 s: {tm.get('max_clients_within_1s_first_token_p95')}")
 
 
+def _retrieval_lines(res: dict, add) -> None:
+    for line in _format_retrieval(res.get("retrieval")):
+        add(line)
+
+
 SECTION_LINES = (_servers_lines, _router_lines, _asr_lines, _cleanup_lines, _turns_lines, _ui_lines,
-                 _supervision_lines, _load_lines, _team_lines)
+                 _supervision_lines, _load_lines, _team_lines, _retrieval_lines)
 
 
 def format_report(res: dict) -> str:

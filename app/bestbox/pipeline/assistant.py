@@ -9,6 +9,7 @@ import logging
 import uuid
 from typing import AsyncIterator, Protocol
 
+from ..agents.tools.documents import citations_of
 from ..config import Config
 from ..llm.client import LLMClient
 from ..routing.agents import DOMAIN_AGENTS
@@ -139,6 +140,7 @@ class Assistant:
 
         answer_parts: list[str] = []
         tool_calls: list[dict] = []
+        citations: list[dict] = []
         server_timings: dict = {}
         msg_id = self.history.add_message(conv, "assistant", "", turn_id=turn_id, partial=True,
                                           meta={"route": route, "model": served_by})
@@ -158,6 +160,10 @@ class Assistant:
                     trace.mark("first_output")
                 elif ev.kind == "tool_result":
                     tool_calls.append({k: ev.data.get(k) for k in ("name", "arguments", "rows", "error")})
+                    cites, no_answer = citations_of(ev.data.get("name"), ev.data.get("result"))
+                    citations += [c for c in cites if c not in citations]
+                    if no_answer:
+                        yield TurnEvent("note", {"text": no_answer})
                 elif ev.kind == "done":
                     server_timings = ev.data.get("server_timings") or {}
                     if ev.data.get("tool_calls") is not None:
@@ -186,7 +192,7 @@ class Assistant:
                 if k in server_timings:
                     trace.values[f"server_{k}"] = server_timings[k]
             meta_out = {"route": route, "model": served_by, "timings": trace.timings(), "tool_calls": tool_calls,
-                        "demo_model": demo, "unverified": unverified, "notes": notes,
+                        "demo_model": demo, "unverified": unverified, "notes": notes, "citations": citations,
                         **({"needs_input": needs_input} if needs_input else {}), **({"error": error} if error else {})}
             self.history.update_message(msg_id, text=answer, meta=meta_out, partial=not finished)
         if error:
@@ -195,7 +201,7 @@ class Assistant:
             return
         if needs_input:
             return      # the form is the end of this turn; submit_tool continues it
-        yield TurnEvent("done", {"answer": answer, "route": route, "tool_calls": tool_calls,
+        yield TurnEvent("done", {"answer": answer, "route": route, "tool_calls": tool_calls, "citations": citations,
                                  "timings": trace.timings(), "model": served_by, "partial": False,
                                  "turn_id": turn_id, "conversation_id": conv, "trace": trace.to_dict(),
                                  "demo_model": demo, "unverified": unverified, "notes": notes})
@@ -326,7 +332,8 @@ async def run_text_turn(text: str, *, config: Config | None, trace: TurnTrace | 
             raise ValueError("need a config and endpoints, or an assistant")
         assistant = Assistant(config, endpoints)
     trace = trace or TurnTrace()
-    result: dict = {"route": None, "answer": "", "tool_calls": [], "timings": {}, "model": None, "notes": []}
+    result: dict = {"route": None, "answer": "", "tool_calls": [], "timings": {}, "model": None, "notes": [],
+                    "citations": []}
     tokens: list[str] = []
     tried: list[dict] = []
     if call is not None:
@@ -349,7 +356,7 @@ async def run_text_turn(text: str, *, config: Config | None, trace: TurnTrace | 
         elif ev.kind == "tool_result":
             tried.append({k: ev.data.get(k) for k in ("name", "arguments", "rows", "error")})
         elif ev.kind == "done":
-            result.update({k: ev.data[k] for k in ("answer", "tool_calls", "model", "timings")})
+            result.update({k: ev.data[k] for k in ("answer", "tool_calls", "model", "timings", "citations")})
             result.update({k: ev.data.get(k, False) for k in ("demo_model", "unverified")})
             result["stages"] = ev.data["trace"]["stages"]
         elif ev.kind == "needs_input":

@@ -16,6 +16,7 @@ from .chat_pane import ChatPane
 from .conversation_list import ConversationList
 from .routing_report import RoutingReport
 from .server_panel import ServerPanel
+from . import docs_progress
 from .status_bar import StatusBar
 
 log = logging.getLogger(__name__)
@@ -73,6 +74,7 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
         self.status = StatusBar(bridge, self)
         self.setStatusBar(self.status)
+        self.docs_progress = docs_progress.attach(self, cfg)   # None without [data] documents
         self._build_menu()
         self._wire()
         self.refresh_conversations()

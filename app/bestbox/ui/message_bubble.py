@@ -279,6 +279,7 @@ class AnswerBubble(QWidget):
         if route and not self.badges.badges():
             self.badges.set_route(route, correctable=bool(self.turn_id))
         self.badges.set_result(route, data.get("model"), data.get("timings"))
+        self.add_citations(data.get("citations"))
         self.partial = bool(data.get("partial"))
         if self.partial:
             self._mark_partial("Partial answer")
@@ -289,6 +290,13 @@ class AnswerBubble(QWidget):
             lbl.setStyleSheet(f"color: {theme.MUTED}; font-style: italic;")
             self.footer.addWidget(lbl)
         self.set_status("")
+
+    def add_citations(self, citations) -> None:
+        if citations:
+            from .citations import CitationList
+
+            self.citations = CitationList(citations, self)
+            self.footer.addWidget(self.citations)
 
     def fail(self, message: str, *, both_down: bool = False, partial_answer: str = "") -> None:
         self.flush()
@@ -347,6 +355,7 @@ class AnswerBubble(QWidget):
             self.add_note(note)
         if msg.get("text"):
             self.set_text(msg["text"])
+        self.add_citations(meta.get("citations"))
         if meta.get("error") and meta.get("error") != "stopped":
             self.fail(meta["error"])
         elif msg.get("partial") or meta.get("partial"):

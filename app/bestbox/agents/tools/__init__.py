@@ -5,10 +5,10 @@ Each `Tool` has `name`, `description`, `schema` (OpenAI tools format), `paramete
 """
 from __future__ import annotations
 
-from . import crm, erp, it_ops, oa
+from . import crm, documents, erp, it_ops, oa
 from .base import MAX_ROWS, Period, Tool, parse_period
 
-TOOLS_BY_AGENT: dict[str, list[Tool]] = {"erp": erp.TOOLS, "crm": crm.TOOLS, "it_ops": it_ops.TOOLS, "oa": oa.TOOLS}
+TOOLS_BY_AGENT: dict[str, list[Tool]] = {"erp": erp.TOOLS, "crm": crm.TOOLS, "it_ops": it_ops.TOOLS, "oa": oa.TOOLS + documents.TOOLS}
 _BY_NAME: dict[str, Tool] = {t.name: t for tools in TOOLS_BY_AGENT.values() for t in tools}
 
 
