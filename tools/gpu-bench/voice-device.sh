@@ -88,16 +88,28 @@ stage2() {
   write_config
   export PYTHONPATH="/tmp/site:$R/app" BESTBOX_CONFIG=$W/bestbox.toml BESTBOX_DATA_DIR=$W/data PYTHONUNBUFFERED=1
   nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader > "$O/gpu.txt"
-  local left=$(( ${END_BY_S:-570} - $(elapsed) ))
-  echo "bench budget ${left}s, sections ${SECTIONS:-asr,router,turns,load,team}"
-  ( while sleep 20; do nvidia-smi --query-gpu=memory.used --format=csv,noheader,nounits; done ) > "$O/gpu-mem.txt" 2>&1 &
+  # GPU memory every 5 s: the peak is everything loaded at once (two servers, Whisper, the team's server)
+  ( while sleep 5; do echo "$(elapsed) $(nvidia-smi --query-gpu=memory.used --format=csv,noheader,nounits)"; done ) >> "$O/gpu.txt" 2>&1 &
   local mon=$!
-  timeout "$left" python3 -m bestbox bench --json --no-ui --out "$W/bench-out" --only "${SECTIONS:-asr,router,turns,load,team}" \
-    --repeats "${REPEATS:-3}" > "$O/bench.json" 2> "$O/bench.log"
+  local main_end=$(( ${END_BY_S:-570} - ${FAMILY_S:-100} ))
+  echo "bench until ${main_end}s, sections ${SECTIONS:-servers,router,asr,cleanup,turns,load,team}"
+  timeout $(( main_end - $(elapsed) )) python3 -m bestbox bench --json --no-ui --out "$W/bench-out" \
+    --only "${SECTIONS:-servers,router,asr,cleanup,turns,load,team}" --repeats "${REPEATS:-3}" > "$O/bench.json" 2> "$O/bench.log"
   echo "bench rc=$? after $(elapsed)s"
+  [ -s "$O/bench.json" ] || cp "$W/bench-out/bench.partial.json" "$O/bench.json" 2>/dev/null
+  # A current family beside Qwen2.5: the Qwen3-8B-shaped model as the light server, same sections
+  # that tell routing and first-token cost (the heavy stays the 14B).
+  if [ -f "$W/done.q3" ] && [ $(( ${END_BY_S:-570} - $(elapsed) )) -gt 60 ]; then
+    sed "s|$W/models/qwen2.5-7b-random-Q5_K_M.gguf|$W/models/qwen3-8b-random-Q4_K_M.gguf|" "$W/bestbox.toml" > "$W/bestbox-q3.toml"
+    BESTBOX_CONFIG=$W/bestbox-q3.toml timeout $(( ${END_BY_S:-570} - $(elapsed) - 15 )) python3 -m bestbox bench --json \
+      --no-ui --out "$W/bench-q3" --only router,servers --repeats "${REPEATS:-3}" > "$O/bench-qwen3.json" 2>> "$O/bench.log"
+    echo "qwen3 bench rc=$? after $(elapsed)s"
+    [ -s "$O/bench-qwen3.json" ] || cp "$W/bench-q3/bench.partial.json" "$O/bench-qwen3.json" 2>/dev/null
+  else
+    echo "no Qwen3 run ($( [ -f "$W/done.q3" ] && echo 'no time left' || echo 'model not ready'))"
+  fi
   kill $mon 2>/dev/null
-  cp "$W"/bench-out/*.png "$O/" 2>/dev/null
-  [ -s "$O/bench.json" ] || cp "$W/bench-out/bench.json" "$O/bench.json" 2>/dev/null
+  (cd "$W" && tar cf "$O/plots.tar" bench-out/*.png bench-q3/*.png 2>/dev/null)
   tail -n 30 "$O/bench.log"
 }
 
