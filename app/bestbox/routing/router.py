@@ -1,7 +1,8 @@
 """The router: picks the agent (fast path, light LLM, or a user's correction) and the tier (policy).
 
 Modes (config `routing.mode`, the roll-back switch):
-- `hybrid`: the fast path decides when its confidence ≥ `routing.fast_confidence`, else the light LLM;
+- `hybrid`: the fast path decides when its confidence ≥ `routing.fast_confidence`, else the light LLM
+  ("auto", the default: the threshold calibrated offline for this fast path's model, see calibrate.py);
 - `llm`: the light LLM always decides;
 - `fast`: the fast path always decides, no server needed.
 Whatever the mode: a stored correction that matches the text wins (decided_by=correction); with no
@@ -53,6 +54,16 @@ class Router:
         self._shadow_tasks: set[asyncio.Task] = set()
         self.shadow_results: list[dict] = []
         self._preroutes: dict[tuple[str, str], asyncio.Task] = {}
+
+    @property
+    def threshold(self) -> float:
+        """The hand-off threshold: a number from the config, or the calibrated one ("auto")."""
+        t = getattr(self.cfg, "fast_confidence", "auto")
+        if t == "auto":
+            from .calibration import auto_threshold
+
+            t = auto_threshold(self.fast)
+        return float(t)
 
     def preroute(self, text: str, light=None, heavy=None, *, mode: str | None = None) -> asyncio.Task | None:
         """Start deciding for `text` now (a speculative transcript); `route()` takes the result."""
@@ -119,7 +130,7 @@ class Router:
             detail["why"] = "no words"
         elif fr.correction:
             decided_by = "correction"
-        elif mode == "fast" or (mode == "hybrid" and fr.confidence >= self.cfg.fast_confidence):
+        elif mode == "fast" or (mode == "hybrid" and fr.confidence >= self.threshold):
             pass
         elif light is None:
             decided_by = "fallback"
