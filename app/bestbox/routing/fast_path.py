@@ -149,7 +149,7 @@ def _cache_load(key: str):
         W = np.frombuffer(w_b, dtype=np.float64).reshape(len(vocab), len(AGENTS))
         if len(idf) != len(vocab) or len(b) != len(AGENTS):
             return None
-        return {k: i for i, k in enumerate(vocab)}, idf, unseen, W, np.asarray(b)
+        return {k: i for i, k in enumerate(vocab)}, idf, unseen, W, np.asarray(b, dtype=np.float64)
     except (OSError, EOFError, ValueError, TypeError, IndexError, KeyError):
         return None
 
@@ -159,7 +159,7 @@ def _cache_save(key: str, vocab: dict, idf, unseen: float, W, b) -> None:
         f = _cache_file(key)
         f.parent.mkdir(parents=True, exist_ok=True)
         tmp = f.with_suffix(f".{time.time_ns()}.tmp")
-        tmp.write_bytes(marshal.dumps(("\x00".join(vocab), idf.tobytes(), unseen, W.tobytes(), list(b))))
+        tmp.write_bytes(marshal.dumps(("\x00".join(vocab), idf.tobytes(), unseen, W.tobytes(), [float(x) for x in b])))
         tmp.replace(f)
         olds = sorted(f.parent.glob("fastpath-*.marshal"), key=lambda p: p.stat().st_mtime, reverse=True)
         for old in olds[4:]:   # keep a few (shipped set, train split for eval, ...), drop stale ones

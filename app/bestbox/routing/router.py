@@ -54,15 +54,18 @@ class Router:
         self._shadow_tasks: set[asyncio.Task] = set()
         self.shadow_results: list[dict] = []
         self._preroutes: dict[tuple[str, str], asyncio.Task] = {}
+        self._auto_threshold: float | None = None
 
     @property
     def threshold(self) -> float:
         """The hand-off threshold: a number from the config, or the calibrated one ("auto")."""
         t = getattr(self.cfg, "fast_confidence", "auto")
         if t == "auto":
-            from .calibration import auto_threshold
+            if self._auto_threshold is None:   # read once: the model does not change while running
+                from .calibration import auto_threshold
 
-            t = auto_threshold(self.fast)
+                self._auto_threshold = auto_threshold(self.fast)
+            t = self._auto_threshold
         return float(t)
 
     def preroute(self, text: str, light=None, heavy=None, *, mode: str | None = None) -> asyncio.Task | None:
