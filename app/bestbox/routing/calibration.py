@@ -114,3 +114,26 @@ def auto_threshold(fast_path=None) -> float:
     if cal and (fast_path is None or cal.get("model_key") == getattr(fast_path, "key", None)):
         return float(cal["threshold"])
     return FALLBACK_THRESHOLD
+
+
+def route_summary(expected: list[str], decisions: list) -> dict:
+    """The whole router on labelled requests: what the fast path decided on its own (confident or a
+    correction) and how right that was, what the light model decided, and the hybrid overall.
+    `upper_bound_perfect_light`: the hybrid's accuracy if the light model were always right."""
+    n = len(expected)
+    fast = [(e, d) for e, d in zip(expected, decisions) if d.decided_by in ("fast", "correction")]
+    fast_right = sum(e == d.agent for e, d in fast)
+    by: dict[str, dict] = {}
+    for e, d in zip(expected, decisions):
+        s = by.setdefault(d.decided_by, {"n": 0, "right": 0})
+        s["n"] += 1
+        s["right"] += e == d.agent
+    for s in by.values():
+        s["accuracy"] = round(s["right"] / s["n"], 4)
+    r = lambda x: round(x, 4) if n else None  # noqa: E731
+    return {"n": n, "share_decided_fast": r(len(fast) / n) if n else None,
+            "fast_accuracy_on_decided": round(fast_right / len(fast), 4) if fast else None,
+            "confidently_wrong": r((len(fast) - fast_right) / n) if n else None,
+            "hybrid_accuracy": r(sum(e == d.agent for e, d in zip(expected, decisions)) / n) if n else None,
+            "upper_bound_perfect_light": r((fast_right + n - len(fast)) / n) if n else None,
+            "by_decided_by": by}
