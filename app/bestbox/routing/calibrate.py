@@ -5,8 +5,9 @@
 2. temperature scaling fitted on those out-of-fold scores (`calibration.fit_temperature`);
 3. the hand-off threshold chosen from the out-of-fold curve: the lowest confidence whose decided
    requests are right ≥ 98 % (`calibration.choose_threshold`);
-4. written to `routing/data/calibration.json` with the model key (version + training examples), so
-   a changed model never uses a stale calibration.
+4. written to `routing/data/calibration.json` with the model version (a fast path of another
+   version ignores it) and the model key (version + training examples: a test fails when the
+   shipped examples changed and nobody re-ran this).
 The spoken held-out set (`data/spoken_heldout.jsonl`) is only measured, never fitted on: its numbers
 go into the file as a record of what the fitted calibration did on requests nobody trained on.
 """
@@ -20,7 +21,7 @@ from pathlib import Path
 
 from . import calibration as C
 from .decision import AGENTS
-from .fast_path import FastPath, load_examples, norm_key
+from .fast_path import MODEL_VERSION, FastPath, load_examples, norm_key
 
 FOLDS = 5
 HELDOUT_FILE = "spoken_heldout.jsonl"
@@ -75,7 +76,7 @@ def fit(k: int = FOLDS, log=print) -> dict:
     full = FastPath(rows, temperature=T)
     held = heldout_rows()
     ho = measure([full.logits(r["text"]) for r in held], held, T, threshold)
-    return {"model_key": full.key, "temperature": round(T, 4), "threshold": round(threshold, 4),
+    return {"model_version": MODEL_VERSION, "model_key": full.key, "temperature": round(T, 4), "threshold": round(threshold, 4),
             "target_accuracy": C.TARGET_ACCURACY, "folds": k, "training_examples": len(rows),
             "cv": {k2: v for k2, v in cv.items() if not k2.startswith("_")},
             "heldout": {"file": HELDOUT_FILE, **{k2: v for k2, v in ho.items() if not k2.startswith("_")}}}

@@ -109,9 +109,12 @@ def load_calibration() -> dict | None:
 
 
 def auto_threshold(fast_path=None) -> float:
-    """The calibrated hand-off threshold for this fast path's model (fallback when not calibrated)."""
+    """The calibrated hand-off threshold for this fast path's model version (its CV models were
+    trained on subsets of the pool, so it holds for any of them); the fallback when not calibrated."""
+    from .fast_path import MODEL_VERSION
+
     cal = load_calibration()
-    if cal and (fast_path is None or cal.get("model_key") == getattr(fast_path, "key", None)):
+    if cal and cal.get("model_version") == MODEL_VERSION:
         return float(cal["threshold"])
     return FALLBACK_THRESHOLD
 

@@ -180,7 +180,7 @@ def model_key(examples: Iterable[tuple[str, str]]) -> str:
 
 class FastPath:
     """`FastPath.from_shipped(corrections)` → `.classify(text)` → FastResult.
-    temperature: None → the shipped calibration's when it was fitted on this very model, else 1."""
+    temperature: None → the shipped calibration's when it was fitted for this MODEL_VERSION, else 1."""
 
     entity_names: dict[str, str] = {}   # the user's names → kind word; the Router sets them
 
@@ -196,8 +196,8 @@ class FastPath:
         if temperature is None:
             from .calibration import load_calibration
 
-            cal = load_calibration()
-            temperature = cal["temperature"] if cal and cal.get("model_key") == self.key else 1.0
+            cal = load_calibration()   # fitted on CV models of this version: fits any of its training subsets
+            temperature = cal["temperature"] if cal and cal.get("model_version") == MODEL_VERSION else 1.0
         self.temperature = float(temperature)
 
     @classmethod
