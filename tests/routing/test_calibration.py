@@ -103,3 +103,18 @@ def test_entity_names_add_their_kind():
     assert f["w:room"] == 1 and f["e:room"] == 1
     assert not entity_features("anything", {})
     json.dumps(dict(f))
+
+
+def test_unsure_says_whether_cues_disagree_or_are_weak(shipped):
+    from bestbox.routing.fast_path import FastResult
+    from bestbox.routing.router import unsure_reason
+
+    two = FastResult("erp", 0.5, {"erp": 0.5, "oa": 0.4, "crm": 0.05, "it_ops": 0.03, "general": 0.02})
+    assert unsure_reason(two) == "cues disagree: erp 0.50, oa 0.40"
+    weak = FastResult("erp", 0.4, {"erp": 0.4, "oa": 0.2, "crm": 0.2, "it_ops": 0.1, "general": 0.1})
+    assert unsure_reason(weak) == "weak cues: erp 0.40"
+    import asyncio
+
+    r = Router(RoutingConfig(fast_confidence=1.0), None, shipped)
+    d = asyncio.run(r.route("book a room so we can go over the open supplier invoices", None, mode="hybrid"))
+    assert d.decided_by == "fallback" and d.detail["fast"]["unsure"]

@@ -48,12 +48,13 @@ def _fast_part(log) -> tuple[dict, object, list]:
     return out, fp, wrong
 
 
-async def _router_part(fp, held: list[dict], light) -> dict:
+async def _router_part(fp, held: list[dict], light, routing_cfg=None) -> dict:
     from ..config import RoutingConfig
     from ..routing.calibration import route_summary
     from ..routing.router import Router
 
-    router = Router(RoutingConfig(mode="hybrid"), None, fp)
+    cfg = RoutingConfig(mode="hybrid", llm_timeout_ms=getattr(routing_cfg, "llm_timeout_ms", 1500))
+    router = Router(cfg, None, fp)
     decisions = [await router.route(r["text"], light, mode="hybrid") for r in held]
     s = route_summary([r["agent"] for r in held], decisions)
     s["light_model"] = "light server" if light is not None else \
@@ -78,13 +79,13 @@ def _corrections_part(fp, held: list[dict], wrong: list[int]) -> dict:
             "others_to_wrong": sum(r["others_to_wrong"] for r in rows), "each": rows}
 
 
-async def measure(light=None, log=lambda m: None) -> dict:
+async def measure(light=None, log=lambda m: None, routing_cfg=None) -> dict:
     from ..routing import calibrate as K
 
     t0 = time.perf_counter()
     out, fp, wrong = _fast_part(log)
     held = K.heldout_rows()
-    out["router"] = await _router_part(fp, held, light)
+    out["router"] = await _router_part(fp, held, light, routing_cfg)
     out["corrections"] = _corrections_part(fp, held, wrong)
     out["seconds"] = round(time.perf_counter() - t0, 1)
     return out
@@ -92,7 +93,7 @@ async def measure(light=None, log=lambda m: None) -> dict:
 
 async def bench_calibration(ctx) -> dict:
     light = ctx.mgr.client("light") if getattr(ctx, "mgr", None) is not None else None
-    return await measure(light, ctx.opt.log)
+    return await measure(light, ctx.opt.log, getattr(ctx.cfg, "routing", None))
 
 
 async def run_offline(opt) -> dict:

@@ -33,6 +33,15 @@ SHADOW_TIMEOUT_S = 30.0
 MAX_PREROUTES = 4  # a turn has one live speculation; a few stale ones are cancelled, not piled up
 
 
+def unsure_reason(fr) -> str:
+    """Why the fast path is unsure: two agents with strong cues ("cues disagree: erp 0.54, oa 0.40"),
+    or no agent with strong ones ("weak cues")."""
+    (a1, p1), (a2, p2) = sorted(fr.scores.items(), key=lambda kv: -kv[1])[:2]
+    if p2 >= 0.25:
+        return f"cues disagree: {a1} {p1:.2f}, {a2} {p2:.2f}"
+    return f"weak cues: {a1} {p1:.2f}"
+
+
 class Router:
     def __init__(self, config, corrections_store: CorrectionStore | None = None,
                  fast_path: FastPath | None = None, *, rng: random.Random | None = None):
@@ -128,6 +137,8 @@ class Router:
         fr = self.fast.classify(text)
         detail: dict = {"fast": {"agent": fr.agent, "confidence": round(fr.confidence, 4), "ms": round(fr.ms, 3)}}
         agent, decided_by, confidence = fr.agent, "fast", fr.confidence
+        if norm_key(text) and not fr.correction and fr.confidence < self.threshold:
+            detail["fast"]["unsure"] = unsure_reason(fr)
         if not norm_key(text):
             agent, confidence = "general", 1.0
             detail["why"] = "no words"
