@@ -100,7 +100,7 @@ def test_entity_names_add_their_kind():
     from bestbox.routing.fast_path import entity_features
 
     f = entity_features("is the Cedar room free", {"cedar": "room"})
-    assert f["w:room"] == 1 and f["e:room"] == 1
+    assert f["w:room"] == 1 and f["e:room"] == 1 and f["<ro"] == 1
     assert not entity_features("anything", {})
     json.dumps(dict(f))
 
@@ -118,3 +118,17 @@ def test_unsure_says_whether_cues_disagree_or_are_weak(shipped):
     r = Router(RoutingConfig(fast_confidence=1.0), None, shipped)
     d = asyncio.run(r.route("book a room so we can go over the open supplier invoices", None, mode="hybrid"))
     assert d.decided_by == "fallback" and d.detail["fast"]["unsure"]
+
+
+def test_the_users_names_route_by_their_kind(shipped):
+    from bestbox.routing.fast_path import entity_features
+
+    f = entity_features("any news from Wood Corner", {"wood corner": "vendor"})
+    assert f["e:vendor"] == 1 and f["w:vendor"] == 1 and f["<ven"] == 1
+    try:
+        shipped.entity_names = {"wood corner": "vendor"}
+        assert shipped.classify("any news from wood corner").agent == "erp"
+        shipped.entity_names = {"wood corner": "customer"}
+        assert shipped.classify("any news from wood corner").agent == "crm"
+    finally:
+        shipped.entity_names = {}

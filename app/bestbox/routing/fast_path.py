@@ -35,9 +35,9 @@ FILLERS = frozenset({"um", "umm", "uh", "uhh", "er", "erm", "hmm", "uhm", "ah", 
 CORRECTION_MATCH = 0.70     # cosine to a corrected text at which the correction decides outright
 CORRECTION_NUDGE = 6.0      # logit added to a corrected agent per unit of cosine to its correction
 NUDGE_FLOOR = 0.35          # below this cosine a correction does not nudge at all
-ENTITY_WEIGHT = 0.5         # weight of a known name's kind word next to the text's own words
+ENTITY_WEIGHT = 1.0         # weight of a known name's kind word next to the text's own words
 TEST_SHARE = 5              # 1 in 5 examples (by text hash) is held out for accuracy
-MODEL_VERSION = 6           # bump when features() or the model changes (invalidates cache and calibration)
+MODEL_VERSION = 7           # bump when features() or the model changes (invalidates cache and calibration)
 DATA_FILES = ("labelled.jsonl", "spoken_train.jsonl")   # the training pool; never spoken_heldout.jsonl
 
 
@@ -108,9 +108,10 @@ def demo_entity_names() -> dict[str, str]:
 
 
 def entity_features(text: str, names: dict[str, str]) -> Counter:
-    """For each known name the text mentions (longest first, up to 4 words), its kind as a word
-    feature ("w:vendor") and an entity feature ("e:vendor"). `names`: {norm_key(name): kind word}
-    — the demo's names, and the user's (vendor, customer, product, employee) once connected."""
+    """For each known name the text mentions (up to 4 words), the features of its kind word, as if
+    it had been said ("wood corner" → "vendor": w:vendor and its character n-grams), and an entity
+    feature e:vendor. `names`: {norm_key(name): kind word} — the demo's names, and the user's
+    (vendor, customer, product, employee) once connected."""
     f: Counter = Counter()
     if not names:
         return f
@@ -118,9 +119,9 @@ def entity_features(text: str, names: dict[str, str]) -> Counter:
     for n in (4, 3, 2, 1):
         for i in range(len(toks) - n + 1):
             kind = names.get(" ".join(toks[i:i + n]))
-            if kind:
-                for k in kind.split():
-                    f["w:" + k] = f["e:" + k] = 1
+            if kind and "e:" + kind not in f:
+                f.update(features(kind))   # as if the kind word were said: its word and n-grams
+                f["e:" + kind] = 1
     return f
 
 
@@ -182,8 +183,6 @@ class FastPath:
     """`FastPath.from_shipped(corrections)` → `.classify(text)` → FastResult.
     temperature: None → the shipped calibration's when it was fitted for this MODEL_VERSION, else 1."""
 
-    entity_names: dict[str, str] = {}   # the user's names → kind word; the Router sets them
-
     def __init__(self, examples: Iterable[dict], corrections: Iterable[tuple[str, str]] = (),
                  *, temperature: float | None = None, demo_names: bool = True, cache: bool = True):
         self._examples = [(e["text"], e["agent"]) for e in examples]
@@ -191,6 +190,7 @@ class FastPath:
         for text, agent in corrections:
             self._corrections[norm_key(text)] = (text, agent)
         self._demo_names = demo_entity_names() if demo_names else {}
+        self.entity_names = {}
         self.key = model_key(self._examples)
         self._build(cache)
         if temperature is None:
@@ -199,6 +199,17 @@ class FastPath:
             cal = load_calibration()   # fitted on CV models of this version: fits any of its training subsets
             temperature = cal["temperature"] if cal and cal.get("model_version") == MODEL_VERSION else 1.0
         self.temperature = float(temperature)
+
+    @property
+    def entity_names(self) -> dict[str, str]:
+        """The user's names → kind word ({norm_key(name): "vendor"}); set by whoever knows them.
+        Merged with the demo's names once here, not on every classify()."""
+        return self._user_names
+
+    @entity_names.setter
+    def entity_names(self, names: dict[str, str]) -> None:
+        self._user_names = dict(names)
+        self._names = {**self._demo_names, **self._user_names}
 
     @classmethod
     def from_shipped(cls, corrections: Iterable[tuple[str, str]] = (), split: str = "all") -> "FastPath":
@@ -234,7 +245,7 @@ class FastPath:
 
     def _features(self, text: str) -> Counter:
         f = features(text)
-        for k in entity_features(text, {**self._demo_names, **self.entity_names}):
+        for k in entity_features(text, self._names):
             f[k] += ENTITY_WEIGHT
         return f
 
