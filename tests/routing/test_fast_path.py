@@ -5,7 +5,7 @@ from collections import Counter
 from bestbox.routing.decision import AGENTS
 from bestbox.routing.fast_path import (FastPath, estimate_task, load_examples, norm_key, split_of)
 
-HELD_OUT_FLOOR = 0.85   # measured 0.867 (85/98) at the time of writing
+HELD_OUT_FLOOR = 0.85   # measured 0.876 (134/153) with the logistic model (centroids: 0.867 on 98)
 
 
 def test_labelled_set_is_big_varied_and_clean():
@@ -43,12 +43,15 @@ def test_held_out_accuracy():
 
 
 def test_confident_decisions_are_mostly_right():
+    from bestbox.routing.calibration import auto_threshold
+
     fp = FastPath(load_examples(split="train"))
     res = [(fp.classify(r["text"]), r["agent"]) for r in load_examples(split="test")]
-    sure = [(r, a) for r, a in res if r.confidence >= 0.55]
+    t = auto_threshold(fp)
+    sure = [(r, a) for r, a in res if r.confidence >= t]
     precision = sum(r.agent == a for r, a in sure) / len(sure)
-    print(f"\nconfidence >= 0.55: {len(sure)}/{len(res)} decided, precision {precision:.3f}")
-    assert precision > 0.9
+    print(f"\nconfidence >= {t}: {len(sure)}/{len(res)} decided, precision {precision:.3f}")
+    assert precision > 0.95
     assert all(0.0 <= r.confidence <= 1.0 for r, _ in res)
 
 

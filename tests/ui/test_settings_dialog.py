@@ -80,3 +80,17 @@ def test_save_keeps_comments_and_applies(qtbot, tmp_path):
                               "speech.glossary_extra"]
     assert config_mod.load(path).ok
     assert d.save() is True and d.message.text() == "Nothing changed."
+
+
+def test_fast_confidence_is_auto_or_a_number(qtbot, aloop, tmp_path, shots):
+    """routing.fast_confidence: "auto" (the calibrated threshold) is the spin box's lowest step."""
+    d, loaded, path = _dialog(qtbot, tmp_path)
+    w = d.inputs["routing.fast_confidence"].w
+    assert w.text() == "auto" and d.inputs["routing.fast_confidence"].read() == "auto"
+    d.tabs.setCurrentIndex(2)
+    d.grab().save(str(shots / "settings-routing-auto.png"))
+    w.setValue(0.8)
+    assert d.save() is True and tomllib.loads(path.read_text())["routing"]["fast_confidence"] == 0.8
+    w.setValue(w.minimum())
+    assert d.save() is True and tomllib.loads(path.read_text())["routing"]["fast_confidence"] == "auto"
+    assert loaded.config.routing.fast_confidence == "auto"

@@ -159,6 +159,12 @@ def _fmt_ms(v: float) -> str:
     return f"{v / 1000:.2f} s"
 
 
+def _calibration_plot(res: dict, out_dir: Path) -> Path | None:
+    from .calibration import plot
+
+    return plot(res, out_dir)
+
+
 def make_plots(res: dict, out_dir: Path) -> list[Path]:
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -166,6 +172,7 @@ def make_plots(res: dict, out_dir: Path) -> list[Path]:
         _turn_plot(res, "typed", out_dir / "bench-typed.png"),
         _turn_plot(res, "voice", out_dir / "bench-voice.png"),
         _router_plot(res, out_dir / "bench-router.png"),
+        _calibration_plot(res, out_dir),
     ]
     return [p for p in made if p is not None]
 

@@ -52,9 +52,18 @@ def add_checks(res: dict) -> list[dict]:
     _router_checks(res, check)
     _turn_checks(res, check)
     _ui_checks(res, check)
+    _calibration_checks(res, check)
     res["targets"] = checks
     res["ratios"] = _ratios(res)
     return checks
+
+
+def _calibration_checks(res: dict, check) -> None:
+    if res.get("calibration"):
+        from .calibration import checks as calibration_checks
+
+        for name, value, target, ok in calibration_checks(res["calibration"]):
+            check(name, value, target, ok)
 
 
 def _router_checks(res: dict, check) -> None:
@@ -328,8 +337,17 @@ def _retrieval_lines(res: dict, add) -> None:
         add(line)
 
 
-SECTION_LINES = (_servers_lines, _router_lines, _asr_lines, _cleanup_lines, _turns_lines, _ui_lines,
-                 _supervision_lines, _load_lines, _team_lines, _retrieval_lines)
+def _calibration_lines(res: dict, add) -> None:
+    """The fast path's calibration, the whole router and corrections on the spoken held-out set."""
+    if res.get("calibration"):
+        from .calibration import format_section
+
+        for line in format_section(res["calibration"]):
+            add(line)
+
+
+SECTION_LINES = (_servers_lines, _router_lines, _calibration_lines, _asr_lines, _cleanup_lines, _turns_lines,
+                 _ui_lines, _supervision_lines, _load_lines, _team_lines, _retrieval_lines)
 
 
 def format_report(res: dict) -> str:

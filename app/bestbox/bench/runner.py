@@ -4,6 +4,8 @@ Sections (each a module `bench/<section>.py` with `async def bench_<section>(ctx
 in SECTION_FUNCS below; a section that fails records its error and the others still run):
 - router:  one decision per method — fast path, BestBox's hybrid router, the grammar label on light
            and on heavy, the design's JSON-schema decision on light and on heavy;
+- calibration: the fast path's calibration (ECE, reliability, threshold) and the whole router on the
+           spoken held-out set; needs no server when it is the only section (`bench/calibration.py`);
 - asr:     Whisper latency and real-time factor per utterance length (~1, 3, 5, 10 s);
 - cleanup: cleanup latency, and transcript → first answer token with cleanup off, after the answer
            (confident transcript) and before the answer (unsure transcript);
@@ -30,7 +32,8 @@ import time
 import traceback
 from pathlib import Path
 
-from . import asr, cleanup, load, retrieval, router, servers, supervision, team, turns, ui
+from . import (asr, calibration, cleanup, load, retrieval, router, servers, supervision, team, turns,
+               ui)
 from . import utterances as U
 from .context import Ctx, Options
 from .recording import RecordingEndpoints
@@ -40,6 +43,7 @@ from .recording import RecordingEndpoints
 SECTION_FUNCS = {
     "servers": servers.bench_servers,
     "router": router.bench_router,
+    "calibration": calibration.bench_calibration,
     "asr": asr.bench_asr,
     "cleanup": cleanup.bench_cleanup,
     "turns": turns.bench_turns,

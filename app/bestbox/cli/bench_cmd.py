@@ -20,8 +20,9 @@ def register(sub) -> None:
     p.add_argument("--answer-tokens", type=int, default=None,
                    help="answer length cap, the same for every configuration (default 32, --quick 16)")
     p.add_argument("--no-ui", action="store_true", help="skip the window measurements (stalls, launch, memory)")
-    p.add_argument("--only", help="comma-separated sections: servers,router,asr,cleanup,turns,ui,supervision "
-                                  "(and load, team, retrieval: run only when named)")
+    p.add_argument("--only", help="comma-separated sections: servers,router,calibration,asr,cleanup,turns,ui,"
+                                  "supervision (and load, team, retrieval: run only when named; calibration "
+                                  "alone needs no servers)")
     p.add_argument("--no-start", action="store_true", help="do not start servers that are not running")
     p.set_defaults(func=run)
 
@@ -34,8 +35,6 @@ async def _run(args) -> int:
     import os
 
     from .. import config as config_mod
-    from ..bench.plots import make_plots
-    from ..bench.report import format_report
     from ..bench.runner import Options, run_bench
     from ._runtime import load_config_or_warn, servers_for_cli
 
@@ -54,6 +53,10 @@ async def _run(args) -> int:
             print(f"bestbox bench: unknown section {', '.join(unknown)}; known: {', '.join(SECTION_FUNCS)}",
                   file=sys.stderr)
             return 2
+    if opt.sections is not None and set(opt.sections) == {"calibration"}:   # the fast path's part needs no server
+        from ..bench.calibration import run_offline
+
+        return _finish(args, await run_offline(opt), out)
     cfg_path = Path(os.environ["BESTBOX_CONFIG"]) if os.environ.get("BESTBOX_CONFIG") else config_mod.load().path
     async with servers_for_cli(cfg, start=not args.no_start, quiet=args.json) as mgr:
         missing = [n for n in ("light", "heavy") if mgr.client(n) is None]
@@ -61,6 +64,13 @@ async def _run(args) -> int:
             print(f"bestbox bench: needs both servers; not running: {', '.join(missing)}", file=sys.stderr)
             return 2
         res = await run_bench(cfg, mgr, opt, config_path=cfg_path)
+    return _finish(args, res, out)
+
+
+def _finish(args, res: dict, out: Path) -> int:
+    from ..bench.plots import make_plots
+    from ..bench.report import format_report
+
     try:
         res["plots"] = [str(p) for p in make_plots(res, out)]
     except Exception as e:  # the numbers matter more than the pictures

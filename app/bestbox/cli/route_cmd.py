@@ -3,7 +3,10 @@
   bestbox route "show me the top vendors" [--mode hybrid|llm|fast] [--json]
   bestbox route --file utterances.txt --json          one JSON object per line
   bestbox route --eval [labelled.jsonl] [--mode …]    accuracy, confusion matrix, latency per mode
-                                                      (no file: the shipped set's held-out part)
+                                                      (no file: the shipped set's held-out part;
+                                                      "spoken": the spoken held-out set), plus the
+                                                      fast path's share decided, its accuracy on
+                                                      those, confidently wrong, and calibration (ECE)
   bestbox route --correct "text or turn id" --agent erp
   bestbox route --report | --export corrections.jsonl | --reset
 
@@ -26,7 +29,8 @@ def register(sub) -> None:
     p.add_argument("--json", action="store_true", help="JSON output (one object per line for --file)")
     p.add_argument("--file", help="route every non-empty line of this file")
     p.add_argument("--eval", nargs="?", const="", metavar="JSONL",
-                   help="evaluate on lines of {\"text\", \"agent\"} (default: the shipped held-out split)")
+                   help="evaluate on lines of {\"text\", \"agent\"} (default: the shipped held-out split; "
+                        "'spoken': the spoken held-out set, never trained on)")
     p.add_argument("--split", choices=["test", "train", "all"],
                    help="which part of the eval file to use (default: test for the shipped set, else all)")
     p.add_argument("--with-corrections", action="store_true", help="--eval: include your corrections")
@@ -191,6 +195,10 @@ async def _eval(args) -> int:
 
     cfg = load_config_or_warn()
     shipped = not args.eval
+    if args.eval == "spoken":
+        from ..routing.calibrate import HELDOUT_FILE
+
+        args.eval = str(Path(__file__).parents[1] / "routing" / "data" / HELDOUT_FILE)
     split = args.split or ("test" if shipped else "all")
     rows = load_examples(None if shipped else Path(args.eval), split=split)
     # Evaluating the shipped set: the fast path learns only from the part it is not tested on.
@@ -211,9 +219,10 @@ async def _eval(args) -> int:
         for mode in modes:
             confusion = {a: {b: 0 for b in AGENTS} for a in AGENTS}
             ms, by, ok, tokens, cache = [], {}, 0, [], []
-            errors = []
+            errors, decisions = [], []
             for r in rows:
                 d = await router.route(r["text"], light, mode=mode)
+                decisions.append(d)
                 confusion[r["agent"]][d.agent] += 1
                 ok += d.agent == r["agent"]
                 if d.agent != r["agent"]:
@@ -225,7 +234,8 @@ async def _eval(args) -> int:
                     tokens.append(d.detail.get("predicted_n") or 0)
                     cache.append(d.detail.get("cache_n") or 0)
             res = {"accuracy": round(ok / len(rows), 4) if rows else None, "latency": latency_summary(ms),
-                   "decided_by": by, "confusion": confusion, "errors": errors}
+                   "decided_by": by, "confusion": confusion, "errors": errors,
+                   "router": _router_numbers(rows, decisions, router, mode)}
             if tokens:
                 res["llm"] = {"decisions": len(tokens), "predicted_n_p50": percentile(tokens, 50),
                               "predicted_n_max": max(tokens), "cache_n_p50": percentile(cache, 50)}
@@ -242,6 +252,33 @@ async def _eval(args) -> int:
     return 0
 
 
+def _router_numbers(rows: list[dict], decisions: list, router, mode: str) -> dict:
+    """Share decided by the fast path, its accuracy on those, confidently wrong, the light model's
+    part, and (fast mode, where every request has a fast-path confidence) the calibration error."""
+    from ..routing import calibration as C
+
+    out = C.route_summary([r["agent"] for r in rows], decisions)
+    out["threshold"] = round(router.threshold, 4)
+    if mode == "fast" and rows:
+        conf = [d.confidence for d in decisions]
+        right = [d.agent == r["agent"] for d, r in zip(decisions, rows)]
+        out["ece"] = round(C.ece(conf, right), 4)
+        out["at_threshold"] = C.decided_stats(conf, right, router.threshold)
+    return out
+
+
+def _print_router(r: dict) -> None:
+    if "at_threshold" in r:
+        t = r["at_threshold"]
+        print(f"  fast path alone: ECE {r['ece']:.3f}; at threshold {r['threshold']}: decided {t['share_decided']:.2f}, "
+              f"accuracy on decided {t['accuracy_on_decided']}, confidently wrong {t['confidently_wrong']}")
+    elif r.get("share_decided_fast") is not None:
+        parts = ", ".join(f"{k} {v['n']} right {v['accuracy']:.2f}" for k, v in sorted(r["by_decided_by"].items()))
+        print(f"  fast path decided {r['share_decided_fast']:.2f} (threshold {r['threshold']}), accuracy on those "
+              f"{r['fast_accuracy_on_decided']}, confidently wrong {r['confidently_wrong']}; {parts}; "
+              f"with a perfect light model {r['upper_bound_perfect_light']:.3f}")
+
+
 def _print_eval(out: dict) -> None:
     from ..routing.decision import AGENTS
 
@@ -253,6 +290,7 @@ def _print_eval(out: dict) -> None:
         by = ", ".join(f"{k} {v}" for k, v in sorted(r["decided_by"].items()))
         print(f"\n[{mode}] accuracy {r['accuracy']:.1%}   p50 {lat['p50_ms']} ms  p90 {lat['p90_ms']} ms"
               f"  max {lat['max_ms']} ms   decided by: {by}")
+        _print_router(r["router"])
         if "llm" in r:
             l = r["llm"]
             print(f"  llm: generated tokens p50 {l['predicted_n_p50']} max {l['predicted_n_max']}, "

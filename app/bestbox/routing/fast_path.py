@@ -1,18 +1,21 @@
 """The local fast path: a small lexical classifier that needs no server.
 
 TF-IDF over words, word bigrams and character 3–5-grams (the character n-grams absorb speech
-recognition noise: "menders" still shares "nder", "ders" with "vendors"), one centroid per agent,
-cosine similarity, a softmax over the similarities for a calibrated-ish confidence. Trained at
-load from the shipped examples plus the user's corrections (a few tens of milliseconds), decides
-in well under a millisecond. Corrections also sit in a nearest-neighbour memory, so the corrected
-text — or a close variant — routes to the corrected agent at once.
+recognition noise: "menders" still shares "nder", "ders" with "vendors") plus the kind of each
+known name a request mentions (`entity_features`), fed to a multinomial logistic regression
+(`linear.py`): per-feature weights learnt jointly, so a phrase decides where a shared word
+("room", "laptop", "bill") would not. The softmax is temperature-scaled with the temperature fitted
+on cross-validated predictions (`calibrate.py` → `data/calibration.json`), so `confidence` is the
+measured probability of being right. Trained at first load from the shipped examples (a second or
+two; cached on disk), decides in well under a millisecond. User corrections sit in a
+nearest-neighbour memory: the corrected text, or a close variant, routes to the corrected agent at
+once, and similar requests get a nudge towards it.
 
 Also here: `estimate_task`, the cheap complexity / answer-length guess the tiering policy reads.
 """
 from __future__ import annotations
 
 import hashlib
-from array import array
 import json
 import marshal
 import math
@@ -29,11 +32,13 @@ from .decision import AGENTS, DOMAIN_AGENTS
 from .policy import Task
 
 FILLERS = frozenset({"um", "umm", "uh", "uhh", "er", "erm", "hmm", "uhm", "ah", "eh"})
-SOFTMAX_SCALE = 45.0        # cosines → probabilities; the NLL-best scale in 5-fold CV on the train split
-CORRECTION_WEIGHT = 4.0     # a corrected example counts like this many shipped ones in its centroid
 CORRECTION_MATCH = 0.70     # cosine to a corrected text at which the correction decides outright
+CORRECTION_NUDGE = 6.0      # logit added to a corrected agent per unit of cosine to its correction
+NUDGE_FLOOR = 0.35          # below this cosine a correction does not nudge at all
+ENTITY_WEIGHT = 1.0         # weight of a known name's kind word next to the text's own words
 TEST_SHARE = 5              # 1 in 5 examples (by text hash) is held out for accuracy
-MODEL_VERSION = 5           # bump when features() or the model changes (invalidates the cache)
+MODEL_VERSION = 7           # bump when features() or the model changes (invalidates cache and calibration)
+DATA_FILES = ("labelled.jsonl", "spoken_train.jsonl")   # the training pool; never spoken_heldout.jsonl
 
 
 def normalize(text: str) -> list[str]:
@@ -69,26 +74,11 @@ def features(text: str) -> Counter:
     return f
 
 
-def entity_cues(text: str, names: dict[str, str]) -> str:
-    """The text plus the kind of each of the user's own names it mentions ("what about Deco Addict"
-    → "... customer"), so a name no shipped example contains still carries its domain's cue word.
-    `names`: {norm_key(name): "vendor" | "customer" | "product" | "employee"} (data/records/names.py)."""
-    if not names:
-        return text
-    toks = normalize(text)
-    kinds: list[str] = []
-    for n in (4, 3, 2, 1):
-        for i in range(len(toks) - n + 1):
-            kind = names.get(" ".join(toks[i:i + n]))
-            if kind and kind not in kinds:
-                kinds.append(kind)
-    return text + "".join(f" {k}" for k in kinds)
-
-
 def load_examples(path: Path | None = None, split: str = "all") -> list[dict]:
-    """The shipped labelled set (or a JSONL file of {"text", "agent"}); split: train, test, all."""
+    """The shipped training pool (DATA_FILES) or a JSONL file of {"text", "agent"}; split: train, test, all."""
     if path is None:
-        text = resources.files("bestbox.routing").joinpath("data/labelled.jsonl").read_text(encoding="utf-8")
+        data = resources.files("bestbox.routing").joinpath("data")
+        text = "\n".join(data.joinpath(f).read_text(encoding="utf-8") for f in DATA_FILES)
     else:
         text = Path(path).read_text(encoding="utf-8")
     rows = []
@@ -104,11 +94,42 @@ def load_examples(path: Path | None = None, split: str = "all") -> list[dict]:
     return rows
 
 
+# -- entities: the names the app knows -------------------------------------------------------------
+
+def demo_entity_names() -> dict[str, str]:
+    """The demo company's names that carry a domain: its meeting rooms, sales reps and buyers
+    (from the generators' fixed lists; vendors and customers are random per database)."""
+    from ..agents.data import gen_crm, gen_erp, gen_oa
+
+    names = {norm_key(r[0]): "room" for r in gen_oa.ROOMS}
+    names.update({norm_key(n): "deals" for n in gen_crm.REPS})
+    names.update({norm_key(n): "purchase" for n in gen_erp.BUYERS})
+    return names
+
+
+def entity_features(text: str, names: dict[str, str]) -> Counter:
+    """For each known name the text mentions (up to 4 words), the features of its kind word, as if
+    it had been said ("wood corner" → "vendor": w:vendor and its character n-grams), and an entity
+    feature e:vendor. `names`: {norm_key(name): kind word} — the demo's names, and the user's
+    (vendor, customer, product, employee) once connected."""
+    f: Counter = Counter()
+    if not names:
+        return f
+    toks = normalize(text)
+    for n in (4, 3, 2, 1):
+        for i in range(len(toks) - n + 1):
+            kind = names.get(" ".join(toks[i:i + n]))
+            if kind and "e:" + kind not in f:
+                f.update(features(kind))   # as if the kind word were said: its word and n-grams
+                f["e:" + kind] = 1
+    return f
+
+
 @dataclass
 class FastResult:
     agent: str
-    confidence: float
-    scores: dict
+    confidence: float          # calibrated: the measured probability that `agent` is right
+    scores: dict               # calibrated probability per agent
     correction: bool = False   # decided by a stored correction's text
     ms: float = 0.0
 
@@ -119,47 +140,27 @@ def _cache_file(key: str) -> Path:
     return paths.data_dir() / "cache" / f"fastpath-{key[:16]}.marshal"
 
 
-def _pack(idf: dict, unseen: float, base: dict, norms: dict):
-    """Compact cache: the vocabulary as one string, numbers as packed doubles (loads in ~ms)."""
-    vocab = list(idf)
-    index = {k: i for i, k in enumerate(vocab)}
-    cents = {a: (array("i", [index[k] for k in c]).tobytes(), array("d", c.values()).tobytes(), norms[a])
-             for a, c in base.items()}
-    return ("\x00".join(vocab), array("d", idf.values()).tobytes(), unseen, cents)
-
-
-def _unpack(blob):
-    vocab_s, idf_b, unseen, cents = blob
-    vocab = vocab_s.split("\x00")
-    idf_v = array("d")
-    idf_v.frombytes(idf_b)
-    if len(idf_v) != len(vocab):
-        raise ValueError("corrupt cache")
-    base, norms = {}, {}
-    for a, (idx_b, val_b, norm) in cents.items():
-        idx, val = array("i"), array("d")
-        idx.frombytes(idx_b)
-        val.frombytes(val_b)
-        base[a] = dict(zip(map(vocab.__getitem__, idx), val))
-        norms[a] = norm
-    return dict(zip(vocab, idf_v)), unseen, base, norms
-
-
 def _cache_load(key: str):
+    import numpy as np
+
     try:
-        return _unpack(marshal.loads(_cache_file(key).read_bytes()))
+        vocab_s, idf_b, unseen, w_b, b = marshal.loads(_cache_file(key).read_bytes())
+        vocab = vocab_s.split("\x00")
+        idf = np.frombuffer(idf_b, dtype=np.float64)
+        W = np.frombuffer(w_b, dtype=np.float64).reshape(len(vocab), len(AGENTS))
+        if len(idf) != len(vocab) or len(b) != len(AGENTS):
+            return None
+        return {k: i for i, k in enumerate(vocab)}, idf, unseen, W, np.asarray(b, dtype=np.float64)
     except (OSError, EOFError, ValueError, TypeError, IndexError, KeyError):
         return None
 
 
-def _cache_save(key: str, value) -> None:
+def _cache_save(key: str, vocab: dict, idf, unseen: float, W, b) -> None:
     try:
         f = _cache_file(key)
         f.parent.mkdir(parents=True, exist_ok=True)
-        for old in f.parent.glob("fastpath-*.marshal.tmp"):
-            old.unlink(missing_ok=True)
-        tmp = f.with_suffix(".marshal.tmp")
-        tmp.write_bytes(marshal.dumps(value))
+        tmp = f.with_suffix(f".{time.time_ns()}.tmp")
+        tmp.write_bytes(marshal.dumps(("\x00".join(vocab), idf.tobytes(), unseen, W.tobytes(), [float(x) for x in b])))
         tmp.replace(f)
         olds = sorted(f.parent.glob("fastpath-*.marshal"), key=lambda p: p.stat().st_mtime, reverse=True)
         for old in olds[4:]:   # keep a few (shipped set, train split for eval, ...), drop stale ones
@@ -173,77 +174,114 @@ def _unit(v: dict) -> dict:
     return {k: x / n for k, x in v.items()}
 
 
-class FastPath:
-    """`FastPath.from_shipped(corrections)` → `.classify(text)` → FastResult."""
+def model_key(examples: Iterable[tuple[str, str]]) -> str:
+    """What a trained model (and its calibration) is a function of."""
+    return hashlib.sha1(json.dumps([MODEL_VERSION, list(examples)]).encode()).hexdigest()
 
-    def __init__(self, examples: Iterable[dict], corrections: Iterable[tuple[str, str]] = ()):
+
+class FastPath:
+    """`FastPath.from_shipped(corrections)` → `.classify(text)` → FastResult.
+    temperature: None → the shipped calibration's when it was fitted for this MODEL_VERSION, else 1."""
+
+    def __init__(self, examples: Iterable[dict], corrections: Iterable[tuple[str, str]] = (),
+                 *, temperature: float | None = None, demo_names: bool = True, cache: bool = True):
         self._examples = [(e["text"], e["agent"]) for e in examples]
         self._corrections: dict[str, tuple[str, str]] = {}   # norm text → (text, agent); last wins
         for text, agent in corrections:
             self._corrections[norm_key(text)] = (text, agent)
-        self._build()
+        self._demo_names = demo_entity_names() if demo_names else {}
+        self.entity_names = {}
+        self.key = model_key(self._examples)
+        self._build(cache)
+        if temperature is None:
+            from .calibration import load_calibration
+
+            cal = load_calibration()   # fitted on CV models of this version: fits any of its training subsets
+            temperature = cal["temperature"] if cal and cal.get("model_version") == MODEL_VERSION else 1.0
+        self.temperature = float(temperature)
+
+    @property
+    def entity_names(self) -> dict[str, str]:
+        """The user's names → kind word ({norm_key(name): "vendor"}); set by whoever knows them.
+        Merged with the demo's names once here, not on every classify()."""
+        return self._user_names
+
+    @entity_names.setter
+    def entity_names(self, names: dict[str, str]) -> None:
+        self._user_names = dict(names)
+        self._names = {**self._demo_names, **self._user_names}
 
     @classmethod
     def from_shipped(cls, corrections: Iterable[tuple[str, str]] = (), split: str = "all") -> "FastPath":
         return cls(load_examples(split=split), corrections)
 
     # -- training -------------------------------------------------------------------------------
-    # The shipped examples fix the vocabulary and IDF; their per-agent vector sums are cached on
-    # disk (marshal, keyed by the examples' hash), so a warm load takes a few milliseconds.
-    # Corrections are added on top of those sums: cheap, and the correction takes effect at once.
-    def _build(self) -> None:
+    def _build(self, cache: bool) -> None:
+        import numpy as np
+
         t0 = time.perf_counter()
-        key = hashlib.sha1(json.dumps([MODEL_VERSION, sys.version_info[:2], self._examples]).encode()).hexdigest()
-        cached = _cache_load(key)
+        cached = _cache_load(self.key + f"-{sys.version_info[:2]}") if cache else None
         if cached is None:
-            rows = [(features(t), a) for t, a in self._examples]
+            from . import linear
+
+            rows = [self._features(t) for t, _ in self._examples]
             df: Counter = Counter()
-            for f, _ in rows:
+            for f in rows:
                 df.update(f.keys())
             n = len(rows)
-            self._idf = {k: math.log((1 + n) / (1 + d)) + 1.0 for k, d in df.items()}
-            self._unseen_idf = math.log(1 + n) + 1.0
-            sums: dict[str, dict] = {a: {} for a in AGENTS}
-            for f, agent in rows:
-                acc = sums[agent]
-                for k, x in self._vec(f).items():
-                    acc[k] = acc.get(k, 0.0) + x
-            self._norms = {a: math.sqrt(sum(x * x for x in c.values())) or 1.0 for a, c in sums.items()}
-            self._base = {a: {k: x / self._norms[a] for k, x in c.items()} for a, c in sums.items()}
-            _cache_save(key, _pack(self._idf, self._unseen_idf, self._base, self._norms))
+            vocab = {k: i for i, k in enumerate(df)}
+            idf = np.array([math.log((1 + n) / (1 + d)) + 1.0 for d in df.values()])
+            self._vocab, self._idf_list, self._unseen_idf = vocab, idf.tolist(), math.log(1 + n) + 1.0
+            W, b = linear.train(*self._rows(rows), [AGENTS.index(a) for _, a in self._examples],
+                                len(vocab), len(AGENTS))
+            if cache:
+                _cache_save(self.key + f"-{sys.version_info[:2]}", vocab, idf, self._unseen_idf, W, b)
         else:
-            self._idf, self._unseen_idf, self._base, self._norms = cached
+            self._vocab, idf, self._unseen_idf, W, b = cached
+            self._idf_list = idf.tolist()
+        self._W, self._b = W, b
         self._apply_corrections()
         self.build_ms = (time.perf_counter() - t0) * 1000.0
 
-    def _apply_corrections(self) -> None:
-        """Centroids = shipped sums + weighted corrections; only corrected agents are recomputed.
-        The new state is built aside and swapped in, so a concurrent classify() sees old or new."""
-        memory, extra = [], {}
-        for text, agent in self._corrections.values():
-            v = self._vec(features(text), unseen=True)
-            memory.append((v, agent))
-            if agent not in extra:
-                norm = self._norms[agent]
-                extra[agent] = {k: x * norm for k, x in self._base[agent].items()}   # the shipped sum
-            acc = extra[agent]
-            for k, x in v.items():
-                acc[k] = acc.get(k, 0.0) + CORRECTION_WEIGHT * x
-        centroids = dict(self._base)
-        for agent, c in extra.items():
-            centroids[agent] = _unit(c)
-        self._centroids, self._memory = centroids, memory
+    def _features(self, text: str) -> Counter:
+        f = features(text)
+        for k in entity_features(text, self._names):
+            f[k] += ENTITY_WEIGHT
+        return f
 
-    def _vec(self, f: Counter, unseen: bool = False) -> dict:
-        """L2-normalised TF-IDF. unseen=True keeps features the shipped set lacks (corrections)."""
-        idf = self._idf
-        if unseen:
-            u = self._unseen_idf
-            return _unit({k: (1.0 + math.log(c)) * idf.get(k, u) for k, c in f.items()})
-        return _unit({k: (1.0 + math.log(c)) * idf[k] for k, c in f.items() if k in idf})
+    def _sparse(self, f: Counter) -> tuple[list[int], list[float]]:
+        """L2-normalised TF-IDF over the model's vocabulary (a weight below 1 is taken as is)."""
+        vocab, idf = self._vocab, self._idf_list
+        idx, val = [], []
+        for k, c in f.items():
+            i = vocab.get(k)
+            if i is not None:
+                idx.append(i)
+                val.append((1.0 + math.log(c) if c >= 1 else c) * idf[i])
+        n = math.sqrt(sum(x * x for x in val)) or 1.0
+        return idx, [x / n for x in val]
+
+    def _rows(self, feats: list[Counter]):
+        indptr, idx, val = [0], [], []
+        for f in feats:
+            i, v = self._sparse(f)
+            idx += i
+            val += v
+            indptr.append(len(idx))
+        return indptr, idx, val
+
+    def _apply_corrections(self) -> None:
+        """The correction memory, built aside and swapped in (a concurrent classify() sees old or new)."""
+        self._memory = [(self._vec_unseen(text), agent) for text, agent in self._corrections.values()]
+
+    def _vec_unseen(self, text: str) -> dict:
+        """TF-IDF that keeps features the shipped set lacks (a correction's own words count)."""
+        vocab, idf, u = self._vocab, self._idf_list, self._unseen_idf
+        return _unit({k: (1.0 + math.log(c)) * (idf[vocab[k]] if k in vocab else u)
+                      for k, c in features(text).items()})
 
     def add_example(self, text: str, agent: str) -> None:
-        """A user correction: joins the examples and the correction memory at once."""
+        """A user correction: joins the correction memory at once."""
         if agent not in AGENTS:
             raise ValueError(f"unknown agent {agent!r}; one of {', '.join(AGENTS)}")
         self._corrections[norm_key(text)] = (text, agent)
@@ -267,27 +305,39 @@ class FastPath:
         return len(self._corrections)
 
     # -- deciding -------------------------------------------------------------------------------
-    entity_names: dict[str, str] = {}  # the user's names → kind word; set by the Router (entity_cues)
+    def logits(self, text: str) -> list[float]:
+        """The model's raw scores per agent (AGENTS order), before corrections and temperature."""
+        idx, val = self._sparse(self._features(text))
+        z = self._b.copy()
+        if idx:
+            z += self._W[idx].T @ val
+        return z.tolist()
 
     def classify(self, text: str) -> FastResult:
         t0 = time.perf_counter()
-        v = self._vec(features(entity_cues(text, self.entity_names)))
-        scores = {a: sum(x * c.get(k, 0.0) for k, x in v.items()) for a, c in self._centroids.items()}
-        top = max(scores.values())
-        exps = {a: math.exp(SOFTMAX_SCALE * (s - top)) for a, s in scores.items()}
-        z = sum(exps.values())
-        probs = {a: e / z for a, e in exps.items()}
+        z = self.logits(text)
+        near, sim = None, 0.0
+        if self._memory:
+            vu = self._vec_unseen(text)
+            best: dict[str, float] = {}
+            for m, a in self._memory:
+                s = sum(x * m.get(k, 0.0) for k, x in vu.items())
+                best[a] = max(best.get(a, 0.0), s)
+            for a, s in best.items():
+                if s >= NUDGE_FLOOR:   # similar to a correction: lean towards its agent
+                    z[AGENTS.index(a)] += CORRECTION_NUDGE * s
+            near, sim = max(best.items(), key=lambda p: p[1])
+        t = self.temperature
+        top = max(z)
+        exps = [math.exp((x - top) / t) for x in z]
+        zsum = sum(exps)
+        probs = {a: e / zsum for a, e in zip(AGENTS, exps)}
         agent = max(probs, key=probs.get)
         res = FastResult(agent, probs[agent], probs)
-        if self._memory:
-            vu = self._vec(features(text), unseen=True)
-            sim, near = max(((sum(x * m.get(k, 0.0) for k, x in vu.items()), a) for m, a in self._memory),
-                            key=lambda p: p[0])
-            if sim >= CORRECTION_MATCH:
-                res = FastResult(near, max(sim, probs[near]), probs, correction=True)
+        if near is not None and sim >= CORRECTION_MATCH:
+            res = FastResult(near, max(sim, probs[near]), probs, correction=True)
         res.ms = (time.perf_counter() - t0) * 1000.0
         return res
-
 
 # -- a cheap guess at how big the work is ----------------------------------------------------------
 

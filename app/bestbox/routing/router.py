@@ -1,7 +1,8 @@
 """The router: picks the agent (fast path, light LLM, or a user's correction) and the tier (policy).
 
 Modes (config `routing.mode`, the roll-back switch):
-- `hybrid`: the fast path decides when its confidence ≥ `routing.fast_confidence`, else the light LLM;
+- `hybrid`: the fast path decides when its confidence ≥ `routing.fast_confidence`, else the light LLM
+  ("auto", the default: the threshold calibrated offline for this fast path's model, see calibrate.py);
 - `llm`: the light LLM always decides;
 - `fast`: the fast path always decides, no server needed.
 Whatever the mode: a stored correction that matches the text wins (decided_by=correction); with no
@@ -32,6 +33,15 @@ SHADOW_TIMEOUT_S = 30.0
 MAX_PREROUTES = 4  # a turn has one live speculation; a few stale ones are cancelled, not piled up
 
 
+def unsure_reason(fr) -> str:
+    """Why the fast path is unsure: two agents with strong cues ("cues disagree: erp 0.54, oa 0.40"),
+    or no agent with strong ones ("weak cues")."""
+    (a1, p1), (a2, p2) = sorted(fr.scores.items(), key=lambda kv: -kv[1])[:2]
+    if p2 >= 0.25:
+        return f"cues disagree: {a1} {p1:.2f}, {a2} {p2:.2f}"
+    return f"weak cues: {a1} {p1:.2f}"
+
+
 class Router:
     def __init__(self, config, corrections_store: CorrectionStore | None = None,
                  fast_path: FastPath | None = None, *, rng: random.Random | None = None):
@@ -53,6 +63,19 @@ class Router:
         self._shadow_tasks: set[asyncio.Task] = set()
         self.shadow_results: list[dict] = []
         self._preroutes: dict[tuple[str, str], asyncio.Task] = {}
+        self._auto_threshold: float | None = None
+
+    @property
+    def threshold(self) -> float:
+        """The hand-off threshold: a number from the config, or the calibrated one ("auto")."""
+        t = getattr(self.cfg, "fast_confidence", "auto")
+        if t == "auto":
+            if self._auto_threshold is None:   # read once: the model does not change while running
+                from .calibration import auto_threshold
+
+                self._auto_threshold = auto_threshold(self.fast)
+            t = self._auto_threshold
+        return float(t)
 
     def preroute(self, text: str, light=None, heavy=None, *, mode: str | None = None) -> asyncio.Task | None:
         """Start deciding for `text` now (a speculative transcript); `route()` takes the result."""
@@ -114,12 +137,14 @@ class Router:
         fr = self.fast.classify(text)
         detail: dict = {"fast": {"agent": fr.agent, "confidence": round(fr.confidence, 4), "ms": round(fr.ms, 3)}}
         agent, decided_by, confidence = fr.agent, "fast", fr.confidence
+        if norm_key(text) and not fr.correction and fr.confidence < self.threshold:
+            detail["fast"]["unsure"] = unsure_reason(fr)
         if not norm_key(text):
             agent, confidence = "general", 1.0
             detail["why"] = "no words"
         elif fr.correction:
             decided_by = "correction"
-        elif mode == "fast" or (mode == "hybrid" and fr.confidence >= self.cfg.fast_confidence):
+        elif mode == "fast" or (mode == "hybrid" and fr.confidence >= self.threshold):
             pass
         elif light is None:
             decided_by = "fallback"

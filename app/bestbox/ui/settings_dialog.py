@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import shlex
+import types
 import typing
 from pathlib import Path
 
@@ -79,6 +80,17 @@ def _bounds(info) -> tuple[float | None, float | None]:
     return lo, hi
 
 
+def _members(ann) -> list:
+    """The types of a union (Annotated[...] unwrapped); [ann] for a plain type."""
+    if typing.get_origin(ann) not in (typing.Union, types.UnionType):
+        return [ann]
+    return [typing.get_args(a)[0] if typing.get_origin(a) is typing.Annotated else a for a in typing.get_args(ann)]
+
+
+def _literals(ann) -> list:
+    return [v for m in _members(ann) if typing.get_origin(m) is typing.Literal for v in typing.get_args(m)]
+
+
 class _Input:
     """One config key's widget and how to read it back."""
 
@@ -90,6 +102,15 @@ class _Input:
             self.w = QCheckBox(parent)
             self.w.setChecked(bool(value))
             self.read = self.w.isChecked
+        elif "auto" in _literals(ann) and float in _members(ann):
+            # a 0..1 share or "auto" (routing.fast_confidence): a spin box whose lowest step reads "auto"
+            self.w = QDoubleSpinBox(parent)
+            self.w.setDecimals(2)
+            self.w.setSingleStep(0.05)
+            self.w.setRange(-0.05, 1.0)
+            self.w.setSpecialValueText("auto")
+            self.w.setValue(self.w.minimum() if value == "auto" else float(value))
+            self.read = lambda: "auto" if self.w.value() <= self.w.minimum() else self.w.value()
         elif origin is typing.Literal:
             self.w = QComboBox(parent)
             for opt in typing.get_args(ann):
