@@ -137,6 +137,7 @@ class DoneEvent(AgentEvent):
     failed: bool = False                # the server failed mid-request: `text` is partial
     needs_input: dict | None = None     # the turn ended in a form instead of an answer
     unverified: bool = False            # an agent with tools answered without any tool result
+    adjustments: list[str] = field(default_factory=list)  # arguments corrected by the request's own words
 
 
 # Mode probing ---------------------------------------------------------------------------------------
@@ -566,7 +567,7 @@ class _RunState:
                          self.steps, {"ttft_ms": _r(self.trace.marks.get("first_token")),
                                       "total_ms": _r(self.trace.elapsed_ms()),
                                       "tools_ms": _r(self.tool_ms), "llm_ms": _r(self.llm_ms)}, self.note,
-                         self.failed, self.needs_input, self.unverified)
+                         self.failed, self.needs_input, self.unverified, list(self.adjustments))
 
 
 def _union(first: list, rest: list) -> list:

@@ -137,6 +137,7 @@ class Assistant:
         demo = is_demo_model(self.endpoints, self.config, served_by)
         needs_input: dict | None = None
         unverified = False
+        adjustments: list[str] = []
 
         answer_parts: list[str] = []
         tool_calls: list[dict] = []
@@ -173,6 +174,7 @@ class Assistant:
                     if ev.data.get("answer") and not answer_parts:
                         answer_parts.append(ev.data["answer"])
                     unverified = bool(ev.data.get("unverified"))
+                    adjustments = list(ev.data.get("adjustments") or [])
                     continue
                 yield ev
             finished = True
@@ -193,6 +195,7 @@ class Assistant:
                     trace.values[f"server_{k}"] = server_timings[k]
             meta_out = {"route": route, "model": served_by, "timings": trace.timings(), "tool_calls": tool_calls,
                         "demo_model": demo, "unverified": unverified, "notes": notes, "citations": citations,
+                        "adjustments": adjustments,
                         **({"needs_input": needs_input} if needs_input else {}), **({"error": error} if error else {})}
             self.history.update_message(msg_id, text=answer, meta=meta_out, partial=not finished)
         if error:
@@ -204,7 +207,8 @@ class Assistant:
         yield TurnEvent("done", {"answer": answer, "route": route, "tool_calls": tool_calls, "citations": citations,
                                  "timings": trace.timings(), "model": served_by, "partial": False,
                                  "turn_id": turn_id, "conversation_id": conv, "trace": trace.to_dict(),
-                                 "demo_model": demo, "unverified": unverified, "notes": notes})
+                                 "demo_model": demo, "unverified": unverified, "notes": notes,
+                                 "adjustments": adjustments})
 
     async def submit_tool(self, tool: str, arguments: dict, conversation_id: str | None, *,
                           turn_id: str | None = None, auto_confirm: bool | None = None,
@@ -271,7 +275,7 @@ class Assistant:
                     yield TurnEvent("note", {"text": ev.note})
                 yield TurnEvent("done", {"answer": ev.text, "server_timings": ev.timings, "metrics": ev.metrics,
                                          "tools_mode": ev.mode, "tool_calls": ev.tool_calls,
-                                         "unverified": ev.unverified})
+                                         "unverified": ev.unverified, "adjustments": ev.adjustments})
 
 
 async def _merge(agen, queue: asyncio.Queue):

@@ -27,11 +27,13 @@ kind → data keys
   "done":        answer, route, tool_calls, timings, model, partial (bool), turn_id, conversation_id,
                  demo_model (bool: the serving model is the bundled demo model; mark the answer),
                  unverified (bool: a domain question answered without any tool result; the answer is
-                 not company data and the UI should mark it), notes ([str], the turn's notes)
+                 not company data and the UI should mark it), notes ([str], the turn's notes),
+                 adjustments ([str]: tool arguments corrected by the request's own words, e.g.
+                 "limit 3 → 5 (the request asks for 5)")
   "error":       message (readable; partial answer kept in history)
 
 History (pipeline/history.py) keeps per assistant message, in `meta`: route, model, tool_calls,
-demo_model, unverified, notes ([str]: fallback notes such as "Answered by the heavy model because…"),
+demo_model, unverified, adjustments, notes ([str]: fallback notes such as "Answered by the heavy model because…"),
 needs_input (the event's data, when the turn ended in a form), and `corrected_agent` on the turn's
 messages after a route correction (Assistant.correct_route).
 """
