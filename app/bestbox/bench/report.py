@@ -322,8 +322,15 @@ def _team_lines(res: dict, add) -> None:
     add(f"  most clients with first token p95 < 1 s: {tm.get('max_clients_within_1s_first_token_p95')}")
 
 
+def _families_lines(res: dict, add) -> None:
+    from .families import format_families
+
+    for line in format_families(res.get("families")):
+        add(line)
+
+
 SECTION_LINES = (_servers_lines, _router_lines, _asr_lines, _cleanup_lines, _turns_lines, _ui_lines,
-                 _supervision_lines, _load_lines, _team_lines)
+                 _supervision_lines, _load_lines, _team_lines, _families_lines)
 
 
 def format_report(res: dict) -> str:

@@ -30,7 +30,7 @@ import time
 import traceback
 from pathlib import Path
 
-from . import asr, cleanup, load, router, servers, supervision, team, turns, ui
+from . import asr, cleanup, families, load, router, servers, supervision, team, turns, ui
 from . import utterances as U
 from .context import Ctx, Options
 from .recording import RecordingEndpoints
@@ -47,9 +47,11 @@ SECTION_FUNCS = {
     "supervision": supervision.bench_supervision,
     "load": load.bench_load,
     "team": team.bench_team,
+    "families": families.bench_families,
 }
-# Run only when named in --only (concurrent turns; a throw-away server and N clients: minutes on a CPU).
-OPT_IN = {"load", "team"}
+# Run only when named in --only (concurrent turns; a throw-away server and N clients; one throw-away
+# server per model family: minutes on a CPU).
+OPT_IN = {"load", "team", "families"}
 
 NOTE = ("Small-model CPU numbers: SmolLM2-135M as both light and heavy model and Whisper tiny.en on this "
         "machine's CPU cores. Ratios between configurations mean more than absolute times; GPU numbers with "

@@ -21,7 +21,7 @@ def register(sub) -> None:
                    help="answer length cap, the same for every configuration (default 32, --quick 16)")
     p.add_argument("--no-ui", action="store_true", help="skip the window measurements (stalls, launch, memory)")
     p.add_argument("--only", help="comma-separated sections: servers,router,asr,cleanup,turns,ui,supervision "
-                                  "(and load, team: run only when named)")
+                                  "(and load, team, families: run only when named)")
     p.add_argument("--no-start", action="store_true", help="do not start servers that are not running")
     p.set_defaults(func=run)
 
