@@ -44,6 +44,10 @@ class ServerConfig(_Strict):
     tools_mode: Literal["auto", "native", "schema"] = Field("auto", description=(
         "How tools are called: native (--jinja tool calls), schema (a JSON-schema-forced call that any "
         "model can follow), auto (native when the server's /props says its template supports tools)."))
+    thinking: bool = Field(False, description=(
+        "Let a thinking model (Qwen3, Qwen3.5, GLM, Gemma 4, ...) reason before heavy answers and tool "
+        "calls; the reasoning is shown collapsed with its own time. Routing, cleanup and quick answers "
+        "never think."))
     start_timeout_s: float = Field(120.0, gt=0, description="Seconds to wait for ready; extended while the log "
                                                             "shows loading progress.")
     max_restarts: int = Field(3, ge=0, description="Automatic restarts after a crash, with backoff.")

@@ -27,6 +27,7 @@ import httpx
 import openai
 
 from ..llm.client import LLMClient
+from ..llm.templates import server_profile
 from ..trace import TurnTrace
 from . import prompts
 from .arguments import apply_request, asks_for_change, settle
@@ -124,6 +125,14 @@ class NeedsInputEvent(AgentEvent):
 
 
 @dataclass
+class ReasoningEvent(AgentEvent):
+    """A piece of a thinking template's reasoning (only when the runner was made with thinking=True):
+    shown apart, never part of the answer."""
+    kind: ClassVar[str] = "reasoning"
+    text: str
+
+
+@dataclass
 class DoneEvent(AgentEvent):
     kind: ClassVar[str] = "done"
     text: str
@@ -132,7 +141,7 @@ class DoneEvent(AgentEvent):
     agent: str = ""
     mode: str = ""                      # native | schema | none
     steps: int = 0                      # model requests made
-    metrics: dict = field(default_factory=dict)  # ttft_ms, total_ms (from the trace's t0), tools_ms, llm_ms
+    metrics: dict = field(default_factory=dict)  # ttft_ms, total_ms (from the trace's t0), tools_ms, llm_ms, reasoning_ms
     note: str = ""
     failed: bool = False                # the server failed mid-request: `text` is partial
     needs_input: dict | None = None     # the turn ended in a form instead of an answer
@@ -158,14 +167,9 @@ async def probe_tools_mode(base_url: str, api_key: str = "", timeout: float = 3.
 
 
 async def _probe(base_url: str, api_key: str, timeout: float) -> str:
-    headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-    try:
-        async with httpx.AsyncClient(timeout=timeout, verify=not base_url.startswith("http://")) as http:
-            r = await http.get(base_url.rstrip("/") + "/props", headers=headers)
-            caps = (r.json() or {}).get("chat_template_caps") or {}
-    except (httpx.HTTPError, ValueError, AttributeError):
-        return "schema"
-    return "native" if caps.get("supports_tool_calls") or caps.get("supports_tools") else "schema"
+    # The same /props read that gives every request its template fields (llm/templates.py).
+    prof = await server_profile(base_url, api_key, timeout)
+    return "native" if prof.native_tools else "schema"
 
 
 Confirm = Callable[[ToolCallPreview], Awaitable[bool]]
@@ -174,7 +178,9 @@ Confirm = Callable[[ToolCallPreview], Awaitable[bool]]
 class AgentRunner:
     def __init__(self, client: LLMClient, db_path: str | Path, tools_mode: str = "auto", *,
                  answer_max_tokens: int = 400, call_max_tokens: int = 200, max_result_chars: int = 6000,
-                 temperature: float = 0.2):
+                 temperature: float = 0.2, thinking: bool = False):
+        """thinking: let a thinking template reason before native steps and the answer (ReasoningEvents,
+        timed apart); tool choices under a schema never think."""
         if tools_mode not in ("auto", "native", "schema"):
             raise ValueError(f"tools_mode must be auto, native or schema, not {tools_mode!r}")
         self.client = client
@@ -184,6 +190,7 @@ class AgentRunner:
         self.call_max_tokens = call_max_tokens
         self.max_result_chars = max_result_chars
         self.temperature = temperature
+        self.thinking = thinking
         self._resolved: str | None = None if tools_mode == "auto" else tools_mode
 
     async def resolve_mode(self) -> str:
@@ -491,10 +498,13 @@ class AgentRunner:
         st.held = ""
         keeper = AnswerGate() if gate else None
         stream = self.client.stream(msgs, max_tokens=self.answer_max_tokens, temperature=self.temperature,
-                                    tools=tools, extra={**ANSWER_SAMPLING, **(extra or {})})
+                                    tools=tools, extra={**ANSWER_SAMPLING, **(extra or {})}, thinking=self.thinking)
         try:
             async for ev in stream:
-                if ev.kind == "token" and ev.text:
+                if ev.kind == "reasoning" and ev.text:
+                    st.mark_reasoning()
+                    yield ReasoningEvent(ev.text)
+                elif ev.kind == "token" and ev.text:
                     if hold:
                         st.held += ev.text
                         continue
@@ -515,6 +525,7 @@ class AgentRunner:
             await stream.aclose()
             if keeper is not None and keeper.state != "open":
                 st.held = keeper.text()
+            st.end_reasoning()
         st.steps += 1
         st.llm_ms += _ms(t)
         yield LLMCallEvent(purpose, _ms(t), st.timings)
@@ -542,6 +553,8 @@ class _RunState:
     records: list[ToolCallRecord] = field(default_factory=list)
     last_result: dict = field(default_factory=dict)
     last_stream_calls: list[dict] = field(default_factory=list)
+    reasoning_ms: float = 0.0
+    _reasoning_t: float | None = None
     tool_ms: float = 0.0
     llm_ms: float = 0.0
     failed: bool = False
@@ -560,14 +573,27 @@ class _RunState:
     last_tool: str = ""
 
     def mark_first_token(self) -> None:
+        self.end_reasoning()
         self.trace.mark("first_token")
 
+    def mark_reasoning(self) -> None:
+        if self._reasoning_t is None:
+            self._reasoning_t = time.perf_counter()
+
+    def end_reasoning(self) -> None:
+        """Reasoning time runs from its first piece to the first answer token (or the step's end)."""
+        if self._reasoning_t is not None:
+            self.reasoning_ms += _ms(self._reasoning_t)
+            self._reasoning_t = None
+
     def done(self) -> DoneEvent:
+        self.end_reasoning()
         return DoneEvent(self.text, self.timings, [r.as_dict() for r in self.records], self.agent, self.mode,
                          self.steps, {"ttft_ms": _r(self.trace.marks.get("first_token")),
                                       "total_ms": _r(self.trace.elapsed_ms()),
-                                      "tools_ms": _r(self.tool_ms), "llm_ms": _r(self.llm_ms)}, self.note,
-                         self.failed, self.needs_input, self.unverified, list(self.adjustments))
+                                      "tools_ms": _r(self.tool_ms), "llm_ms": _r(self.llm_ms),
+                                      **({"reasoning_ms": _r(self.reasoning_ms)} if self.reasoning_ms else {})},
+                         self.note, self.failed, self.needs_input, self.unverified, list(self.adjustments))
 
 
 def _union(first: list, rest: list) -> list:

@@ -346,8 +346,15 @@ def _calibration_lines(res: dict, add) -> None:
             add(line)
 
 
+def _families_lines(res: dict, add) -> None:
+    from .families import format_families
+
+    for line in format_families(res.get("families")):
+        add(line)
+
+
 SECTION_LINES = (_servers_lines, _router_lines, _calibration_lines, _asr_lines, _cleanup_lines, _turns_lines,
-                 _ui_lines, _supervision_lines, _load_lines, _team_lines, _retrieval_lines)
+                 _ui_lines, _supervision_lines, _load_lines, _team_lines, _retrieval_lines, _families_lines)
 
 
 def format_report(res: dict) -> str:

@@ -91,6 +91,24 @@ def check_model(name: str, cfg) -> Check:
                  data={"path": str(path), "demo": False, "bytes": size})
 
 
+def check_roles(name: str, cfg) -> Check:
+    """Can the model do this server's roles (chat template, tool support, context)? Asks the running
+    server's /props too, when one answers on the configured port."""
+    import asyncio
+
+    from ..servers.model_check import ROLES, check_server
+
+    sc = cfg.server(name)
+    url = f"http://{'127.0.0.1' if sc.host in ('0.0.0.0', '::') else sc.host}:{sc.port}"
+    issues = asyncio.run(check_server(name, sc, url, cfg.llama.api_key))
+    roles = ", ".join(ROLES[name])
+    if not issues:
+        return Check(f"roles.{name}", True, f"the model can do: {roles}", needed=False)
+    bad = any(i.severity == "error" for i in issues)
+    return Check(f"roles.{name}", False, " ".join(i.problem for i in issues), "; ".join(i.fix for i in issues),
+                 needed=bad, data={"issues": [i.to_dict() for i in issues]})
+
+
 def check_port(name: str, cfg) -> Check:
     from .. import paths
     from ..servers import procs
@@ -218,6 +236,9 @@ def collect() -> list[Check]:
     checks = [cfg_check, check_binary(cfg)]
     for n in ("heavy", "light"):
         checks.append(check_model(n, cfg))
+    for n in ("heavy", "light"):
+        if cfg.server(n).enabled:
+            checks.append(check_roles(n, cfg))
     for n in ("heavy", "light"):
         if cfg.server(n).enabled:
             checks.append(check_port(n, cfg))

@@ -20,6 +20,8 @@ def register(sub) -> None:
     ls.set_defaults(func=run_list)
     dl = msub.add_parser("download", help="download a server's model (resumable) and point the config at it")
     dl.add_argument("name", choices=["heavy", "light", "all"])
+    dl.add_argument("--family", help="the pair of another model family (see `bestbox models list`), "
+                                     "e.g. qwen3, gemma3, llama3, mistral; default: the design's Qwen2.5 pair")
     dl.add_argument("--dir", help="folder for the files (default: the folder of the configured model, "
                                   "e.g. ~/models/14b)")
     dl.add_argument("--endpoint", help="Hugging Face endpoint (default: $HF_ENDPOINT or https://huggingface.co)")
@@ -42,6 +44,10 @@ def _entries(args):
         if args.name == "all":
             raise ValueError("with --repo/--file name one server: heavy or light")
         return [(args.name, catalog.custom_entry(args.name, args.repo, args.file, args.revision))]
+    if getattr(args, "family", None):
+        from ..models.families import family_entry
+
+        return [(n, family_entry(args.family, n)) for n in names]
     return [(n, catalog.entry_for(n)) for n in names]
 
 
@@ -67,8 +73,12 @@ def run_list(args) -> int:
                      "approx_bytes": int(entry.approx_gb * 1e9) if entry.approx_gb else None,
                      "configured_model": configured,
                      "in_use": configured == str(folder / entry.main_file), **st})
+    from ..models.families import families_report, machine_memory
+
+    machine = machine_memory()
+    fams = families_report(loaded.config, machine)
     if args.json:
-        print(json.dumps({"config": str(cfg_path), "models": rows}, indent=1))
+        print(json.dumps({"config": str(cfg_path), "models": rows, "families": fams, "machine": machine}, indent=1))
         return 0
     for r in rows:
         state = "present" if r["present"] else ("partial" if r["partial_bytes"] else "missing")
@@ -77,8 +87,23 @@ def run_list(args) -> int:
         print(f"{r['server']:6s} {r['label']}  [{state}, {size}]")
         print(f"       {r['repo']}: {', '.join(r['files'])}")
         print(f"       folder {r['folder']}" + ("  (the config uses it)" if r["in_use"] else ""))
-    print(f"\nconfig: {cfg_path}. Download: bestbox models download heavy|light|all")
+    _print_families(fams, machine)
+    print(f"\nconfig: {cfg_path}. Download: bestbox models download heavy|light|all [--family NAME]")
     return 0
+
+
+def _print_families(fams: list[dict], machine: dict) -> None:
+    from ..models.download import fmt_size
+
+    print(f"\nModel families (light + heavy loaded together with the configured contexts; this machine: "
+          f"{fmt_size(machine['bytes'])} {machine['kind']}, {machine['detail']}). Sizes are approximate.")
+    for f in fams:
+        mark = "fits" if f["fits"] else "does NOT fit"
+        print(f"  {f['family']:8s} {fmt_size(f['total_bytes'])} needed, {mark}  - {f['label']}")
+        for role in ("heavy", "light"):
+            m = f["models"][role]
+            print(f"           {role:5s} {m['label']}: ~{fmt_size(m['file_bytes'])} file + "
+                  f"{fmt_size(m['kv_bytes'])} KV cache ({m['ctx_size']} tokens)  {m['repo']}")
 
 
 class _Printer:

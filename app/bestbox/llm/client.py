@@ -12,6 +12,8 @@ from typing import Any, AsyncIterator
 import httpx
 from openai import AsyncOpenAI
 
+from .templates import request_fields, server_profile
+
 
 @dataclass
 class Completion:
@@ -20,11 +22,13 @@ class Completion:
     usage: dict = field(default_factory=dict)
     finish_reason: str | None = None
     tool_calls: list[dict] = field(default_factory=list)
+    reasoning: str = ""          # a thinking template's reasoning, apart from the answer
 
 
 @dataclass
 class StreamEvent:
-    """kind: 'token' (text), 'tool_call_delta', 'done' (timings, finish_reason, tool_calls)."""
+    """kind: 'token' (text), 'reasoning' (text of a thinking template's reasoning, never part of the
+    answer), 'tool_call_delta', 'done' (timings, finish_reason, tool_calls)."""
 
     kind: str
     text: str = ""
@@ -63,9 +67,13 @@ def request_args(messages: list[dict], *, max_tokens: int, temperature: float, g
 
 
 class LLMClient:
-    def __init__(self, base_url: str, api_key: str = "", timeout: float = 120.0, name: str = ""):
-        """base_url is the server root, e.g. http://127.0.0.1:8081 (the /v1 is added here)."""
+    def __init__(self, base_url: str, api_key: str = "", timeout: float = 120.0, name: str = "",
+                 adapt: bool = True):
+        """base_url is the server root, e.g. http://127.0.0.1:8081 (the /v1 is added here).
+        adapt: read the server's chat template once (/props, llm/templates.py) and add its end markers
+        and thinking switch to every request."""
         self.name = name
+        self.adapt = adapt
         self.base_url = base_url.rstrip("/")
         self.api_key = api_key or "none"
         t = httpx.Timeout(timeout, connect=3.0)
@@ -82,6 +90,12 @@ class LLMClient:
     async def close(self) -> None:
         await self._client.close()
 
+    async def template_fields(self, thinking: bool | None) -> dict:
+        """The request fields this server's chat template calls for (templates.request_fields)."""
+        if not self.adapt:
+            return {}
+        return request_fields(await server_profile(self.base_url, self.api_key), thinking)
+
     async def complete(
         self,
         messages: list[dict],
@@ -95,7 +109,10 @@ class LLMClient:
         timeout: float | None = None,
         cache_prompt: bool = True,
         extra: dict | None = None,
+        thinking: bool | None = False,
     ) -> Completion:
+        """thinking: False (default) answers at once on a thinking template; True lets it think."""
+        extra = {**await self.template_fields(thinking), **(extra or {})}
         kw = request_args(messages, max_tokens=max_tokens, temperature=temperature, grammar=grammar,
                           json_schema=json_schema, tools=tools, tool_choice=tool_choice,
                           cache_prompt=cache_prompt, extra=extra)
@@ -113,6 +130,7 @@ class LLMClient:
             usage=resp.usage.model_dump() if resp.usage else {},
             finish_reason=choice.finish_reason,
             tool_calls=calls,
+            reasoning=_extra(choice.message, "reasoning_content") or "",
         )
 
     async def stream(
@@ -125,9 +143,12 @@ class LLMClient:
         json_schema: dict | None = None,
         grammar: str | None = None,
         extra: dict | None = None,
+        thinking: bool | None = False,
     ) -> AsyncIterator[StreamEvent]:
         """Yield tokens as they arrive. Closing the iterator (e.g. task cancelled) closes the HTTP
-        stream, which makes llama-server stop generating for this request."""
+        stream, which makes llama-server stop generating for this request. With thinking=True a
+        thinking template's reasoning comes as 'reasoning' events before the answer's tokens."""
+        extra = {**await self.template_fields(thinking), **(extra or {})}
         kw = request_args(messages, max_tokens=max_tokens, temperature=temperature, grammar=grammar,
                           json_schema=json_schema, tools=tools, extra=extra)
         stream = await self._client.chat.completions.create(stream=True, **kw)
@@ -156,6 +177,9 @@ class LLMClient:
                     if tc.function and tc.function.arguments:
                         slot["arguments"] += tc.function.arguments
                     yield StreamEvent("tool_call_delta")
+                reasoning = _extra(delta, "reasoning_content")
+                if reasoning:
+                    yield StreamEvent("reasoning", text=reasoning)
                 if delta.content:
                     yield StreamEvent("token", text=delta.content)
         finally:

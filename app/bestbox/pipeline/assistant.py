@@ -13,7 +13,7 @@ from ..agents.tools.documents import citations_of
 from ..config import Config
 from ..llm.client import LLMClient
 from ..routing.agents import DOMAIN_AGENTS
-from ..trace import TurnTrace
+from ..trace import TurnTrace, now_ms
 from ..agents.needs_input import tool_title
 from ..agents.tools import get_tool
 from .events import TurnEvent
@@ -147,9 +147,13 @@ class Assistant:
                                           meta={"route": route, "model": served_by})
         finished = False
         error: str | None = None
+        reasoning = None    # the trace's "reasoning" stage: first to last piece of reasoning
         try:
             async for ev in self._answer(decision, client, served_by, text, context, trace, auto_confirm, _call):
-                if ev.kind == "needs_input":
+                if ev.kind == "reasoning":
+                    reasoning = reasoning or trace.add_stage("reasoning", 0.0)
+                    reasoning.end_ms = now_ms() - trace.t0_ms
+                elif ev.kind == "needs_input":
                     needs_input = ev.data = {**ev.data, "turn_id": turn_id, "conversation_id": conv}
                 elif ev.kind == "note":
                     notes.append(ev.data["text"])
@@ -235,7 +239,9 @@ class Assistant:
 
         agent = decision.agent if decision.agent in DOMAIN_AGENTS else "general"
         mode = self.config.server(served_by).tools_mode
-        runner = AgentRunner(client, await self.database(), tools_mode=mode)
+        # Thinking only where it can pay: heavy-tier answers on a server configured for it.
+        thinking = self.config.server(served_by).thinking and decision.tier == "heavy"
+        runner = AgentRunner(client, await self.database(), tools_mode=mode, thinking=thinking)
         pending: asyncio.Queue = asyncio.Queue()
 
         async def confirm(preview) -> bool:
@@ -255,6 +261,8 @@ class Assistant:
             kind = ev.kind
             if kind == "token":
                 yield TurnEvent("token", {"text": ev.text})
+            elif kind == "reasoning":
+                yield TurnEvent("reasoning", {"text": ev.text})
             elif kind == "tool_call":
                 yield TurnEvent("tool_call", {"name": ev.name, "arguments": ev.arguments})
             elif kind == "tool_result":

@@ -43,7 +43,7 @@ import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 
-KINDS = ("route", "note", "tool_call", "tool_result", "confirm", "needs_input", "token", "done", "error")
+KINDS = ("route", "note", "tool_call", "tool_result", "confirm", "needs_input", "reasoning", "token", "done", "error")
 
 
 @dataclass

@@ -65,6 +65,44 @@ def read_metadata(path: Path) -> dict:
     return out
 
 
+def read_keys(path: Path, wanted: set[str]) -> dict:
+    """The named metadata keys (scalars or strings) wherever they are in the header, e.g.
+    `tokenizer.chat_template`, which comes after the (large) tokenizer arrays. Arrays are skipped,
+    not kept. Raises ValueError/OSError for a file that is not GGUF."""
+    out: dict = {}
+    with open(path, "rb") as f:
+        r = _Reader(f)
+        if f.read(4) != b"GGUF":
+            raise ValueError("not a GGUF file")
+        if r.read("<I") < 2:
+            raise ValueError("GGUF version too old")
+        r.read("<Q")
+        for _ in range(r.read("<Q")):
+            key = r.string()
+            vtype = r.read("<I")
+            if vtype == _ARRAY:
+                _skip_array(r)
+                continue
+            val = r.value(vtype, keep=False)
+            if key in wanted:
+                out[key] = val
+                if len(out) == len(wanted):
+                    break
+    return out
+
+
+def _skip_array(r: _Reader) -> None:
+    itype, n = r.read("<I"), r.read("<Q")
+    if itype in _SCALARS:
+        r.f.seek(struct.calcsize(_SCALARS[itype]) * n, 1)
+    elif itype == _STRING:
+        for _ in range(n):
+            r.f.seek(r.read("<Q"), 1)
+    else:
+        for _ in range(n):
+            r.value(itype, keep=False)
+
+
 def kv_cache_bytes(meta: dict, n_ctx: int, bytes_per_value: float = 2.0) -> int | None:
     """f16 K+V cache size for n_ctx tokens, or None when the header lacks the shape."""
     arch = meta.get("general.architecture")

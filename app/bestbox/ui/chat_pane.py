@@ -280,6 +280,8 @@ class ChatPane(ChatActionsMixin, QWidget):
             self.scroll_to_end()
         elif k == "needs_input":
             self._show_form(bubble, d)
+        elif k == "reasoning":   # a thinking model reasons first: its text is not the answer
+            bubble.set_status("Thinking…")
         elif k == "token":
             bubble.append_token(d.get("text", ""))
             if bubble.status.text():

@@ -2,6 +2,8 @@
 and its own log."""
 from __future__ import annotations
 
+import html
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QTextCursor, QTextOption
 from PySide6.QtWidgets import (QFrame, QGridLayout, QHBoxLayout, QLabel, QPlainTextEdit, QProgressBar, QPushButton,
@@ -80,6 +82,11 @@ class ServerCard(QFrame):
                                 " color: #6b4a06; border-radius: 6px; padding: 5px 8px; font-size: 8.5pt;")
         self.demo.hide()
         lay.addWidget(self.demo)
+        self.roles = QLabel(self)   # what this model cannot do in its roles, with the fix
+        self.roles.setWordWrap(True)
+        self.roles.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.roles.hide()
+        lay.addWidget(self.roles)
         self.download = ModelDownloadBox(name, self)  # "Download Qwen2.5-…" while the demo model runs
         lay.addWidget(self.download)
 
@@ -231,6 +238,23 @@ class ServerCard(QFrame):
                                        f" border: 1px solid {theme.ERROR_BORDER}; border-radius: 6px; padding: 6px 8px;")
         else:
             self.message.setStyleSheet(f"color: {theme.MUTED};")
+
+    def set_role_issues(self, issues: list) -> None:
+        """servers.model_check.RoleIssue list: shown until the model (or its settings) change."""
+        self.role_issues = list(issues)
+        if not issues:
+            self.roles.hide()
+            return
+        error = any(i.severity == "error" for i in issues)
+        bg, border, fg = ((theme.ERROR_BG, theme.ERROR_BORDER, theme.ERROR_TEXT) if error
+                          else (theme.NOTE_BG, theme.NOTE_BORDER, "#6b4a06"))
+        self.roles.setStyleSheet(f"background: {bg}; border: 1px solid {border}; color: {fg};"
+                                 " border-radius: 6px; padding: 5px 8px; font-size: 8.5pt;")
+        issues = sorted(issues, key=lambda i: i.severity != "error")   # what breaks a role first
+        self.roles.setText("".join(f'<p style="margin: 0 0 5px 0"><b>{html.escape(", ".join(i.roles))}:</b> '
+                                   f"{html.escape(i.problem)}<br><i>Fix:</i> {html.escape(i.fix)}</p>"
+                                   for i in issues))
+        self.roles.show()
 
     def _configured_model(self) -> str:
         cfg = getattr(self, "config", None)

@@ -1,6 +1,8 @@
 """Both server cards, with the memory warning above them and Start/Stop-both buttons."""
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
 
 from ..servers.state import info as state_info
@@ -35,6 +37,7 @@ class ServerPanel(QWidget):
         lay.addWidget(self.memory)
 
         self.cards: dict[str, ServerCard] = {}
+        self._role_keys: dict[str, tuple] = {}
         for n in NAMES:
             card = ServerCard(n, bridge.logs if bridge is not None else None, body)
             card.config = config
@@ -62,7 +65,30 @@ class ServerPanel(QWidget):
         card = self.cards.get(snap.name)
         if card is not None:
             card.update_snapshot(snap)
+            self._check_roles(card, snap)
         self._update_buttons()
+
+    def _check_roles(self, card: ServerCard, snap) -> None:
+        """Ask model_check what this model cannot do, once per model and state (reads the GGUF header
+        in a worker thread and /props of a serving server): the card names it with the fix."""
+        import asyncio
+
+        from ..servers.model_check import check_server
+
+        cfg = getattr(card, "config", None)
+        key = (getattr(snap, "state", None), getattr(snap, "model_path", None))
+        if cfg is None or self._role_keys.get(snap.name) == key:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return   # no event loop (a widget test): nothing to check with
+        self._role_keys[snap.name] = key
+        serving = getattr(key[0], "value", key[0]) in ("ready", "external", "degraded")
+        model = getattr(snap, "model_path", None)
+        task = loop.create_task(check_server(snap.name, cfg.server(snap.name), snap.base_url if serving else None,
+                                             cfg.llama.api_key, Path(model) if model else None))
+        task.add_done_callback(lambda t: None if t.cancelled() or t.exception() else card.set_role_issues(t.result()))
 
     def on_log_lines(self, name: str, lines: list) -> None:
         card = self.cards.get(name)
