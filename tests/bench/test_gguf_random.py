@@ -14,6 +14,7 @@ gguf = pytest.importorskip("gguf")
 
 from bestbox import paths  # noqa: E402
 from bestbox.bench import gguf_random as gr  # noqa: E402
+from bestbox.bench import gguf_vocab as gv  # noqa: E402
 
 
 def _free_port() -> int:
@@ -42,11 +43,11 @@ def test_qwen3_shape():
 
 
 def test_full_size_vocab_has_qwen_special_ids():
-    v = gr.synthetic_vocab(152064)
+    v = gv.synthetic_vocab(152064)
     assert len(v.tokens) == 152064
-    assert v.tokens[gr.QWEN_EOT] == "<|endoftext|>"
-    assert v.tokens[gr.QWEN_IM_START] == "<|im_start|>"
-    assert v.tokens[gr.QWEN_IM_END] == "<|im_end|>"
+    assert v.tokens[gv.QWEN_EOT] == "<|endoftext|>"
+    assert v.tokens[gv.QWEN_IM_START] == "<|im_start|>"
+    assert v.tokens[gv.QWEN_IM_END] == "<|im_end|>"
     have = set(v.tokens)
     assert v.merges and all(m.replace(" ", "", 1) in have for m in v.merges)
 

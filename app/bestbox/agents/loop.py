@@ -19,9 +19,9 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import AsyncIterator, Awaitable, Callable, ClassVar
+from typing import AsyncIterator, Awaitable, Callable
 
 import httpx
 import openai
@@ -30,6 +30,8 @@ from ..llm.client import LLMClient
 from ..llm.templates import server_profile
 from ..trace import TurnTrace
 from . import prompts
+from .events import (AgentEvent, ConfirmNeededEvent, DeclinedEvent, DoneEvent, LLMCallEvent,  # noqa: F401
+                     NeedsInputEvent, ReasoningEvent, TokenEvent, ToolCallEvent, ToolCallPreview, ToolResultEvent)
 from .arguments import apply_request, asks_for_change, settle
 from .needs_input import AnswerGate, call_in_text, form_request
 from .tool_ranker import shortlist
@@ -42,111 +44,6 @@ MAX_CALLS_PER_STEP = 4
 # Qwen2.5-Instruct's own generation config uses repetition_penalty 1.05; it also keeps small models
 # from looping on one sentence until the token limit.
 ANSWER_SAMPLING = {"repeat_penalty": 1.05}
-
-
-# Events ---------------------------------------------------------------------------------------------
-
-@dataclass
-class AgentEvent:
-    kind: ClassVar[str] = ""
-
-    def to_dict(self) -> dict:
-        return {"kind": self.kind, **asdict(self)}
-
-
-@dataclass
-class ToolCallPreview:
-    """What a data-changing call will do; the UI shows `description` and asks the user."""
-    name: str
-    arguments: dict
-    description: str
-    agent: str
-    call_id: str = ""
-
-
-@dataclass
-class ToolCallEvent(AgentEvent):
-    kind: ClassVar[str] = "tool_call"
-    name: str
-    arguments: dict
-    step: int
-    call_id: str = ""
-    mutating: bool = False
-
-
-@dataclass
-class ConfirmNeededEvent(AgentEvent):
-    kind: ClassVar[str] = "confirm_needed"
-    preview: ToolCallPreview
-
-
-@dataclass
-class DeclinedEvent(AgentEvent):
-    kind: ClassVar[str] = "declined"
-    name: str
-    arguments: dict
-    call_id: str = ""
-
-
-@dataclass
-class ToolResultEvent(AgentEvent):
-    kind: ClassVar[str] = "tool_result"
-    name: str
-    result: dict
-    rows: int | None
-    error: str | None
-    summary: str
-    ms: float
-    call_id: str = ""
-    arguments: dict = field(default_factory=dict)   # as the tool ran them (after the request's corrections)
-
-
-@dataclass
-class LLMCallEvent(AgentEvent):
-    """One finished model request (tool choice or a native step), with the server's timings."""
-    kind: ClassVar[str] = "llm_call"
-    purpose: str
-    ms: float
-    timings: dict
-    text: str = ""
-
-
-@dataclass
-class TokenEvent(AgentEvent):
-    kind: ClassVar[str] = "token"
-    text: str
-
-
-@dataclass
-class NeedsInputEvent(AgentEvent):
-    """A call the model could not complete: `data` is the form (see needs_input.form_request)."""
-    kind: ClassVar[str] = "needs_input"
-    data: dict
-
-
-@dataclass
-class ReasoningEvent(AgentEvent):
-    """A piece of a thinking template's reasoning (only when the runner was made with thinking=True):
-    shown apart, never part of the answer."""
-    kind: ClassVar[str] = "reasoning"
-    text: str
-
-
-@dataclass
-class DoneEvent(AgentEvent):
-    kind: ClassVar[str] = "done"
-    text: str
-    timings: dict                       # the answer request's server timings (prompt_n, predicted_per_second, …)
-    tool_calls: list[dict]              # {name, arguments, rows_returned, error, ms}
-    agent: str = ""
-    mode: str = ""                      # native | schema | none
-    steps: int = 0                      # model requests made
-    metrics: dict = field(default_factory=dict)  # ttft_ms, total_ms (from the trace's t0), tools_ms, llm_ms, reasoning_ms
-    note: str = ""
-    failed: bool = False                # the server failed mid-request: `text` is partial
-    needs_input: dict | None = None     # the turn ended in a form instead of an answer
-    unverified: bool = False            # an agent with tools answered without any tool result
-    adjustments: list[str] = field(default_factory=list)  # arguments corrected by the request's own words
 
 
 # Mode probing ---------------------------------------------------------------------------------------
