@@ -281,6 +281,7 @@ class ChatPane(ChatActionsMixin, QWidget):
         elif k == "needs_input":
             self._show_form(bubble, d)
         elif k == "reasoning":   # a thinking model reasons first: its text is not the answer
+            bubble.add_reasoning(d.get("text", ""))
             bubble.set_status("Thinking…")
         elif k == "token":
             bubble.append_token(d.get("text", ""))

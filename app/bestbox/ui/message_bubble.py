@@ -129,6 +129,7 @@ class AnswerBubble(QWidget):
         self.confirm_cards: list[ConfirmCard] = []
         self.forms: list = []
         self.demo = False
+        self.reasoning = None
 
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 6, 40, 10)
@@ -181,7 +182,18 @@ class AnswerBubble(QWidget):
     def set_status(self, text: str) -> None:
         self.status.setText(text)
 
+    def add_reasoning(self, piece: str) -> None:
+        """A thinking model's reasoning: collapsed above the answer, never part of it."""
+        if self.reasoning is None:
+            from .reasoning_view import ReasoningView
+
+            self.reasoning = ReasoningView(self)
+            self.notes.addWidget(self.reasoning)
+        self.reasoning.append(piece)
+
     def append_token(self, piece: str) -> None:
+        if self.reasoning is not None:
+            self.reasoning.finish()
         self._parts.append(piece)
         self._dirty = True
         if not self._timer.isActive():
@@ -279,6 +291,9 @@ class AnswerBubble(QWidget):
         if route and not self.badges.badges():
             self.badges.set_route(route, correctable=bool(self.turn_id))
         self.badges.set_result(route, data.get("model"), data.get("timings"))
+        if self.reasoning is not None:
+            ms = (data.get("timings") or {}).get("reasoning_ms")
+            self.reasoning.set_time(ms) if ms is not None else self.reasoning.finish()
         self.add_citations(data.get("citations"))
         self.partial = bool(data.get("partial"))
         if self.partial:
