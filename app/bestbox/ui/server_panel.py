@@ -84,7 +84,7 @@ class ServerPanel(QWidget):
         except RuntimeError:
             return   # no event loop (a widget test): nothing to check with
         self._role_keys[snap.name] = key
-        serving = getattr(key[0], "value", key[0]) in ("ready", "external", "degraded")
+        serving = key[0] is not None and state_info(key[0]).serving
         model = getattr(snap, "model_path", None)
         task = loop.create_task(check_server(snap.name, cfg.server(snap.name), snap.base_url if serving else None,
                                              cfg.llama.api_key, Path(model) if model else None))
