@@ -101,7 +101,7 @@ def test_plots_are_pngs(bench_run):
     proc, out, _ = bench_run
     res = json.loads(proc.stdout)
     names = sorted(os.path.basename(p) for p in res["plots"])
-    assert names == ["bench-router.png", "bench-typed.png", "bench-voice.png"]
+    assert names == ["bench-calibration.png", "bench-router.png", "bench-typed.png", "bench-voice.png"]
     for n in names:
         data = (out / n).read_bytes()
         assert data[:8] == PNG_MAGIC and len(data) > 10_000, n

@@ -151,7 +151,7 @@ class Assistant:
         try:
             async for ev in self._answer(decision, client, served_by, text, context, trace, auto_confirm, _call):
                 if ev.kind == "reasoning":
-                    reasoning = reasoning or trace.add_stage("reasoning", 0.0)
+                    reasoning = reasoning or trace.add_stage("reasoning", now_ms(), now_ms())
                     reasoning.end_ms = now_ms() - trace.t0_ms
                 elif ev.kind == "needs_input":
                     needs_input = ev.data = {**ev.data, "turn_id": turn_id, "conversation_id": conv}
