@@ -76,6 +76,11 @@ class TeamServer:
         self.proc: subprocess.Popen | None = None
         self.nginx: subprocess.Popen | None = None
 
+    def ssl(self):
+        import ssl
+
+        return ssl.create_default_context(cafile=str(self.ca))
+
     def url(self, which: str = "main") -> str:
         return f"https://127.0.0.1:{self.ports[which]}"
 
@@ -120,7 +125,7 @@ class TeamServer:
         while time.monotonic() < deadline:
             assert self.nginx.poll() is None, self.nginx.stderr.read().decode(errors="replace")
             try:
-                httpx.get(self.url("main") + "/health", verify=str(self.ca), timeout=1)
+                httpx.get(self.url("main") + "/health", verify=self.ssl(), timeout=1)
                 return
             except httpx.HTTPError:
                 time.sleep(0.1)

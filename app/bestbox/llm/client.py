@@ -86,7 +86,10 @@ class LLMClient:
         if self.base_url.startswith("http://"):
             http = httpx.AsyncClient(timeout=t, verify=False)
         else:
-            http = httpx.AsyncClient(timeout=t, verify=ca_bundle or True)
+            import ssl
+
+            http = httpx.AsyncClient(timeout=t, verify=ssl.create_default_context(cafile=ca_bundle) if ca_bundle
+                                     else True)
         self.http = http  # also for the few non-OpenAI GETs (/props) with the same TLS settings
         self._client = AsyncOpenAI(
             base_url=self.base_url + "/v1",

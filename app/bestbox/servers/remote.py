@@ -19,7 +19,7 @@ import httpx
 
 from .events import SnapshotFeed
 from .remote_key import find_key
-from .remote_probe import RemoteCheck, check, origin
+from .remote_probe import RemoteCheck, check, origin, tls_verify
 from .state import SETTLED, ServerSnapshot, ServerState, check_transition, info
 
 log = logging.getLogger(__name__)
@@ -113,6 +113,7 @@ class RemoteSupervisor:
         return await self._feed.wait_for(pred, timeout)
 
     async def wait_settled(self, timeout: float | None = None) -> ServerSnapshot:
+        self._ensure_task()  # settled means checked once: the watching must run
         return await self.wait_for(lambda s: s.state in SETTLED and s.info.remote, timeout)  # checked once
 
     async def close(self) -> None:
@@ -138,7 +139,7 @@ class RemoteSupervisor:
     def _http(self) -> httpx.AsyncClient:
         c = self.cfg
         t = httpx.Timeout(max(2.0, c.slow_ms * 3 / 1000), connect=c.connect_timeout_s)
-        return httpx.AsyncClient(timeout=t, verify=(c.ca_bundle or True) if c.url.startswith("https") else False)
+        return httpx.AsyncClient(timeout=t, verify=tls_verify(c.url, c.ca_bundle))
 
     async def _run(self) -> None:
         self._set(S.CONNECTING, f"checking {self.base_url}")

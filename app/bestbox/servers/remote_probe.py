@@ -38,6 +38,13 @@ class RemoteCheck:
     processing: int | None = None
 
 
+def tls_verify(url: str, ca_bundle: str = ""):
+    """httpx's `verify` for a remote URL: off for plain http, the team's CA file, else the system's."""
+    if not url.startswith("https"):
+        return False
+    return ssl.create_default_context(cafile=ca_bundle) if ca_bundle else True
+
+
 def origin(url: str) -> str:
     """https://gpu.team.lan:8000/v1/ → https://gpu.team.lan:8000 (the server root; /v1 is added per request)."""
     u = url.strip().rstrip("/")
