@@ -157,7 +157,7 @@ def _login(args) -> int:
 
     from ..servers.remote_key import store_key
 
-    cfg = _load()
+    cfg = load_config_or_warn()
     if args.name == "all":
         print("login needs one server: bestbox servers login heavy|light", file=sys.stderr)
         return 2
