@@ -52,18 +52,19 @@ class ServerConfig(_Strict):
                                                             "shows loading progress.")
     max_restarts: int = Field(3, ge=0, description="Automatic restarts after a crash, with backoff.")
     # A remote (shared team) server instead of a local process: docs/team-server.md.
-    url: str = Field("", description="remote server's OpenAI-compatible base, e.g. https://gpu.team.lan:8000; "
-                     "set: BestBox never starts, stops or kills it (model/port/command are then unused)")
-    api_key_env: str = Field("", description="remote: environment variable holding its API key; else the OS "
-                             "keyring (`bestbox servers login NAME`)")
-    remote_model: str = Field("", description="remote: the model name to ask for (a server that serves several); "
-                              "empty: the first it offers. `model` stays the local GGUF path")
-    ca_bundle: str = Field("", description="remote: PEM file of the CA that signed its TLS certificate "
-                           "(empty: the system's CAs)")
-    connect_timeout_s: float = Field(3.0, gt=0, le=120, description="remote: connect + TLS timeout of every "
-                                     "request and health check")
-    slow_ms: int = Field(1500, ge=1, description="remote: a round trip or first token slower than this shows "
-                         "it as slow")
+    url: str = Field("", description="A remote (shared team) server's OpenAI-compatible base, e.g. "
+                     "https://gpu.team.lan:8000 (docs/team-server.md). Set: BestBox never starts, stops or "
+                     "kills it, and model, port and command are not used.")
+    api_key_env: str = Field("", description="Remote: the environment variable holding its API key; else the "
+                             "OS keyring (`bestbox servers login heavy`).")
+    remote_model: str = Field("", description="Remote: the model name to ask for (vLLM's --served-model-name); "
+                              "empty: the first it offers. `model` stays the local GGUF path.")
+    ca_bundle: str = Field("", description="Remote: PEM file of the CA that signed its TLS certificate; "
+                           "empty: the system's CAs.")
+    connect_timeout_s: float = Field(3.0, gt=0, le=120, description="Remote: seconds to connect (TCP and TLS), "
+                                     "for every request and check.")
+    slow_ms: int = Field(1500, ge=1, description="Remote: a round trip or first token slower than this shows "
+                         "the server as slow.")
 
     @property
     def remote(self) -> bool:

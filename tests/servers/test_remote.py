@@ -253,3 +253,21 @@ def test_cli_status_says_remote_with_its_address(team, key_env, tmp_config, tmp_
     r = subprocess.run([sys.executable, "-m", "bestbox", "servers", "login", "heavy"], env=env, input="k\n",
                        capture_output=True, text=True, timeout=60)
     assert r.returncode == 1 and "api_key_env" in r.stderr  # no keyring backend on this machine
+
+
+def test_vllm_shapes_from_its_documented_api():
+    """vLLM cannot run here: its /v1/models and /metrics shapes (docs/team-server.md) parsed as documented."""
+    from bestbox.servers.remote_probe import RemoteCheck, _kind, _prometheus, _verdict, origin
+
+    listing = {"object": "list", "data": [{"id": "qwen2.5-14b-instruct", "object": "model", "owned_by": "vllm",
+                                           "root": "Qwen/Qwen2.5-14B-Instruct", "max_model_len": 16384}]}
+    assert _kind(listing) == "vllm" and _kind({"data": [{"id": "m", "owned_by": "acme"}]}) == "generic"
+    m = _prometheus('# HELP vllm:num_requests_waiting Number of requests waiting.\n'
+                    'vllm:num_requests_waiting{engine="0",model_name="qwen2.5-14b-instruct"} 3.0\n'
+                    'vllm:num_requests_running{engine="0",model_name="qwen2.5-14b-instruct"} 32.0\n')
+    assert m["vllm:num_requests_waiting"] == 3 and m["vllm:num_requests_running"] == 32
+    out = RemoteCheck(S.REMOTE, "", kind="vllm", model="qwen2.5-14b-instruct", round_trip_ms=40.0, queued=3,
+                      processing=32)
+    _verdict(out, 1500)
+    assert out.state is S.BUSY and "32 running, 3 waiting" in out.message
+    assert origin("https://gpu.team.lan:8000/v1/") == "https://gpu.team.lan:8000"

@@ -188,9 +188,7 @@ class ServerManager:
             cfg = self.config.server(name)
             key = (name, snap.base_url, loop_id, sup.api_key, snap.model_name, cfg.ca_bundle)
             if key not in self._clients:
-                self._clients[key] = LLMClient(snap.base_url, sup.api_key, name=name, model=snap.model_name,
-                                               ca_bundle=cfg.ca_bundle, connect_timeout=cfg.connect_timeout_s,
-                                               remote=True)
+                self._clients[key] = sup.make_client(snap)
             return self._clients[key]
         key = (name, snap.base_url, loop_id)
         if key not in self._clients:

@@ -126,6 +126,15 @@ class RemoteSupervisor:
         self._task = None
         self._feed.release_waiters()
 
+    def make_client(self, snap: ServerSnapshot | None = None):
+        """An LLMClient for this server: its key, the model it offers, its CA and connect timeout
+        (the manager hands these to the pipeline; the team bench drives the same one)."""
+        from ..llm.client import LLMClient
+
+        snap = snap or self.snapshot()
+        return LLMClient(snap.base_url or self.base_url, self.api_key, name=self.name, model=snap.model_name,
+                         ca_bundle=self.cfg.ca_bundle, connect_timeout=self.cfg.connect_timeout_s, remote=True)
+
     def headers(self) -> dict:
         return {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
 

@@ -115,6 +115,11 @@ async def check(http: httpx.AsyncClient, url: str, headers: dict, *, want_model:
     try:
         r = await http.get(base + "/v1/models", headers=headers)
         listing = r.json() if r.status_code == 200 else {}
+    except httpx.ReadTimeout:
+        # Connected, but no answer in time: a server drowning in requests, not a dead one.
+        took = round((time.monotonic() - t0) * 1000, 1)
+        return RemoteCheck(S.SLOW, f"slow: connected, but /v1/models did not answer within {took / 1000:.1f} s "
+                                   "(overloaded?)", round_trip_ms=took)
     except (httpx.HTTPError, ssl.SSLError) as e:
         return RemoteCheck(S.UNREACHABLE, transport_error(e, base, timeout_s))
     except ValueError:
@@ -134,8 +139,13 @@ async def check(http: httpx.AsyncClient, url: str, headers: dict, *, want_model:
     out.model = want_model or (models[0] if models else "")
     try:
         problem = await _by_kind(http, base, headers, out, key_from)
-        if problem is None and first_token:
-            problem = await _first_token(http, base, headers, out, key_from)
+        if problem is None and first_token and not _busy(out):  # behind a queue it would time the queue
+            problem = await _first_token(http, base, headers, out, key_from, timeout=max(2.0, 4 * slow_ms / 1000))
+    except httpx.ReadTimeout:
+        out.first_token_ms = None
+        if not _busy(out):
+            out.state, out.message = S.SLOW, f"slow: reachable, but no first token within {4 * slow_ms / 1000:g} s"
+            return out
     except (httpx.HTTPError, ssl.SSLError) as e:
         return RemoteCheck(S.UNREACHABLE, transport_error(e, base, timeout_s), kind=kind, models=models,
                            round_trip_ms=rt)
@@ -178,10 +188,10 @@ async def _by_kind(http, base: str, headers: dict, out: RemoteCheck, key_from: s
     return None
 
 
-async def _first_token(http, base: str, headers: dict, out: RemoteCheck, key_from: str):
+async def _first_token(http, base: str, headers: dict, out: RemoteCheck, key_from: str, timeout: float):
     """A one-token completion: proves the server generates, and times its first token."""
     t0 = time.monotonic()
-    r = await http.post(base + "/v1/chat/completions", headers=headers,
+    r = await http.post(base + "/v1/chat/completions", headers=headers, timeout=timeout,
                         json={"model": out.model or "local", "max_tokens": 1, "temperature": 0,
                               "messages": [{"role": "user", "content": "Hi"}]})
     if r.status_code == 404 and "model" in r.text.lower():
@@ -193,11 +203,15 @@ async def _first_token(http, base: str, headers: dict, out: RemoteCheck, key_fro
     return None
 
 
+def _busy(out: RemoteCheck) -> bool:
+    full = out.total_slots is not None and out.busy_slots is not None and out.busy_slots >= out.total_slots > 0
+    return (out.queued or 0) > 0 or full
+
+
 def _verdict(out: RemoteCheck, slow_ms: float) -> None:
     """Busy (other people's requests) before slow: a queue explains a slow first token."""
     where = f"{out.kind}" + (f", model {out.model.rsplit('/', 1)[-1]}" if out.model else "")
-    full = out.total_slots is not None and out.busy_slots is not None and out.busy_slots >= out.total_slots > 0
-    if (out.queued or 0) > 0 or full:
+    if _busy(out):
         bits = []
         if out.total_slots is not None:
             bits.append(f"{out.busy_slots}/{out.total_slots} slots busy")
