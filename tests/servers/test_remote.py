@@ -137,7 +137,7 @@ def test_busy_with_other_peoples_requests_is_busy_not_broken(team, key_env):
             long = asyncio.ensure_future(other.post(
                 team.url() + "/v1/chat/completions", headers={"Authorization": f"Bearer {team.key}"},
                 json={"messages": [{"role": "user", "content": "Write a long story."}], "max_tokens": 3000,
-                      "ignore_eos": True}))
+                      "ignore_eos": True, "stream": True}))  # streamed: the server stops when we hang up
             snap = None
             for _ in range(50):
                 await asyncio.sleep(0.1)
@@ -145,6 +145,14 @@ def test_busy_with_other_peoples_requests_is_busy_not_broken(team, key_env):
                 if snap.state is S.BUSY:
                     break
             long.cancel()
+            await other.aclose()
+            after = snap
+            for _ in range(100):  # the slot frees once the server notices (the next tests need it)
+                after = await sup.observe()
+                if after.state is not S.BUSY:
+                    break
+                await asyncio.sleep(0.1)
+            assert after.state is not S.BUSY, after.message
             return snap
         finally:
             await other.aclose()
@@ -271,3 +279,24 @@ def test_vllm_shapes_from_its_documented_api():
     _verdict(out, 1500)
     assert out.state is S.BUSY and "32 running, 3 waiting" in out.message
     assert origin("https://gpu.team.lan:8000/v1/") == "https://gpu.team.lan:8000"
+
+
+def test_switching_heavy_to_remote_in_the_config_keeps_the_panel_subscribed(team, key_env, tmp_path,
+                                                                            llama_server_bin, demo_model):
+    cfg: Config = make_config(llama_server_bin, demo_model)
+    remote = cfg.model_copy(deep=True)
+    remote.servers.heavy = remote_cfg(team)
+
+    async def go():
+        mgr = ServerManager(cfg, state_dir=tmp_path / "state")
+        seen = []
+        mgr.subscribe(lambda s: seen.append(s))
+        try:
+            await mgr.reconfigure(remote)
+            snap = await mgr.supervisors["heavy"].wait_settled(30)
+            return mgr, snap, seen
+        finally:
+            await mgr.shutdown()
+    mgr, snap, seen = asyncio.run(go())
+    assert isinstance(mgr.supervisors["heavy"], RemoteSupervisor)
+    assert snap.state is S.REMOTE and any(s.remote and s.state is S.REMOTE for s in seen)
