@@ -15,7 +15,7 @@ from bestbox.servers import ServerManager
 from bestbox.servers.remote import RemoteSupervisor
 from bestbox.servers.state import ServerState
 
-from conftest import free_port, make_config, write_config
+from servers_testutil import free_port, write_config
 from remote_testutil import TeamServer
 
 S = ServerState
@@ -103,7 +103,7 @@ def test_model_missing_names_the_model_and_what_is_offered(team, key_env):
 
 
 def test_generic_endpoint_detected_and_tools_mode_probed(team, key_env):
-    from bestbox.agents.loop import _PROBED, probe_tools_mode
+    from bestbox.agents.loop import _PROBED, _probe, probe_tools_mode
     from bestbox.llm.client import LLMClient
 
     snap = check(remote_cfg(team, "generic"))
@@ -119,12 +119,13 @@ def test_generic_endpoint_detected_and_tools_mode_probed(team, key_env):
             _PROBED.pop(c2.base_url, None)
             via_props = await probe_tools_mode(c2.base_url, c2.api_key, client=c2)  # read through TLS + key
             await c2.close()
-            return generic, via_props
+            direct = await _probe(f"http://127.0.0.2:{team.up_port}", team.key, 3.0)  # the same server, no TLS
+            return generic, via_props, direct
         finally:
             await c.close()
-    generic, via_props = asyncio.run(go())
+    generic, via_props, direct = asyncio.run(go())
     assert generic == "schema"
-    assert via_props in ("native", "schema")
+    assert via_props == direct  # /props read through nginx, TLS and the key, as a local server's is
 
 
 def test_busy_with_other_peoples_requests_is_busy_not_broken(team, key_env):
@@ -179,15 +180,13 @@ async def _until_tokens(agen, after_note: bool = False, kill=None) -> list:
     return events
 
 
-def test_killed_server_falls_back_to_light_with_a_note_and_comes_back(team, key_env, tmp_path, monkeypatch,
-                                                                     llama_server_bin, demo_model):
+def test_killed_server_falls_back_to_light_with_a_note_and_comes_back(team, key_env, tmp_path, tmp_config):
     """The manager holds a remote heavy and a local light. The remote server is killed mid-answer, stays
     down for the next turn, and comes back; BestBox never stops it."""
     from bestbox.pipeline.assistant import Assistant
     from bestbox.pipeline.history import History
 
-    monkeypatch.setenv("BESTBOX_DATA_DIR", str(tmp_path / "data"))
-    cfg: Config = make_config(llama_server_bin, demo_model)
+    cfg: Config = tmp_config.model_copy(deep=True)
     cfg.routing.mode = "fast"  # a general question to heavy, decided without the light model's guess
     cfg.servers.heavy = remote_cfg(team)
     question = "explain in detail how to plan a product launch"
@@ -281,9 +280,8 @@ def test_vllm_shapes_from_its_documented_api():
     assert origin("https://gpu.team.lan:8000/v1/") == "https://gpu.team.lan:8000"
 
 
-def test_switching_heavy_to_remote_in_the_config_keeps_the_panel_subscribed(team, key_env, tmp_path,
-                                                                            llama_server_bin, demo_model):
-    cfg: Config = make_config(llama_server_bin, demo_model)
+def test_switching_heavy_to_remote_in_the_config_keeps_the_panel_subscribed(team, key_env, tmp_path, tmp_config):
+    cfg: Config = tmp_config
     remote = cfg.model_copy(deep=True)
     remote.servers.heavy = remote_cfg(team)
 
