@@ -106,7 +106,8 @@ class LLMClient:
         """The request fields this server's chat template calls for (templates.request_fields)."""
         if not self.adapt:
             return {}
-        return request_fields(await server_profile(self.base_url, self.api_key), thinking)
+        http = self.http if self.remote else None  # a remote server's CA bundle
+        return request_fields(await server_profile(self.base_url, self.api_key, http=http), thinking)
 
     async def complete(
         self,
