@@ -51,6 +51,32 @@ class ServerConfig(_Strict):
     start_timeout_s: float = Field(120.0, gt=0, description="Seconds to wait for ready; extended while the log "
                                                             "shows loading progress.")
     max_restarts: int = Field(3, ge=0, description="Automatic restarts after a crash, with backoff.")
+    # A remote (shared team) server instead of a local process: docs/team-server.md.
+    url: str = Field("", description="A remote (shared team) server's OpenAI-compatible base, e.g. "
+                     "https://gpu.team.lan:8000 (docs/team-server.md). Set: BestBox never starts, stops or "
+                     "kills it, and model, port and command are not used.")
+    api_key_env: str = Field("", description="Remote: the environment variable holding its API key; else the "
+                             "OS keyring (`bestbox servers login heavy`).")
+    remote_model: str = Field("", description="Remote: the model name to ask for (vLLM's --served-model-name); "
+                              "empty: the first it offers. `model` stays the local GGUF path.")
+    ca_bundle: str = Field("", description="Remote: PEM file of the CA that signed its TLS certificate; "
+                           "empty: the system's CAs.")
+    connect_timeout_s: float = Field(3.0, gt=0, le=120, description="Remote: seconds to connect (TCP and TLS), "
+                                     "for every request and check.")
+    slow_ms: int = Field(1500, ge=1, description="Remote: a round trip or first token slower than this shows "
+                         "the server as slow.")
+
+    @property
+    def remote(self) -> bool:
+        return bool(self.url.strip())
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, v: str) -> str:
+        v = v.strip()
+        if v and not v.startswith(("http://", "https://")):
+            raise ValueError("url must start with http:// or https:// (e.g. https://gpu.team.lan:8000)")
+        return v
 
     @field_validator("host")
     @classmethod
@@ -165,7 +191,7 @@ class ServersConfig(_Strict):
 
     @model_validator(mode="after")
     def _distinct_ports(self) -> "ServersConfig":
-        if self.heavy.port == self.light.port:
+        if self.heavy.port == self.light.port and not (self.heavy.remote or self.light.remote):
             raise ValueError(f"heavy and light servers both use port {self.heavy.port}; give each its own port")
         return self
 

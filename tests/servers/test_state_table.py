@@ -25,11 +25,18 @@ def test_every_state_has_one_row_with_what_the_panel_shows():
 
 
 def test_what_the_ui_and_cli_ask_of_a_state():
-    assert SERVING == {S.READY, S.DEGRADED, S.EXTERNAL}
-    assert SETTLED == {S.READY, S.DEGRADED, S.EXTERNAL, S.FAILED, S.PORT_CONFLICT, S.STOPPED}
+    assert SERVING == {S.READY, S.DEGRADED, S.EXTERNAL, S.REMOTE, S.BUSY, S.SLOW}
+    assert SETTLED == {S.READY, S.DEGRADED, S.EXTERNAL, S.FAILED, S.PORT_CONFLICT, S.STOPPED, S.REMOTE, S.BUSY,
+                       S.SLOW, S.UNREACHABLE, S.UNAUTHORIZED, S.MODEL_MISSING}
     assert {s for s, r in TABLE.items() if r.can_start} == {S.STOPPED, S.CRASHED, S.FAILED, S.PORT_CONFLICT}
     assert not info(S.EXTERNAL).can_stop and not info(S.EXTERNAL).can_restart  # never ours to stop
     assert info(S.READY).healthy and info(S.EXTERNAL).healthy and not info(S.DEGRADED).healthy
+    # A remote server is never ours: no Start/Stop/Restart in any of its states; busy is not broken.
+    remote = {s for s, r in TABLE.items() if r.remote}
+    assert remote == {S.CONNECTING, S.REMOTE, S.BUSY, S.SLOW, S.UNREACHABLE, S.UNAUTHORIZED, S.MODEL_MISSING}
+    assert not any(info(s).can_start or info(s).can_stop or info(s).can_restart or info(s).running for s in remote)
+    assert info(S.BUSY).healthy and info(S.REMOTE).healthy and not info(S.SLOW).healthy
+    assert all(info(s).label.startswith("Remote") for s in remote)
 
 
 def test_transitions_are_checked():

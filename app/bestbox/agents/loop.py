@@ -52,13 +52,18 @@ _PROBED: dict[str, tuple[float, str]] = {}
 _PROBE_TTL_S = 120.0
 
 
-async def probe_tools_mode(base_url: str, api_key: str = "", timeout: float = 3.0) -> str:
+async def probe_tools_mode(base_url: str, api_key: str = "", timeout: float = 3.0, client=None) -> str:
     """'native' when the server's chat template supports tool calls (/props chat_template_caps), else 'schema'.
     Remembered per server for a while: every turn makes a runner, and a probe costs a request."""
     hit = _PROBED.get(base_url)
     if hit and time.monotonic() - hit[0] < _PROBE_TTL_S:
         return hit[1]
-    mode = await _probe(base_url, api_key, timeout)
+    if client is not None and getattr(client, "remote", False):
+        from .tools_probe import probe_remote  # vLLM / generic: a probe call with tools decides
+
+        mode = await probe_remote(client, timeout)
+    else:
+        mode = await _probe(base_url, api_key, timeout)
     _PROBED[base_url] = (time.monotonic(), mode)
     return mode
 
@@ -92,7 +97,7 @@ class AgentRunner:
 
     async def resolve_mode(self) -> str:
         if self._resolved is None:
-            self._resolved = await probe_tools_mode(self.client.base_url, self.client.api_key)
+            self._resolved = await probe_tools_mode(self.client.base_url, self.client.api_key, client=self.client)
         return self._resolved
 
     async def run(self, agent: str, messages: list[dict], *, confirm: Confirm | None = None, max_steps: int = 4,

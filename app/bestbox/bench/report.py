@@ -324,11 +324,13 @@ def _team_lines(res: dict, add) -> None:
     add("")
     add(f"Team: N clients, back to back, against one heavy server with --parallel {tm.get('parallel')} "
         f"({tm.get('turns_per_client')} answers each, {tm.get('answer_tokens')} tokens)")
-    add(f"  {'clients':>7}  {'first token p50 / p95':>22}  {'answer p50 / p95':>20}  errors  deferred")
+    add(f"  {'clients':>7}  {'first token p50 / p95':>22}  {'answer p50 / p95':>20}  errors  deferred"
+        "  panel (remote checks)")
     for r in tm["rows"]:
+        seen = ", ".join(f"{k} {v}" for k, v in (r.get("remote_states_seen") or {}).items())
         add(f"  {r['clients']:>7}  {_ms(r.get('first_token_p50_ms')):>10} / {_ms(r.get('first_token_p95_ms')):<9}"
             f"  {_ms(r.get('answer_p50_ms')):>9} / {_ms(r.get('answer_p95_ms')):<8}  {r.get('errors'):>6}"
-            f"  {r.get('server_deferred')}")
+            f"  {str(r.get('server_deferred')):>8}  {seen}")
     add(f"  most clients with first token p95 < 1 s: {tm.get('max_clients_within_1s_first_token_p95')}")
 
 

@@ -16,7 +16,8 @@ from ._runtime import load_config_or_warn
 
 def register(sub) -> None:
     p = sub.add_parser("servers", help="start, stop and inspect the two llama.cpp servers")
-    p.add_argument("action", choices=["start", "stop", "status", "restart", "logs", "command"])
+    p.add_argument("action", choices=["start", "stop", "status", "restart", "logs", "command", "login"],
+                   help="login: store a remote server's API key in the OS keyring")
     p.add_argument("name", nargs="?", default="all", choices=["heavy", "light", "all"])
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.add_argument("-n", "--lines", type=int, default=60, help="logs: how many lines")
@@ -29,6 +30,9 @@ def _print_table(snaps: dict, extra: list[str] | None = None) -> None:
     for msg in extra or []:
         print(msg)
     for name, s in snaps.items():
+        if getattr(s, "remote", False):
+            print(_remote_line(name, s))
+            continue
         bits = [f"{name:6s} {s.state.value:13s} port {s.port}"]
         if s.pid:
             bits.append(f"pid {s.pid}")
@@ -45,6 +49,24 @@ def _print_table(snaps: dict, extra: list[str] | None = None) -> None:
             print(f"       restarted {s.restarts}x; last exit: llama-server {s.last_exit}")
 
 
+def _remote_line(name: str, s) -> str:
+    """heavy  remote · ready  https://gpu.team.lan:8000 (vllm)  model qwen2.5-32b  ... and the message."""
+    label = s.info.label.lower() if s.info.label else s.state.value
+    bits = [f"{name:6s} {label:22s} {s.url}" + (f" ({s.server_kind})" if s.server_kind else "")]
+    if s.model_name:
+        bits.append(f"model {s.model_name.rsplit('/', 1)[-1]}")
+    if s.total_slots:
+        bits.append(f"slots {s.busy_slots or 0}/{s.total_slots} busy")
+    if s.queued:
+        bits.append(f"{s.queued} waiting")
+    out = "  ".join(bits)
+    if s.message:
+        out += f"\n       {s.message}"
+    if s.state.value == "model_missing" or (s.models and not s.info.serving):
+        out += f"\n       offers: {', '.join(m.rsplit('/', 1)[-1] for m in s.models) or '-'}"
+    return out
+
+
 def _emit(args, snaps: dict, notes: list[str], ok: bool) -> int:
     if args.json:
         print(json.dumps({"ok": ok, "notes": notes, "servers": {n: s.to_dict() for n, s in snaps.items()}},
@@ -59,6 +81,8 @@ def run(args) -> int:
         return _command(args)
     if args.action == "logs":
         return _logs(args)
+    if args.action == "login":
+        return _login(args)
     import asyncio
 
     return asyncio.run(_run(args))
@@ -103,6 +127,8 @@ async def _run(args) -> int:
             for n in names:
                 before = mgr.snapshot(n)
                 snap = await mgr.supervisors[n].stop()
+                if before.remote:
+                    notes.append(f"{n}: remote server {before.url}: not ours to stop; left running")
                 if before.state is ServerState.EXTERNAL:
                     notes.append(f"{n}: port {before.port} is served by a llama-server we did not start "
                                  f"(PID {before.pid}); left running")
@@ -123,6 +149,33 @@ async def _run(args) -> int:
         # Detached: leave the servers running; only end our watching tasks.
         for s in mgr.supervisors.values():
             await s.close()
+
+
+def _login(args) -> int:
+    """Ask for a remote server's API key (not echoed) and keep it in the OS keyring."""
+    import getpass
+
+    from ..servers.remote_key import store_key
+
+    cfg = load_config_or_warn()
+    if args.name == "all":
+        print("login needs one server: bestbox servers login heavy|light", file=sys.stderr)
+        return 2
+    scfg = cfg.server(args.name)
+    if not scfg.remote:
+        print(f"[servers.{args.name}] has no url: a local server uses [llama] api_key", file=sys.stderr)
+        return 2
+    key = getpass.getpass(f"API key for {scfg.url}: ") if sys.stdin.isatty() else sys.stdin.readline().strip()
+    if not key:
+        print("no key given; nothing stored", file=sys.stderr)
+        return 1
+    try:
+        where = store_key(args.name, scfg.url, key)
+    except RuntimeError as e:
+        print(f"cannot store the key: {e}", file=sys.stderr)
+        return 1
+    print(f"stored the key for {scfg.url} in the OS keyring ({where})")
+    return 0
 
 
 def _command(args) -> int:

@@ -44,7 +44,7 @@ def _extra(obj: Any, name: str) -> Any:
 
 def request_args(messages: list[dict], *, max_tokens: int, temperature: float, grammar: str | None = None,
                  json_schema: dict | None = None, tools: list[dict] | None = None, tool_choice: str | None = None,
-                 cache_prompt: bool = True, extra: dict | None = None) -> dict:
+                 cache_prompt: bool = True, extra: dict | None = None, model: str = "local") -> dict:
     """The keyword arguments of one chat completion request, streamed or not (the one request builder).
 
     llama-server's own fields (cache_prompt, grammar, anything in `extra`) travel in `extra_body`;
@@ -54,7 +54,7 @@ def request_args(messages: list[dict], *, max_tokens: int, temperature: float, g
         body["grammar"] = grammar
     if extra:
         body.update(extra)
-    kw: dict = {"model": "local", "messages": messages, "max_tokens": max_tokens, "temperature": temperature,
+    kw: dict = {"model": model or "local", "messages": messages, "max_tokens": max_tokens, "temperature": temperature,
                 "extra_body": body}
     if json_schema is not None:
         kw["response_format"] = {"type": "json_schema",
@@ -68,17 +68,29 @@ def request_args(messages: list[dict], *, max_tokens: int, temperature: float, g
 
 class LLMClient:
     def __init__(self, base_url: str, api_key: str = "", timeout: float = 120.0, name: str = "",
-                 adapt: bool = True):
+                 adapt: bool = True, *, model: str = "local", ca_bundle: str = "", connect_timeout: float = 3.0,
+                 remote: bool = False):
         """base_url is the server root, e.g. http://127.0.0.1:8081 (the /v1 is added here).
         adapt: read the server's chat template once (/props, llm/templates.py) and add its end markers
-        and thinking switch to every request."""
+        and thinking switch to every request.
+        model: the name sent in requests (llama-server ignores it; a remote vLLM needs its served name).
+        ca_bundle: the PEM of a private CA for a remote server behind TLS."""
         self.name = name
         self.adapt = adapt
         self.base_url = base_url.rstrip("/")
         self.api_key = api_key or "none"
-        t = httpx.Timeout(timeout, connect=3.0)
+        self.model = model or "local"
+        self.remote = remote
+        t = httpx.Timeout(timeout, connect=connect_timeout)
         # Plain-http loopback servers need no TLS: skipping the CA bundle saves 30-60 ms per client.
-        http = httpx.AsyncClient(timeout=t, verify=False) if self.base_url.startswith("http://") else None
+        if self.base_url.startswith("http://"):
+            http = httpx.AsyncClient(timeout=t, verify=False)
+        else:
+            import ssl
+
+            http = httpx.AsyncClient(timeout=t, verify=ssl.create_default_context(cafile=ca_bundle) if ca_bundle
+                                     else True)
+        self.http = http  # also for the few non-OpenAI GETs (/props) with the same TLS settings
         self._client = AsyncOpenAI(
             base_url=self.base_url + "/v1",
             api_key=self.api_key,
@@ -94,7 +106,8 @@ class LLMClient:
         """The request fields this server's chat template calls for (templates.request_fields)."""
         if not self.adapt:
             return {}
-        return request_fields(await server_profile(self.base_url, self.api_key), thinking)
+        http = self.http if self.remote else None  # a remote server's CA bundle
+        return request_fields(await server_profile(self.base_url, self.api_key, http=http), thinking)
 
     async def complete(
         self,
@@ -115,7 +128,7 @@ class LLMClient:
         extra = {**await self.template_fields(thinking), **(extra or {})}
         kw = request_args(messages, max_tokens=max_tokens, temperature=temperature, grammar=grammar,
                           json_schema=json_schema, tools=tools, tool_choice=tool_choice,
-                          cache_prompt=cache_prompt, extra=extra)
+                          cache_prompt=cache_prompt, extra=extra, model=self.model)
         if timeout is not None:
             kw["timeout"] = timeout
         resp = await self._client.chat.completions.create(**kw)
@@ -150,7 +163,7 @@ class LLMClient:
         thinking template's reasoning comes as 'reasoning' events before the answer's tokens."""
         extra = {**await self.template_fields(thinking), **(extra or {})}
         kw = request_args(messages, max_tokens=max_tokens, temperature=temperature, grammar=grammar,
-                          json_schema=json_schema, tools=tools, extra=extra)
+                          json_schema=json_schema, tools=tools, extra=extra, model=self.model)
         stream = await self._client.chat.completions.create(stream=True, **kw)
         calls: dict[int, dict] = {}
         timings: dict = {}

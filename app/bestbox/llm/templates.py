@@ -93,7 +93,7 @@ _TTL_S = 120.0
 
 
 async def server_profile(base_url: str, api_key: str = "", timeout: float = 3.0, *,
-                         fresh: bool = False) -> ServerProfile:
+                         fresh: bool = False, http: httpx.AsyncClient | None = None) -> ServerProfile:
     """The server's profile, remembered per URL for a while (a turn makes several requests; one /props
     is enough). An unreachable server gives an empty profile that is not remembered."""
     key = base_url.rstrip("/")
@@ -102,10 +102,17 @@ async def server_profile(base_url: str, api_key: str = "", timeout: float = 3.0,
         return hit[1]
     headers = {"Authorization": f"Bearer {api_key}"} if api_key and api_key != "none" else {}
     try:
-        async with httpx.AsyncClient(timeout=timeout, verify=not key.startswith("http://")) as http:
-            r = await http.get(key + "/props", headers=headers)
-            r.raise_for_status()
-            prof = profile_from_props(r.json() or {})
+        if http is not None:  # a remote server's own client: its CA bundle and timeouts
+            r = await http.get(key + "/props", headers=headers, timeout=timeout)
+        else:
+            async with httpx.AsyncClient(timeout=timeout, verify=not key.startswith("http://")) as own:
+                r = await own.get(key + "/props", headers=headers)
+        if r.status_code == 404:  # not a llama-server (vLLM, generic): nothing to adapt, and that stays so
+            prof = ServerProfile(reachable=True)
+            _CACHE[key] = (time.monotonic(), prof)
+            return prof
+        r.raise_for_status()
+        prof = profile_from_props(r.json() or {})
     except (httpx.HTTPError, ValueError, AttributeError) as e:
         return ServerProfile(error=f"{type(e).__name__}: {str(e)[:160]}")
     _CACHE[key] = (time.monotonic(), prof)

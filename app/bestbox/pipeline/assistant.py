@@ -16,6 +16,7 @@ from ..routing.agents import DOMAIN_AGENTS
 from ..trace import TurnTrace, now_ms
 from ..agents.needs_input import tool_title
 from ..agents.tools import get_tool
+from . import fallback
 from .events import TurnEvent
 from .history import History
 from .turn_marks import form_route, form_text, is_demo_model
@@ -90,6 +91,9 @@ class Assistant:
         c = self.endpoints.client(other)
         if c is None:
             return None, None, None
+        note = fallback.remote_note(self.endpoints, tier, other)  # a remote tier says why, with its address
+        if note:
+            return other, c, note
         if other == "light":
             note = "Answered by the small (light) model because the heavy server is not running; answers may be weaker."
         else:
@@ -149,7 +153,11 @@ class Assistant:
         error: str | None = None
         reasoning = None    # the trace's "reasoning" stage: first to last piece of reasoning
         try:
-            async for ev in self._answer(decision, client, served_by, text, context, trace, auto_confirm, _call):
+            async for ev in self._answer_or_fallback(decision, client, served_by, text, context, trace,
+                                                     auto_confirm, _call):
+                if ev.kind == "note" and ev.data.get("served_by"):  # the remote tier went away mid-answer
+                    served_by = ev.data["served_by"]
+                    route["partial_before_fallback"], answer_parts = "".join(answer_parts), []
                 if ev.kind == "reasoning":
                     reasoning = reasoning or trace.add_stage("reasoning", now_ms(), now_ms())
                     reasoning.end_ms = now_ms() - trace.t0_ms
@@ -230,6 +238,29 @@ class Assistant:
         async for ev in self.run_turn(form_text(tool_title(t), args), conversation_id, source="form",
                                       meta={"form": {"tool": tool, "arguments": args}}, trace=trace,
                                       auto_confirm=auto_confirm, turn_id=turn_id, _call=(tool, args)):
+            yield ev
+
+    async def _answer_or_fallback(self, decision, client: LLMClient, served_by: str, text: str,
+                                  context: list[dict], trace: TurnTrace, auto_confirm,
+                                  call: tuple[str, dict] | None = None) -> AsyncIterator[TurnEvent]:
+        """The answer; when a remote server goes away mid-answer, the other tier answers the same
+        question after a note that says so (the partial answer stays on screen and in the route)."""
+        try:
+            async for ev in self._answer(decision, client, served_by, text, context, trace, auto_confirm, call):
+                yield ev
+            return
+        except Exception as e:
+            if not (getattr(client, "remote", False) and fallback.connection_lost(e)):
+                raise
+            fallback.suspect(self.endpoints, served_by)
+            other = "light" if served_by == "heavy" else "heavy"
+            backup = self.endpoints.client(other)
+            if backup is None:
+                raise
+            log.warning("remote %s failed mid-answer (%s); %s answers", served_by, e, other)
+        yield TurnEvent("note", {"text": f"Answered by {other}: {served_by} unreachable (remote {client.base_url} "
+                                         "went away mid-answer).", "served_by": other})
+        async for ev in self._answer(decision, backup, other, text, context, trace, auto_confirm, call):
             yield ev
 
     async def _answer(self, decision, client: LLMClient, served_by: str, text: str, context: list[dict],

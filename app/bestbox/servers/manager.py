@@ -13,6 +13,7 @@ from . import procs
 from .command import build_command
 from .gguf import kv_cache_bytes, model_bytes, read_metadata
 from .state import ServerSnapshot, ServerState, info
+from .remote import RemoteSupervisor
 from .supervisor import Supervisor
 
 log = logging.getLogger(__name__)
@@ -30,20 +31,45 @@ class ServerManager:
                  allow_demo: bool = True, backoff_s: float = 0.5) -> None:
         self.config = config
         self.memory_warning: str | None = None
-        self.supervisors: dict[str, Supervisor] = {
-            n: Supervisor(n, config.server(n), api_key=config.llama.api_key,
-                          server_binary=config.llama.server_binary, state_dir=state_dir, detached=detached,
-                          allow_demo=allow_demo, backoff_s=backoff_s)
-            for n in NAMES
-        }
+        self._sup_args = dict(state_dir=state_dir, detached=detached, allow_demo=allow_demo, backoff_s=backoff_s)
+        self.supervisors: dict[str, Supervisor | RemoteSupervisor] = {n: self._make(n, config) for n in NAMES}
         self._clients: dict[tuple, Any] = {}
+
+    def _make(self, name: str, config: Config):
+        """A local process's Supervisor, or a RemoteSupervisor for a server with a `url` (never started)."""
+        cfg = config.server(name)
+        if cfg.remote:
+            return RemoteSupervisor(name, cfg, **self._sup_args)
+        return Supervisor(name, cfg, api_key=config.llama.api_key, server_binary=config.llama.server_binary,
+                          **self._sup_args)
 
     async def reconfigure(self, config: Config) -> None:
         """Take a new config (e.g. after the settings dialog). Running servers keep their settings
         until they are restarted; stopped ones take them at once."""
         self.config = config
-        for n, sup in self.supervisors.items():
+        for n, sup in list(self.supervisors.items()):
+            if config.server(n).remote != isinstance(sup, RemoteSupervisor):
+                await self._swap(n, config)
+                continue
             await sup.configure(config.server(n), config.llama.api_key, config.llama.server_binary)
+
+    async def _swap(self, name: str, config: Config) -> None:
+        """Local <-> remote: a new supervisor that keeps the old one's subscribers. A local server we
+        started is stopped first (it would hold memory for nothing); an external one is left alone."""
+        old = self.supervisors[name]
+        if not isinstance(old, RemoteSupervisor) and old.snapshot().owned:
+            await old.stop()
+        await old.close()
+        new = self._make(name, config)
+        new._feed._subs = old._feed._subs
+        self.supervisors[name] = new
+        await new.start(wait=False)
+
+    def suspect(self, name: str) -> None:
+        """A request to `name` just failed: a remote server is checked again at once."""
+        sup = self.supervisors.get(name)
+        if isinstance(sup, RemoteSupervisor):
+            sup.suspect()
 
     # ------------------------------------------------------------------ selection ---------------
     def names(self, name: str = "all") -> list[str]:
@@ -55,6 +81,8 @@ class ServerManager:
 
     def _shared_port(self, names: list[str]) -> str | None:
         h, l = self.config.servers.heavy, self.config.servers.light
+        if h.remote or l.remote:
+            return None
         if h.port == l.port and h.host == l.host:
             return (f"heavy and light are both configured for port {h.port}; give each its own port "
                     "in [servers.heavy] / [servers.light]")
@@ -155,6 +183,13 @@ class ServerManager:
             loop_id = id(asyncio.get_running_loop())
         except RuntimeError:
             loop_id = 0
+        sup = self.supervisors[name]
+        if isinstance(sup, RemoteSupervisor):
+            cfg = self.config.server(name)
+            key = (name, snap.base_url, loop_id, sup.api_key, snap.model_name, cfg.ca_bundle)
+            if key not in self._clients:
+                self._clients[key] = sup.make_client(snap)
+            return self._clients[key]
         key = (name, snap.base_url, loop_id)
         if key not in self._clients:
             self._clients[key] = LLMClient(snap.base_url, self.config.llama.api_key, name=name)
@@ -189,7 +224,7 @@ class ServerManager:
         """A readable warning with numbers when the servers not yet running would not fit in free
         VRAM (when they offload to a GPU we can query) or free RAM; None when they fit."""
         names = names or self.names("all")
-        todo = [n for n in names if not self.snapshot(n).serving]
+        todo = [n for n in names if not self.snapshot(n).serving and not self.config.server(n).remote]
         ests = [self.estimate(n) for n in todo]
         ests = [e for e in ests if e["total_bytes"]]
         if not ests:

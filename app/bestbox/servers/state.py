@@ -25,6 +25,14 @@ class ServerState(str, enum.Enum):
     PORT_CONFLICT = "port_conflict"
     STOPPING = "stopping"
     FAILED = "failed"
+    # A remote server (a `url` in its config): BestBox only watches it, never starts, stops or kills it.
+    CONNECTING = "connecting"
+    REMOTE = "remote"
+    BUSY = "busy"
+    SLOW = "slow"
+    UNREACHABLE = "unreachable"
+    UNAUTHORIZED = "unauthorized"
+    MODEL_MISSING = "model_missing"
 
     def __str__(self) -> str:
         return self.value
@@ -49,6 +57,7 @@ class StateInfo:
     severity: str = "ok"         # ok | warning | error: the card's message style, the tray's error icon
     loading: bool = False        # the model is being loaded: the panel shows load progress
     tick_s: float = 1.0          # how often the supervisor looks at a server in this state
+    remote: bool = False         # a server on another machine (a `url`): watched, never started or stopped
 
     @property
     def healthy(self) -> bool:
@@ -58,9 +67,11 @@ class StateInfo:
 
 _S = ServerState
 _ANY_START = frozenset({_S.STARTING, _S.FAILED, _S.EXTERNAL, _S.PORT_CONFLICT, _S.STOPPED})
+_REMOTE = frozenset({_S.CONNECTING, _S.REMOTE, _S.BUSY, _S.SLOW, _S.UNREACHABLE, _S.UNAUTHORIZED,
+                     _S.MODEL_MISSING, _S.STOPPED})  # a remote server may go from any of its states to any
 
 TABLE: dict[ServerState, StateInfo] = {i.state: i for i in (
-    StateInfo(_S.STOPPED, "nothing runs on the port, or we stopped ours", _ANY_START,
+    StateInfo(_S.STOPPED, "nothing runs on the port, or we stopped ours", _ANY_START | {_S.CONNECTING},
               "Stopped", "#8a929c", "Not running. Start launches llama-server.",
               settled=True, can_start=True, no_process=True),
     StateInfo(_S.STARTING, "spawned (or adopted); /health does not answer yet",
@@ -96,6 +107,30 @@ TABLE: dict[ServerState, StateInfo] = {i.state: i for i in (
     StateInfo(_S.FAILED, "gave up: the message says why", _ANY_START,
               "Failed", "#d64545", "Could not start or keep it running; the message and the log say why.",
               settled=True, can_start=True, can_restart=True, no_process=True, severity="error"),
+    # Remote rows: no Start/Stop/Restart (not ours), settings apply at once (no_process).
+    StateInfo(_S.CONNECTING, "remote: the first check has not answered yet", _REMOTE,
+              "Remote · checking", "#d98a06", "Checking the remote server.",
+              on_its_way=True, no_process=True, remote=True, tick_s=0.5),
+    StateInfo(_S.REMOTE, "remote: answers with our key and offers our model", _REMOTE,
+              "Remote · ready", "#1f9d55", "A shared server on another machine: used and watched, never started "
+              "or stopped by BestBox.", serving=True, settled=True, no_process=True, remote=True, tick_s=3.0),
+    StateInfo(_S.BUSY, "remote: ready, but other people's requests fill its slots or queue", _REMOTE,
+              "Remote · busy", "#2f6fde", "Busy with other people's requests: answers wait their turn, "
+              "nothing is broken.", serving=True, settled=True, no_process=True, remote=True, tick_s=2.0),
+    StateInfo(_S.SLOW, "remote: answers, but the round trip or the first token is over `slow_ms`", _REMOTE,
+              "Remote · slow", "#e0731b", "Answers, but slowly (network or load); the message has the times.",
+              serving=True, settled=True, no_process=True, remote=True, severity="warning", tick_s=3.0),
+    StateInfo(_S.UNREACHABLE, "remote: no answer (connection, TLS, or a proxy whose server is down)", _REMOTE,
+              "Remote · unreachable", "#d64545", "The remote server does not answer; the light model answers "
+              "meanwhile.", settled=True, no_process=True, remote=True, severity="error", tick_s=2.0),
+    StateInfo(_S.UNAUTHORIZED, "remote: 401/403, the key is wrong or missing", _REMOTE,
+              "Remote · unauthorized", "#d64545", "The remote server refused the API key "
+              "(api_key_env, or `bestbox servers login`).", settled=True, no_process=True, remote=True,
+              severity="error", tick_s=10.0),
+    StateInfo(_S.MODEL_MISSING, "remote: answers, but does not offer the configured model", _REMOTE,
+              "Remote · model missing", "#d64545", "The remote server does not serve the configured model; "
+              "the message lists the ones it offers.", settled=True, no_process=True, remote=True,
+              severity="error", tick_s=10.0),
 )}
 
 _UNKNOWN = StateInfo(_S.STOPPED, "", frozenset(), "", "#8a929c", "")  # a name the table does not know
@@ -155,6 +190,13 @@ class ServerSnapshot:
     adopted: bool = False                   # ours from an earlier run (PID file): we may stop it
     custom_command: bool = False
     log_path: str = ""
+    remote: bool = False                    # a `url` in the config: another machine's server, never ours
+    url: str = ""                           # the remote base URL as configured (shown with "remote")
+    server_kind: str = ""                   # remote: llama-server | vllm | generic (detected)
+    models: tuple[str, ...] = ()            # remote: the models it offers (the last list seen)
+    round_trip_ms: float | None = None      # remote: the last /v1/models round trip
+    first_token_ms: float | None = None     # remote: the last one-token probe's first token
+    queued: int | None = None               # remote: requests waiting (llama-server deferred, vLLM waiting)
 
     @property
     def serving(self) -> bool:
@@ -168,6 +210,7 @@ class ServerSnapshot:
         d = asdict(self)
         d["state"] = self.state.value
         d["last_exit_log"] = list(self.last_exit_log)
+        d["models"] = list(self.models)
         return d
 
 

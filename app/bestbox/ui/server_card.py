@@ -204,13 +204,18 @@ class ServerCard(QFrame):
                 self.progress_label.setText(f"Loading model… {prog * 100:.0f} %")
         self._show_message(snap, state)
         row = state_info(state)
+        if row.remote and snap is not None:
+            from .remote_card import fill_remote_fields
+
+            fill_remote_fields(self, snap)
         owned = bool(g("owned", False) or g("adopted", False))
         external = state == "external"
         self.start_btn.setEnabled(row.can_start)
         self.stop_btn.setEnabled(row.can_stop)
         self.restart_btn.setEnabled(row.can_restart)
-        self.stop_btn.setToolTip("Started outside BestBox: stop it where it was started" if external and not owned
-                                 else "Stop this server (SIGTERM, then SIGKILL after a grace period)")
+        if not row.remote:
+            self.stop_btn.setToolTip("Started outside BestBox: stop it where it was started" if external and not owned
+                                     else "Stop this server (SIGTERM, then SIGKILL after a grace period)")
         if row.severity != "ok" and not self.log_toggle.isChecked():
             self.log_toggle.setChecked(True)  # the log explains failures: show it
 

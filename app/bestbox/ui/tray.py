@@ -136,7 +136,8 @@ class Tray(QObject):
         for n in NAMES:
             running = self.bridge is not None and self.bridge.is_running(n)
             self.actions[n].setText(f"{'Stop' if running else 'Start'} {n} server")
-            self.actions[n].setEnabled(self.bridge is not None and self.bridge.state(n) != "external")
+            self.actions[n].setEnabled(self.bridge is not None and self.bridge.state(n) != "external"
+                                       and not state_info(self.bridge.state(n)).remote)
         any_running = self.bridge is not None and any(self.bridge.is_running(n) for n in NAMES)
         self.actions["all"].setText("Stop both servers" if any_running else "Start both servers")
         if self.icon is not None:
@@ -144,7 +145,9 @@ class Tray(QObject):
             lines = ["BestBox" + (" — recording" if self.recording else "")]
             for n in NAMES:
                 if self.bridge is not None:
-                    lines.append(f"{n.capitalize()}: {state_style(self.bridge.state(n))[1].lower()}")
+                    url = getattr(self.bridge.snapshots.get(n), "url", "")  # a remote server: say where
+                    lines.append(f"{n.capitalize()}: {state_style(self.bridge.state(n))[1].lower()}"
+                                 + (f" ({url})" if url else ""))
             self.icon.setToolTip("\n".join(lines))
 
     def message(self, title: str, text: str) -> None:
