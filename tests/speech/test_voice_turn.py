@@ -64,14 +64,14 @@ class SlowCleanup:
         return Completion(text=self.text, finish_reason="stop")
 
 
-def _session(transcriber, fake=None, turns=None, **kw):
+def _session(transcriber, fake=None, turns=None, cfg=None, **kw):
     """A session whose voice events and (through the pipeline's answerer) answer events land in one
     list, in the order a window would see them; the answer's events as kind "answer"."""
     events = []
     answerer = None
     if turns is not None:
         answerer = PipelineAnswerer(turns, on_event=lambda ev: events.append(SimpleNamespace(kind="answer", data={"event": ev})))
-    s = VoiceSession(Config(), transcriber=transcriber, sounddevice=fake, answerer=answerer,
+    s = VoiceSession(cfg or Config(), transcriber=transcriber, sounddevice=fake, answerer=answerer,
                      on_event=lambda e: events.append(e) if e.kind != "level" else None, **kw)
     return s, events
 
@@ -80,7 +80,8 @@ def test_realtime_turn_ends_on_silence_and_reuses_speculation(espeak_wavs, trans
     audio = read_audio(espeak_wavs["invoices"]).audio
     fake = FileSoundDevice(audio, 16000, speed=1.0, tail_silence_s=3.0)
     answer = ScriptedTurns()
-    s, events = _session(transcriber, fake, turns=answer, cleanup=False)
+    fixed = Config(speech={"turn_end": "fixed"})  # the smart turn end has its own tests (test_turn_end.py)
+    s, events = _session(transcriber, fake, turns=answer, cleanup=False, cfg=fixed)
     r = asyncio.run(s.listen())
     kinds = [e.kind for e in events]
     assert kinds[0] == "recording_started" and kinds[-1] == "ended"
