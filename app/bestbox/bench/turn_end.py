@@ -6,7 +6,10 @@ the app's real recorder path (`VoiceSession.run_file(realtime=True)`: file sourc
 speculation, the turn-end policy) under `fixed` (speech.vad_silence_ms) and `smart`
 (speech/turn_end.py), and answered by the shipped Router + Assistant. A turn "cut the speaker off"
 when its recording stopped before the clip's last word ended. Cleanup is off in both modes (the
-same for both; it would only add the light server's time to each turn).
+same for both; it would only add the light server's time to each turn). The first token is the
+light server's first streamed token for the transcript (`QuickAnswerer`): the whole agent turn
+(router, tools, heavy model) costs the same after either mode's close and took minutes per turn on
+the loaded 2-core machine, so it is left to the `turns` section.
 """
 from __future__ import annotations
 
@@ -60,14 +63,34 @@ def make_clip(d: Path, key: str, first: str, pause: float | None, second: str) -
     return U._write_wav(d / f"{key}.wav", np.concatenate(parts), rate), end_s
 
 
+class QuickAnswerer:
+    """An `speech.handoff.Answerer` that streams a short reply from the light server and marks
+    the turn's first token on the trace."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def preroute(self, text: str) -> None:
+        pass
+
+    async def answer(self, text: str, *, trace, meta: dict) -> dict:
+        gen = self.client.stream([{"role": "user", "content": text}], max_tokens=8, temperature=0.0)
+        try:
+            async for ev in gen:
+                if ev.kind == "token":
+                    trace.mark("first_token")
+                    break
+        finally:
+            await gen.aclose()  # closes the HTTP stream: the server stops generating
+        return {}
+
+
 async def _turn(ctx: Ctx, cfg, path: Path, end_s: float) -> dict:
-    from ..pipeline.answerer import PipelineAnswerer
     from ..speech.voice_turn import VoiceSession
 
     session = VoiceSession(cfg, transcriber=ctx.transcriber, glossary=ctx.glossary, endpoints=ctx.rec,
-                           answerer=PipelineAnswerer(ctx.assistants["bestbox"], auto_confirm=False), cleanup=False)
+                           answerer=QuickAnswerer(ctx.mgr.client("light")), cleanup=False)
     res = await session.run_file(str(path), realtime=True)
-    ctx.rec.reset()
     rec, t = res.get("recording") or {}, res.get("timings") or {}
     return {"transcript": res.get("transcript_raw"), "error": res.get("error"),
             "cut_off": bool(rec.get("audio_s") is not None and rec["audio_s"] < end_s - 0.05),
@@ -103,9 +126,12 @@ async def bench_turn_end(ctx: Ctx) -> dict:
     out: dict = {"clips": len(clips), "min_ms": ctx.cfg.speech.turn_min_ms, "max_ms": ctx.cfg.speech.turn_max_ms,
                  "fixed_ms": ctx.cfg.speech.vad_silence_ms, "modes": {}}
     for m, rs in rows.items():
-        done = [r for r in rs if not r["cut_off"] and not r["error"]]
+        # Latency over the finished requests only: both modes hear all of them, while a paused
+        # clip that one mode cut off is a shorter, different request.
+        done = [r for r in rs if not r["paused"] and not r["cut_off"] and not r["error"]]
         out["modes"][m] = {
             "cut_offs": sum(r["cut_off"] for r in rs), "paused_clips": sum(r["paused"] for r in rs),
+            "closed_on_text": sum(bool(r["turn_end"] and r["turn_end"].get("heard") is not None) for r in rs),
             "median_silence_at_end_ms": _median(rs, "silence_at_end_ms"),
             "median_to_transcript_ms": _median(done, "to_transcript_ms"),
             "median_to_first_token_ms": _median(done, "to_first_token_ms"),
@@ -121,6 +147,7 @@ def turn_end_lines(res: dict, add) -> None:
     add(f"End of turn ({s['clips']} clips; fixed {s['fixed_ms']} ms; smart {s['min_ms']}-{s['max_ms']} ms)")
     for m, v in s["modes"].items():
         add(f"  {m:5s} cut-offs {v['cut_offs']}/{s['clips']} (paused clips {v['paused_clips']}); median silence "
-            f"at close {v['median_silence_at_end_ms']} ms; last voiced → transcript {v['median_to_transcript_ms']} "
+            f"at close {v['median_silence_at_end_ms']} ms (closed on the text {v.get('closed_on_text')}); finished "
+            f"requests: last voiced → transcript {v['median_to_transcript_ms']} "
             f"ms, → first token {v['median_to_first_token_ms']} ms; Whisper {v['median_asr_ms']} ms")
 
