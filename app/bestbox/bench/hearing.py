@@ -2,9 +2,10 @@
 
 A spoken set made at run time: office requests (with the demo company's vendor and customer names)
 in several espeak-ng voices and speeds, some with pink room noise mixed in at a given SNR. Each clip
-is transcribed raw (no prompt), with the glossary prompt (what the app does), after the light
-model's cleanup of that transcript, and as the cleanup policy answers it (`speech.cleanup_policy`:
-cleaned first only when unsure or near a glossary word). Word error rate and key-term recall for each.
+is transcribed raw (no prompt), with the glossary prompt (what the app does), mended
+(`speech.mend`: near misses of glossary terms), after the light model's cleanup of the mended
+text, and as the cleanup policy answers it (`speech.cleanup_policy`: cleaned first only when
+unsure or near a glossary word). Word error rate and key-term recall for each.
 `BESTBOX_BENCH_WHISPER_ALT` (a faster-whisper model dir) adds a second model, timed on the same clips.
 """
 from __future__ import annotations
@@ -117,17 +118,19 @@ def _score(items: list[dict], key: str) -> dict:
 
 async def _cleanup(ctx: Ctx, items: list[dict]) -> None:
     from ..speech.cleanup import clean_transcript
-    from ..speech.cleanup_policy import answer_as_heard
+    from ..speech.cleanup_policy import answer_as_heard, mender_for
     from ..speech.transcriber import Transcript
 
     client = ctx.mgr.client("light")
+    mender = mender_for(ctx.glossary)
     for it in items:
+        it["mended"] = mender.mend(it["glossary"])[0]
         t = now_ms()
-        res = await clean_transcript(it["glossary"], client, ctx.glossary, timeout_s=10.0)
+        res = await clean_transcript(it["mended"], client, ctx.glossary, timeout_s=10.0)
         it["cleaned"], it["cleaned_ms"] = res.text, now_ms() - t
-        heard = Transcript(it["glossary"], confident=it["glossary_confident"])
-        as_heard = answer_as_heard(heard, ctx.glossary.near_misses(it["glossary"]))
-        it["answered"] = it["glossary"] if as_heard else res.text
+        heard = Transcript(it["mended"], confident=it["glossary_confident"])
+        as_heard = answer_as_heard(heard, ctx.glossary.near_misses(it["mended"]))
+        it["answered"] = it["mended"] if as_heard else res.text
 
 
 async def bench_hearing(ctx: Ctx) -> dict:
@@ -142,7 +145,7 @@ async def bench_hearing(ctx: Ctx) -> dict:
     await _transcribe_all(tr, items, prompt, "glossary")
     await _cleanup(ctx, items)
     out = {"clips": len(items), "whisper": getattr(tr, "model_name", "") or "tiny.en (bundled)", "prompt": prompt,
-           "stages": {k: _score(items, k) for k in ("raw", "glossary", "cleaned", "answered")}}
+           "stages": {k: _score(items, k) for k in ("raw", "glossary", "mended", "cleaned", "answered")}}
     alt = os.environ.get("BESTBOX_BENCH_WHISPER_ALT")
     if alt:
         cfg = ctx.cfg.model_copy(update={"speech": ctx.cfg.speech.model_copy(update={"whisper_model": alt})})
