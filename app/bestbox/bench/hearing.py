@@ -144,7 +144,7 @@ async def bench_hearing(ctx: Ctx) -> dict:
     await _transcribe_all(tr, items, None, "raw")
     await _transcribe_all(tr, items, prompt, "glossary")
     await _cleanup(ctx, items)
-    out = {"clips": len(items), "whisper": getattr(tr, "model_name", "") or "tiny.en (bundled)", "prompt": prompt,
+    out = {"clips": len(items), "whisper": "tiny.en (bundled)" if getattr(tr, "model_name", "") in ("", "model") else tr.model_name, "prompt": prompt,
            "stages": {k: _score(items, k) for k in ("raw", "glossary", "mended", "cleaned", "answered")}}
     alt = os.environ.get("BESTBOX_BENCH_WHISPER_ALT")
     if alt:
