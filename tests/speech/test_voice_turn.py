@@ -47,7 +47,8 @@ class ScriptedTurns:
         yield TurnEvent("token", {"text": "ok"})
         self.calls[-1]["done_ms"] = now_ms()
         trace.mark("done")
-        yield TurnEvent("done", {"answer": "ok", "tool_calls": [], "model": "light", "timings": trace.timings(),
+        yield TurnEvent("done", {"answer": "ok", "tool_calls": [], "citations": [], "model": "light",
+                                 "timings": trace.timings(),
                                  "trace": trace.to_dict()})
 
 
@@ -92,6 +93,7 @@ def test_realtime_turn_ends_on_silence_and_reuses_speculation(espeak_wavs, trans
     answers = [i for i, k in enumerate(kinds) if k == "answer"]
     assert kinds.index("transcript_raw") < answers[0] and answers[-1] < kinds.index("ended")
     assert [events[i].data["event"].kind for i in answers] == ["route", "token", "done"]
+    assert "recording" in r, r
     assert r["recording"]["reason"] == "vad_end"
     t = r["timings"]
     # the VAD closed the turn after 0.7 s of silence (audio time, one 20 ms frame of rounding);
