@@ -7,12 +7,10 @@ same server — about 3x the routing cost — while Whisper with the glossary pr
 espeak requests' domain words right with mean token log-prob -0.16..-0.26. Cleanup would add its
 whole cost to every turn for a mostly cosmetic gain, so:
   * confident transcript (mean token log-prob > -0.7, no_speech_prob < 0.5) and no word that is a
-    near miss of a glossary term → answer the raw text now; cleanup runs after the answer and only
-    updates the displayed text (`transcript_clean`). It first ran concurrently with the answer:
-    then, with both servers on the same CPU cores (the demo, any CPU-only setup), the light
-    server's cleanup and the heavy server's tool choice fought over them and the tool choice took
-    4.0 s instead of 1.1 s (`bestbox bench`, voice turns, 2 cores). After the answer it costs the
-    answer nothing on any hardware; the bubble's text is corrected a little later;
+    near miss of a glossary term → answer the (mended) text now, no cleanup at all (policy
+    `as_heard`). The cleanup once ran beside the answer (the two servers fought over 2 cores: tool
+    choice 4.0 s instead of 1.1 s), then after it, for the displayed text only; the hearing bench
+    below showed it gained nothing there;
   * otherwise (low confidence, or e.g. "menders" next to the glossary's "vendors") → cleanup
     first, bounded by `cleanup_timeout_s` (2 s), and the answer gets the cleaned text when the
     judge accepted it, the raw text when not: a wrong domain word costs more than the wait.
