@@ -132,6 +132,15 @@ class SpeechConfig(_Strict):
     language: str = Field("en", description="The language spoken.")
     input_device: str = Field("", description="Empty: the system default microphone.")
     vad_silence_ms: int = Field(VAD_SILENCE_MS, ge=100, le=5000, description="Silence after speech that ends a turn.")
+    # smart is opt-in until it is measured where Whisper is faster than the window (a GPU): on this
+    # project's CPU bench it cut no one off (fixed cut 3 of 6 paused clips) but closed no sooner.
+    turn_end: Literal["fixed", "smart"] = Field(
+        "fixed", description="fixed: a turn ends after vad_silence_ms of silence; smart: the transcript so far "
+                             "decides — a finished request ends after turn_min_ms, an unfinished one waits up "
+                             "to turn_max_ms (speech/turn_end.py, measured in docs/benchmarks.md).")
+    turn_min_ms: int = Field(250, ge=100, le=5000, description="smart: silence that ends a finished request.")
+    turn_max_ms: int = Field(1500, ge=100, le=5000, description="smart: the longest silence an unfinished "
+                                                               "request waits for the speaker to go on.")
     max_record_s: float = Field(30.0, gt=0, le=600, description="A recording stops after this many seconds.")
     glossary_extra: list[str] = Field([], description='Your own domain words, e.g. ["Contoso", "SAP"].')
 

@@ -66,6 +66,10 @@ class EndpointDetector:
         self._run = 0  # consecutive voiced frames
         self.max_dbfs = -100.0
 
+    def set_silence_ms(self, ms: int) -> None:
+        """Change the silence that ends the turn from now on (the smart turn end decides it per pause)."""
+        self.silence_samples = RATE * int(ms) // 1000
+
     @property
     def speech_detected(self) -> bool:
         return self.speech_start_sample is not None

@@ -96,5 +96,6 @@ async def _cleanup_ttft(ctx: Ctx, glossary) -> dict:
             for m in modes if m != "off"}
     return {"transcript_to_first_token_ms": t_sum, "adds_to_first_token_ms": adds,
             "policy_seen": {m: count(v) for m, v in policy.items()},
-            "policy_note": "after_answer: confident transcript, answered at once, cleanup once the answer is out; "
+            "policy_note": "after_answer: confident transcript, answered at once (policy as_heard: no cleanup "
+                           "since the hearing bench, docs/benchmarks.md); "
                            "before_answer: unsure transcript, cleanup (bounded at 2 s) runs first"}

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from .retrieval import format_section as _format_retrieval
 from .router import ROUTER_LABELS, ROUTER_METHODS
+from .hearing import hearing_lines
+from .turn_end import turn_end_lines
 from .turns import CONFIGS
 
 TARGETS_NOTE = "GPU target; this machine runs small models on CPU: reported, not checked"
@@ -356,7 +358,8 @@ def _families_lines(res: dict, add) -> None:
 
 
 SECTION_LINES = (_servers_lines, _router_lines, _calibration_lines, _asr_lines, _cleanup_lines, _turns_lines,
-                 _ui_lines, _supervision_lines, _load_lines, _team_lines, _retrieval_lines, _families_lines)
+                 _ui_lines, _supervision_lines, _load_lines, _team_lines, _retrieval_lines, _families_lines,
+                 turn_end_lines, hearing_lines)
 
 
 def format_report(res: dict) -> str:

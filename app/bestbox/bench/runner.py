@@ -32,8 +32,8 @@ import time
 import traceback
 from pathlib import Path
 
-from . import (asr, calibration, cleanup, families, load, retrieval, router, servers, supervision, team,
-               turns, ui)
+from . import (asr, calibration, cleanup, families, hearing, load, retrieval, router, servers, supervision, team,
+               turn_end, turns, ui)
 from . import utterances as U
 from .context import Ctx, Options
 from .recording import RecordingEndpoints
@@ -53,11 +53,13 @@ SECTION_FUNCS = {
     "team": team.bench_team,
     "retrieval": retrieval.bench_retrieval,
     "families": families.bench_families,
+    "turn_end": turn_end.bench_turn_end,
+    "hearing": hearing.bench_hearing,
 }
 # Run only when named in --only (concurrent turns; a throw-away server and N clients; one throw-away
 # server per model family: minutes on a CPU).
 # retrieval: a generated corpus of 5,000 files / 500 MB (--quick: 500 / 50 MB) indexed and searched.
-OPT_IN = {"load", "team", "retrieval", "families"}
+OPT_IN = {"load", "team", "retrieval", "families", "turn_end", "hearing"}
 
 NOTE = ("Small-model CPU numbers: SmolLM2-135M as both light and heavy model and Whisper tiny.en on this "
         "machine's CPU cores. Ratios between configurations mean more than absolute times; GPU numbers with "

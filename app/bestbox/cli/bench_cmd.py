@@ -21,8 +21,8 @@ def register(sub) -> None:
                    help="answer length cap, the same for every configuration (default 32, --quick 16)")
     p.add_argument("--no-ui", action="store_true", help="skip the window measurements (stalls, launch, memory)")
     p.add_argument("--only", help="comma-separated sections: servers,router,calibration,asr,cleanup,turns,ui,"
-                                  "supervision (and load, team, retrieval, families: run only when named; "
-                                  "calibration alone needs no servers)")
+                                  "supervision (and load, team, retrieval, families, turn_end, hearing: run only "
+                                  "when named; calibration alone needs no servers)")
     p.add_argument("--no-start", action="store_true", help="do not start servers that are not running")
     p.set_defaults(func=run)
 

@@ -7,30 +7,43 @@ same server — about 3x the routing cost — while Whisper with the glossary pr
 espeak requests' domain words right with mean token log-prob -0.16..-0.26. Cleanup would add its
 whole cost to every turn for a mostly cosmetic gain, so:
   * confident transcript (mean token log-prob > -0.7, no_speech_prob < 0.5) and no word that is a
-    near miss of a glossary term → answer the raw text now; cleanup runs after the answer and only
-    updates the displayed text (`transcript_clean`). It first ran concurrently with the answer:
-    then, with both servers on the same CPU cores (the demo, any CPU-only setup), the light
-    server's cleanup and the heavy server's tool choice fought over them and the tool choice took
-    4.0 s instead of 1.1 s (`bestbox bench`, voice turns, 2 cores). After the answer it costs the
-    answer nothing on any hardware; the bubble's text is corrected a little later;
+    near miss of a glossary term → answer the (mended) text now, no cleanup at all (policy
+    `as_heard`). The cleanup once ran beside the answer (the two servers fought over 2 cores: tool
+    choice 4.0 s instead of 1.1 s), then after it, for the displayed text only; the hearing bench
+    below showed it gained nothing there;
   * otherwise (low confidence, or e.g. "menders" next to the glossary's "vendors") → cleanup
     first, bounded by `cleanup_timeout_s` (2 s), and the answer gets the cleaned text when the
     judge accepted it, the raw text when not: a wrong domain word costs more than the wait.
+
+2026-11-29, `bestbox bench --only hearing` (40 espeak clips, 5 voices/speeds/noise levels): the
+light model's cleanup kept key-term recall where it was (0.548 → 0.548 on the clean voices, 0.414
+→ 0.414 on all) and made the word error rate worse (0.499 → 0.518), so the cleanup of a confident
+transcript is gone (it only rewrote the displayed text). Before anything else, `speech.mend`
+replaces near misses of glossary terms by sound and spelling ("over you" → "overdue", "all bridge
+KK" → "Altbridge K.K."): recall 0.548 → 0.643, WER 0.499 → 0.431 on the same transcripts.
 """
 from __future__ import annotations
 
+from dataclasses import replace
+from functools import lru_cache
 from typing import Any, Callable
 
 from ..trace import TurnTrace, now_ms
 from .cleanup import CleanupResult, clean_transcript
 from .glossary import Glossary
 from .handoff import Answerer
+from .mend import Mender
 from .transcriber import Transcript
 
 
+@lru_cache(maxsize=4)
+def mender_for(glossary: Glossary) -> Mender:
+    return Mender(glossary.all_terms())
+
+
 def answer_as_heard(tr: Transcript, near_misses: list) -> bool:
-    """A confident transcript with no glossary near miss is answered as it was heard (cleanup only
-    corrects the display); anything else is cleaned first."""
+    """A confident transcript with no glossary near miss is answered as it was heard (mended, not
+    cleaned); anything else is cleaned first."""
     return tr.confident and not near_misses
 
 
@@ -39,9 +52,14 @@ async def clean_and_answer(tr: Transcript, trace: TurnTrace, base: dict, *, glos
                            emit: Callable[..., None]) -> dict:
     """The policy above, for one transcript: cleanup (before or after the answer) and the hand-off
     to the pipeline. Returns `base` completed with the answer, the cleanup and the trace's timings."""
+    raw = tr.text
+    text, mended = mender_for(glossary).mend(tr.text)
+    if mended:
+        tr = replace(tr, text=text)
+        base = {**base, "mended": [list(p) for p in mended]}
     near = glossary.near_misses(tr.text)
     confident = answer_as_heard(tr, near)
-    policy = "none" if client is None else ("after_answer" if confident else "before_answer")
+    policy = "none" if client is None else ("as_heard" if confident else "before_answer")
 
     async def cleanup() -> tuple[CleanupResult, dict]:
         st = now_ms()
@@ -59,13 +77,9 @@ async def clean_and_answer(tr: Transcript, trace: TurnTrace, base: dict, *, glos
     if near:
         result["glossary_near_misses"] = [list(p) for p in near]
     if answerer is not None:
-        result.update(await answerer.answer(text, trace=trace, meta={"raw_transcript": tr.text}))
-    if client is not None and cleaned is None:
-        # Cosmetic now (the answer took the raw text): run it once the answer is out, so it never
-        # competes with the answer for the same cores.
-        cleaned = await cleanup()
+        result.update(await answerer.answer(text, trace=trace, meta={"raw_transcript": raw}))
     result["transcript_clean"] = cleaned[0].text if cleaned else tr.text
-    result["cleanup"] = cleaned[1] if cleaned else {"cleaned": False, "reason": "cleanup off or no light server"}
+    result["cleanup"] = cleaned[1] if cleaned else {"cleaned": False, "reason": "confident transcript" if policy == "as_heard" else "cleanup off or no light server"}
     d = trace.to_dict()
     result["timings"], result["stages"] = d["timings"], d["stages"]
     return result

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import replace
 from typing import Any, AsyncIterator, Callable
 
 import numpy as np
@@ -29,6 +30,7 @@ from .glossary import Glossary
 from .handoff import Answerer
 from .speculation import RATE, TAIL_S, Speculation, Speculator
 from .transcriber import Transcriber, Transcript, TranscriberUnavailable, loudest_frame_dbfs
+from .turn_end import TurnEndPolicy, speculative_text
 
 __all__ = ["DIDNT_CATCH", "TAIL_S", "VOICE_EVENT_KINDS", "VoiceEvent", "VoiceInputError", "VoiceSession",
            "has_speech"]
@@ -182,7 +184,7 @@ class VoiceSession:
             from ..audio.filesource import FileSoundDevice
 
             fake = FileSoundDevice(af.audio, RATE, name=f"file:{path}", speed=1.0,
-                                   tail_silence_s=self.config.speech.vad_silence_ms / 1000 + 1.0)
+                                   tail_silence_s=self._turn_end_policy().bound_ms / 1000 + 1.0)
             saved, self.sounddevice = self.sounddevice, fake
             try:
                 return await self._listen(mode="auto", device="", source="file-realtime")
@@ -221,11 +223,15 @@ class VoiceSession:
     async def _record(self, rec: Recorder, det: EndpointDetector, spec: Speculator) -> dict:
         """Feed the detector until the recording ends; returns how it ended (wall and audio time)."""
         closed: dict = {}
+        policy = self._turn_end_policy()
         async for block in rec.blocks():
             rec.muted = self.muted
+            heard = speculative_text(spec.current, det.last_voiced_sample) if policy.mode == "smart" else None
+            wait = policy.wait_ms(heard) if heard is not None or policy.mode == "fixed" else policy.bound_ms
+            det.set_silence_ms(wait)
             for ev in det.feed(block.samples):
                 if ev.kind == "ended":
-                    closed = {"at_ms": now_ms(),
+                    closed = {"at_ms": now_ms(), "turn_end": {"mode": policy.mode, "wait_ms": wait, "heard": heard},
                               "silence_s": round((det.samples_seen - (det.last_voiced_sample or 0)) / RATE, 3)}
                     rec.stop("vad_end")
                 else:
@@ -236,9 +242,14 @@ class VoiceSession:
                 rec.stop(self._stop_requested)
         return closed
 
+    def _turn_end_policy(self) -> TurnEndPolicy:
+        """Smart needs the speculative transcript; without speculation the window is fixed."""
+        policy = TurnEndPolicy.from_config(self.config.speech)
+        return policy if self.speculate else replace(policy, mode="fixed")
+
     async def _listen(self, *, mode: str, device: str | None, source: str = "microphone") -> dict:
         rec = await self._open_recorder(mode, device)
-        det = EndpointDetector(silence_ms=self.config.speech.vad_silence_ms, mode="hold" if mode == "hold" else "auto")
+        det = EndpointDetector(silence_ms=self._turn_end_policy().bound_ms, mode="hold" if mode == "hold" else "auto")
         spec = Speculator(lambda a: self._transcribe(a), self._preroute)
         closed = await self._record(rec, det, spec)
         if rec.end_reason == "cancelled" or self._stop_requested == "cancelled":
@@ -253,7 +264,7 @@ class VoiceSession:
         recording = {"reason": rec.end_reason, "device": rec.device.label(), "samplerate": rec.samplerate,
                      "dropped_blocks": rec.dropped_blocks, "audio_s": audio_s,
                      **({"device_error": rec.error} if rec.error else {}),
-                     **({"silence_at_end_s": closed["silence_s"]} if closed else {})}
+                     **({"silence_at_end_s": closed["silence_s"], "turn_end": closed["turn_end"]} if closed else {})}
         if not det.speech_detected:
             spec.cancel()
             return await self._from_audio(audio, source=source, recording=recording)
