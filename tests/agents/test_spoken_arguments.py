@@ -3,7 +3,7 @@ typed tool schemas; what still cannot be read comes back as a validation message
 error. Plus the request rules (counts, ticket titles) and the form built for an incomplete call."""
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import datetime
 
 import pytest
 

@@ -68,7 +68,6 @@ def test_a_running_server_without_template_is_named(bare_gguf, llama_server_bin,
 
 
 def test_doctor_names_it(bare_gguf, tmp_config, tmp_path):
-    from bestbox.config import Config
 
     import tomlkit
 

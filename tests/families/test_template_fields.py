@@ -1,7 +1,6 @@
 """The request fields a chat template calls for, from /props data (no server needed)."""
 from __future__ import annotations
 
-from pathlib import Path
 
 from bestbox.llm.templates import CHATML_FALLBACK, NO_THINKING, profile_from_props, request_fields
 

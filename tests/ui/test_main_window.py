@@ -113,7 +113,7 @@ def window(qtbot, aloop, tmp_path):
 
 def test_window_layout_and_screenshot(qtbot, window, shots):
     w, src, bridge, hist = window
-    cid = hist.new_conversation("Top vendors by spend this quarter")
+    hist.new_conversation("Top vendors by spend this quarter")
     hist.new_conversation("Overdue invoices from Apex Components")
     hist.new_conversation("VPN incident last night")
     w.refresh_conversations()
