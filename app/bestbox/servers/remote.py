@@ -17,7 +17,7 @@ from typing import Any, Callable
 
 import httpx
 
-from .events import SnapshotFeed
+from .events import SnapshotFeed, end_task
 from .remote_key import find_key
 from .remote_probe import RemoteCheck, check, origin, tls_verify
 from .state import SETTLED, ServerSnapshot, ServerState, check_transition, info
@@ -117,12 +117,7 @@ class RemoteSupervisor:
         return await self.wait_for(lambda s: s.state in SETTLED and s.info.remote, timeout)  # checked once
 
     async def close(self) -> None:
-        if self._task and not self._task.done():
-            self._task.cancel()
-            try:
-                await self._task
-            except (asyncio.CancelledError, Exception):
-                pass
+        await end_task(self._task)
         self._task = None
         self._feed.release_waiters()
 
