@@ -1,0 +1,156 @@
+"""A remote heavy with a local stand-in (`fallback = "local"`), through the real TLS front (nginx, test
+CA, a llama-server with --api-key on 127.0.0.2): the team server killed mid-answer and between turns
+→ the local heavy answers the same request with a note that says why; the team server back → the
+next turn goes remote and the stand-in (ours) is stopped; the team server is never touched. And a
+spoken question (espeak-ng → `bestbox voice --wav`) answered by the remote heavy through the proxy."""
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from bestbox.config import Config
+from bestbox.servers import ServerManager
+from bestbox.servers.state import ServerState
+
+from servers_testutil import free_port, reaper, write_config  # noqa: F401 (reaper: no llama-server left behind)
+from remote_testutil import TeamServer
+
+S = ServerState
+pytestmark = pytest.mark.skipif(shutil.which("nginx") is None and not os.path.exists("/usr/sbin/nginx"),
+                                reason="Debian's nginx is needed (launchers/lib/bootstrap.sh APT_TEST)")
+QUESTION = "explain in detail how to plan a product launch"
+
+
+@pytest.fixture(scope="module")
+def team(tmp_path_factory, llama_server_bin, demo_model):
+    ts = TeamServer(tmp_path_factory.mktemp("team"), llama_server_bin, demo_model, free_port)
+    try:
+        ts.start_upstream()
+        ts.start_nginx()
+        yield ts
+    finally:
+        ts.close()
+
+
+def remote_heavy(cfg: Config, team, **kw) -> Config:
+    """The test config's heavy (demo model, its own free port) pointed at the team server."""
+    cfg = cfg.model_copy(deep=True)
+    cfg.routing.mode = "fast"   # a general question goes to heavy without the light model's guess
+    cfg.servers.heavy = cfg.servers.heavy.model_copy(update={
+        "url": team.url(), "api_key_env": "TEAM_KEY", "ca_bundle": str(team.ca), "slow_ms": 5000, **kw})
+    return cfg
+
+
+async def _until_tokens(agen, kill=None) -> list:
+    """A turn's events until its first answer token (with `kill`: the first token after the note,
+    i.e. the request re-run on the fallback; `kill` runs at the first token: the team server goes
+    away mid-answer), then the turn is stopped."""
+    events: list = []
+    try:
+        async for ev in agen:
+            events.append(ev)
+            if ev.kind != "token":
+                continue
+            if kill is not None:
+                kill()
+                kill = None
+            elif any(e.kind == "note" for e in events) or len([e for e in events if e.kind == "token"]) == 1:
+                break
+    finally:
+        await agen.aclose()
+    return events
+
+
+def test_local_heavy_answers_while_the_team_server_is_away(team, tmp_config, tmp_path, monkeypatch):
+    from bestbox.pipeline.assistant import Assistant
+    from bestbox.pipeline.history import History
+
+    monkeypatch.setenv("TEAM_KEY", team.key)
+    cfg = remote_heavy(tmp_config, team, fallback="local")
+    local_port = cfg.servers.heavy.port
+
+    async def go():
+        mgr = ServerManager(cfg, state_dir=tmp_path / "state")
+        hist = History(tmp_path / "h.sqlite")
+        a = Assistant(cfg, mgr, history=hist)
+        seen: list = []
+        mgr.subscribe(seen.append)
+        out = {}
+        try:
+            snaps = await mgr.start("all")
+            fb = mgr.local.by_name["heavy"]
+            fb.keep_after_back_s = 0.5
+            out["start"], out["local_at_start"] = snaps["heavy"], fb.sup.snapshot()
+            out["mid"] = await _until_tokens(a.run_turn(QUESTION), kill=team.kill_upstream)
+            conv = out["mid"][0].data["conversation_id"]
+            out["down"] = await mgr.supervisors["heavy"].wait_for(lambda s: s.state is S.UNREACHABLE, 20)
+            out["next"] = await _until_tokens(a.run_turn(QUESTION, conv))
+            team.start_upstream()
+            out["back"] = await mgr.supervisors["heavy"].wait_for(lambda s: s.info.serving, 30)
+            out["again"] = await _until_tokens(a.run_turn(QUESTION, conv))
+            out["stopped"] = await fb.sup.wait_for(lambda s: s.state is S.STOPPED, 30)
+            out["history"] = hist.load(conv)
+            out["seen_local"] = [s for s in seen if s.name == "heavy-local"]
+            await mgr.shutdown(stop_adopted=True)
+            out["alive_after_shutdown"] = team.proc.poll() is None
+        finally:
+            await mgr.shutdown()
+            hist.close()
+        return out
+    out = asyncio.run(go())
+    assert out["start"].state in (S.REMOTE, S.SLOW), out["start"].message
+    assert out["local_at_start"].state is S.STOPPED  # on demand: nothing loaded while the team server serves
+    # Mid-answer: remote heavy streamed, went away; the same request re-ran on the local heavy.
+    mid = out["mid"]
+    assert next(e for e in mid if e.kind == "route").data["decision"]["tier"] == "heavy"
+    notes = [e.data for e in mid if e.kind == "note"]
+    assert notes and notes[0]["text"].startswith("Answered by local heavy: team server unreachable"), notes
+    assert team.url() in notes[0]["text"] and notes[0]["served_by"] == "heavy"
+    assert notes[0]["server"] == {"tier": "heavy", "where": "local", "url": f"http://127.0.0.1:{local_port}"}
+    assert mid[-1].kind == "token"
+    # Between turns: the team server is known to be down; the local heavy answers at once, with the reason.
+    assert out["down"].state is S.UNREACHABLE
+    nxt = [e.data["text"] for e in out["next"] if e.kind == "note"]
+    assert any(n.startswith("Answered by local heavy: team server unreachable (remote " + team.url()) for n in nxt), nxt
+    assert out["next"][-1].kind == "token"
+    # Back: the panel's message says so, the next turn goes remote without a note, the stand-in stops.
+    assert "back at" in out["back"].message
+    assert not [e for e in out["again"] if e.kind == "note"] and out["again"][-1].kind == "token"
+    assert out["stopped"].state is S.STOPPED
+    assert any(s.state is S.READY for s in out["seen_local"])  # subscribers (the panel) saw the stand-in
+    # Nothing typed is lost: every question is in the history with the server that answered it.
+    hist = out["history"]
+    assert [m["role"] for m in hist] == ["user", "assistant"] * 3 and all(
+        m["text"] == QUESTION for m in hist[::2])
+    where = [m["meta"]["server"]["where"] for m in hist[1::2]]
+    assert where == ["local", "local", "remote"], where
+    assert hist[1]["meta"]["model"] == "heavy" and hist[-1]["meta"]["server"]["url"] == team.url()
+    assert out["alive_after_shutdown"]  # the team server: never ours to stop
+
+
+def test_spoken_question_is_answered_by_the_remote_heavy_through_tls(team, tmp_config, tmp_path, monkeypatch):
+    """espeak-ng says a question, `bestbox voice --wav --json` hears it; the JSON names the remote heavy."""
+    if not shutil.which("espeak-ng"):
+        pytest.skip("espeak-ng is not installed")
+    monkeypatch.setenv("TEAM_KEY", team.key)
+    if team.proc.poll() is not None:
+        team.start_upstream()
+    cfg = remote_heavy(tmp_config, team)
+    write_config(cfg, tmp_path / "config" / "config.toml")
+    wav = tmp_path / "q.wav"
+    subprocess.run(["espeak-ng", "-s", "150", "-w", str(wav), QUESTION], check=True, capture_output=True)
+    r = subprocess.run([sys.executable, "-m", "bestbox", "voice", "--wav", str(wav), "--json", "--no-cleanup"],
+                       env=dict(os.environ), capture_output=True, text=True, timeout=240)
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
+    out = json.loads(r.stdout)
+    assert "product launch" in out["transcript_raw"].lower(), out["transcript_raw"]
+    assert out["route"]["tier"] == "heavy" and out["model"] == "heavy", out["route"]
+    assert out["server"] == {"tier": "heavy", "where": "remote", "url": team.url()}, out["server"]
+    assert out["answer"] and not out["notes"], out["notes"]
+    assert team.proc.poll() is None
