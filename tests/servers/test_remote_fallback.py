@@ -95,8 +95,13 @@ def test_local_heavy_answers_while_the_team_server_is_away(team, tmp_config, tmp
             out["back"] = await mgr.supervisors["heavy"].wait_for(lambda s: s.info.serving, 30)
             out["again"] = await _until_tokens(a.run_turn(QUESTION, conv))
             out["stopped"] = await fb.sup.wait_for(lambda s: s.state is S.STOPPED, 30)
+            # Gone again just before a turn, before any check noticed: the request fails, the
+            # stand-in is started for it and answers it.
+            team.kill_upstream()
+            out["unnoticed"] = await _until_tokens(a.run_turn(QUESTION, conv))
             out["history"] = hist.load(conv)
             out["seen_local"] = [s for s in seen if s.name == "heavy-local"]
+            team.start_upstream()
             await mgr.shutdown(stop_adopted=True)
             out["alive_after_shutdown"] = team.proc.poll() is None
         finally:
@@ -126,11 +131,14 @@ def test_local_heavy_answers_while_the_team_server_is_away(team, tmp_config, tmp
     assert any(s.state is S.READY for s in out["seen_local"])  # subscribers (the panel) saw the stand-in
     # Nothing typed is lost: every question is in the history with the server that answered it.
     hist = out["history"]
-    assert [m["role"] for m in hist] == ["user", "assistant"] * 3 and all(
+    unnoticed = [e.data for e in out["unnoticed"] if e.kind == "note"]
+    assert unnoticed and unnoticed[0]["server"]["where"] == "local", unnoticed
+    assert out["unnoticed"][-1].kind == "token"
+    assert [m["role"] for m in hist] == ["user", "assistant"] * 4 and all(
         m["text"] == QUESTION for m in hist[::2])
     where = [m["meta"]["server"]["where"] for m in hist[1::2]]
-    assert where == ["local", "local", "remote"], where
-    assert hist[1]["meta"]["model"] == "heavy" and hist[-1]["meta"]["server"]["url"] == team.url()
+    assert where == ["local", "local", "remote", "local"], where
+    assert hist[1]["meta"]["model"] == "heavy" and hist[5]["meta"]["server"]["url"] == team.url()
     assert out["alive_after_shutdown"]  # the team server: never ours to stop
 
 

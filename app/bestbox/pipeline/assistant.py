@@ -240,7 +240,7 @@ class Assistant:
         name, backup, note = await fallback.backup(self.endpoints, served_by, client)
         if backup is None:
             raise failure
-        log.warning("remote %s failed mid-answer (%s); %s answers", served_by, failure, note)
+        log.warning("remote %s failed (%s): %s", served_by, failure, note)
         yield TurnEvent("note", {"text": note, "served_by": name, "server": fallback.server_of(name, backup)})
         async for ev in self._answer(decision, backup, name, text, context, trace, auto_confirm, call):
             yield ev

@@ -91,13 +91,13 @@ async def backup(endpoints, served_by: str, client):
     local = await stand_in(endpoints, served_by)
     if local is not None:
         return served_by, local, (f"Answered by local {served_by}: team server unreachable (remote "
-                                  f"{client.base_url} went away mid-answer).")
+                                  f"{client.base_url} stopped answering).")
     other = other_tier(served_by)
     c = endpoints.client(other)
     if c is None:
         return None, None, None
     return other, c, (f"Answered by {other}: {served_by} unreachable (remote {client.base_url} "
-                      "went away mid-answer).")
+                      "stopped answering).")
 
 
 def connection_lost(e: BaseException) -> bool:
