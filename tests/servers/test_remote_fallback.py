@@ -11,6 +11,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -52,8 +53,10 @@ async def _until_tokens(agen, kill=None) -> list:
     i.e. the request re-run on the fallback; `kill` runs at the first token: the team server goes
     away mid-answer), then the turn is stopped."""
     events: list = []
+    t0 = time.monotonic()
     try:
         async for ev in agen:
+            ev.data.setdefault("_at_s", round(time.monotonic() - t0, 3))  # printed with -s, never asserted
             events.append(ev)
             if ev.kind != "token":
                 continue
@@ -109,6 +112,9 @@ def test_local_heavy_answers_while_the_team_server_is_away(team, tmp_config, tmp
             hist.close()
         return out
     out = asyncio.run(go())
+    for k in ("mid", "next", "again", "unnoticed"):
+        first = [e.data["_at_s"] for e in out[k] if e.kind == "token"]
+        print(f"{k}: first token at {first[0]} s, answering token at {first[-1]} s after the turn began")
     assert out["start"].state in (S.REMOTE, S.SLOW), out["start"].message
     assert out["local_at_start"].state is S.STOPPED  # on demand: nothing loaded while the team server serves
     # Mid-answer: remote heavy streamed, went away; the same request re-ran on the local heavy.
@@ -157,6 +163,7 @@ def test_spoken_question_is_answered_by_the_remote_heavy_through_tls(team, tmp_c
                        env=dict(os.environ), capture_output=True, text=True, timeout=240)
     assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
     out = json.loads(r.stdout)
+    print({k: out.get(k) for k in ("transcript_raw", "server", "model", "timings")})
     assert "product launch" in out["transcript_raw"].lower(), out["transcript_raw"]
     assert out["route"]["tier"] == "heavy" and out["model"] == "heavy", out["route"]
     assert out["server"] == {"tier": "heavy", "where": "remote", "url": team.url()}, out["server"]

@@ -62,7 +62,7 @@ class LocalFallback:
             if self._stopper is not None:
                 self._stopper.cancel()
                 self._stopper = None
-            if self.sup.snapshot().info.can_start:
+            if self.sup.snapshot().state is S.STOPPED:  # not after a failed start: a turn may retry that
                 log.info("%s: remote %s (%s): starting the local stand-in", self.name, snap.state.value, snap.url)
                 self._spawn(self.sup.start(wait=False))
 
