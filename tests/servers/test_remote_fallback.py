@@ -19,12 +19,13 @@ from bestbox.config import Config
 from bestbox.servers import ServerManager
 from bestbox.servers.state import ServerState
 
-from servers_testutil import free_port, reaper, write_config  # noqa: F401 (reaper: no llama-server left behind)
+from servers_testutil import free_port, reaper, write_config
 from remote_testutil import TeamServer
 
 S = ServerState
 pytestmark = pytest.mark.skipif(shutil.which("nginx") is None and not os.path.exists("/usr/sbin/nginx"),
                                 reason="Debian's nginx is needed (launchers/lib/bootstrap.sh APT_TEST)")
+_AUTOUSE = (reaper,)  # imported for its autouse: no llama-server may stay on this test's ports
 QUESTION = "explain in detail how to plan a product launch"
 
 
