@@ -170,3 +170,33 @@ def test_spoken_question_is_answered_by_the_remote_heavy_through_tls(team, tmp_c
     assert out["server"] == {"tier": "heavy", "where": "remote", "url": team.url()}, out["server"]
     assert out["answer"] and not out["notes"], out["notes"]
     assert team.proc.poll() is None
+
+
+def test_stand_in_loads_only_when_the_tier_was_started_and_stops_with_it(team, tmp_config, tmp_path, monkeypatch):
+    """start_servers_on_launch = false only watches: the stand-in waits for a start (or a turn);
+    Stop stops it too and it stays down while the team server is still away."""
+    monkeypatch.setenv("TEAM_KEY", team.key)
+    cfg = remote_heavy(tmp_config, team, fallback="local")
+    cfg.servers.heavy.url = team.url("dead")   # the proxy answers 502: server down
+
+    async def go():
+        mgr = ServerManager(cfg, state_dir=tmp_path / "state")
+        sup, stand_in = mgr.supervisors["heavy"], mgr.local.by_name["heavy"].sup
+        out = {}
+        try:
+            out["watched"] = (await mgr.observe("heavy"))["heavy"]
+            await sup.observe()
+            out["idle"] = stand_in.snapshot()
+            await mgr.start("heavy", wait=False)
+            out["started"] = await stand_in.wait_for(lambda s: s.state is S.READY, 60)
+            await mgr.stop("heavy")
+            await sup.observe()
+            await sup.observe()
+            out["stopped"] = stand_in.snapshot()
+        finally:
+            await mgr.shutdown()
+        return out
+    out = asyncio.run(go())
+    assert out["watched"].state is S.UNREACHABLE and out["idle"].state is S.STOPPED
+    assert out["started"].state is S.READY and out["started"].owned
+    assert out["stopped"].state is S.STOPPED

@@ -7,7 +7,9 @@ the memory (VRAM) to keep the heavy model loaded beside everything else; a warm 
 that memory all day for a rare outage, and a desktop that can afford it does not need the team
 server. On demand costs one model load, and the load begins at the first failed background check
 (every 2–3 s), usually before the next question; a turn that needs it at once waits for the load
-(`ready_client`). Once the remote has served again for `keep_after_back_s` with nothing running on
+(`ready_client`). The background start is armed by starting the tier (`ServerManager.start`, or
+switching it to remote at run time) and disarmed by stopping it: with `start_servers_on_launch = false`
+nothing loads until a turn asks. Once the remote has served again for `keep_after_back_s` with nothing running on
 the stand-in, the stand-in is stopped: the memory goes back, the next turns go remote anyway.
 
 BestBox owns only what it started: the stand-in is a `Supervisor` of its own name (`heavy-local`:
@@ -36,13 +38,14 @@ def local_config(cfg):
 
 class LocalFallback:
     def __init__(self, name: str, config, remote: RemoteSupervisor, sup_args: dict,
-                 subscribers: list[Callable[[ServerSnapshot], Any]] = ()) -> None:
+                 subscribers: list[Callable[[ServerSnapshot], Any]] = (), armed: bool = False) -> None:
         self.name = name
         self.remote = remote
         self.cfg = local_config(config.server(name))
         self.sup = Supervisor(name + SUFFIX, self.cfg, api_key=config.llama.api_key,
                               server_binary=config.llama.server_binary, **sup_args)
         self.keep_after_back_s = KEEP_AFTER_BACK_S
+        self.armed = armed   # may start in the background when the remote stops answering
         self._unsubs = [self.sup.subscribe(cb) for cb in subscribers]
         self._unsubs.append(remote.subscribe(self._on_remote))
         self._clients: dict[tuple, Any] = {}
@@ -58,7 +61,7 @@ class LocalFallback:
         if row.serving:
             if self._stopper is None and self._ours_running():
                 self._stopper = self._spawn(self._stop_when_back())
-        elif row.settled and snap.state is not S.STOPPED:
+        elif row.settled and snap.state is not S.STOPPED and self.armed:
             if self._stopper is not None:
                 self._stopper.cancel()
                 self._stopper = None
@@ -144,7 +147,7 @@ class LocalFallbacks:
             del self.by_name[fb.name]
         return out
 
-    def update(self, config, supervisors: dict) -> list[LocalFallback]:
+    def update(self, config, supervisors: dict, armed: bool = False) -> list[LocalFallback]:
         """Create the stand-ins the config asks for; returns the ones no longer wanted (to close)."""
         stale = []
         for name, sup in supervisors.items():
@@ -154,7 +157,7 @@ class LocalFallbacks:
                 stale.append(self.by_name.pop(name))
                 have = None
             if want and have is None:
-                self.by_name[name] = LocalFallback(name, config, sup, self.sup_args, self.subscribers)
+                self.by_name[name] = LocalFallback(name, config, sup, self.sup_args, self.subscribers, armed)
         return stale
 
     def subscribe(self, cb: Callable[[ServerSnapshot], Any]) -> Callable[[], None]:
@@ -168,6 +171,20 @@ class LocalFallbacks:
             for u in uns:
                 u()
         return unsubscribe
+
+    def arm(self, names: list[str]) -> None:
+        for n in names:
+            if n in self.by_name:
+                self.by_name[n].armed = True
+
+    async def disarm(self, names: list[str]) -> None:
+        """The user stopped the tier: its stand-in stops too (if ours) and stays down until a turn asks."""
+        for n in names:
+            fb = self.by_name.get(n)
+            if fb is not None:
+                fb.armed = False
+                if fb._ours_running():
+                    await fb.sup.stop()
 
     async def ready_client(self, name: str):
         fb = self.by_name.get(name)

@@ -56,7 +56,7 @@ class ServerManager:
                 await self._swap(n, config)
                 continue
             await sup.configure(config.server(n), config.llama.api_key, config.llama.server_binary)
-        await self.local.close(self.local.update(config, self.supervisors))
+        await self.local.close(self.local.update(config, self.supervisors, armed=True))
 
     async def _swap(self, name: str, config: Config) -> None:
         """Local <-> remote: a new supervisor that keeps the old one's subscribers. A local server we
@@ -111,11 +111,13 @@ class ServerManager:
             self.memory_warning = await asyncio.get_running_loop().run_in_executor(None, self.memory_check, names)
             if self.memory_warning:
                 log.warning(self.memory_warning)
+        self.local.arm(names)
         res = await asyncio.gather(*(self.supervisors[n].start(wait, timeout) for n in names))
         return dict(zip(names, res))
 
     async def stop(self, name: str = "all") -> dict[str, ServerSnapshot]:
         names = list(NAMES) if name in ("all", "both") else self.names(name)
+        await self.local.disarm(names)
         res = await asyncio.gather(*(self.supervisors[n].stop() for n in names))
         return dict(zip(names, res))
 
