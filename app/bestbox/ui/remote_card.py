@@ -12,7 +12,7 @@ def fill_remote_fields(card, snap) -> None:
     f["pid"].setText("remote" + (f" · {snap.server_kind}" if snap.server_kind else ""))
     f["uptime"].setText("—")
     rt, ft = snap.round_trip_ms, snap.first_token_ms
-    for k in ("port", "pid", "speed"):  # an address, a kind, two times: two lines rather than a card wider than the panel
+    for k in ("port", "pid", "speed"):  # address, kind, two times: two lines, not a card wider than the panel
         f[k].setWordWrap(True)
     f["speed"].setText(" · ".join(x for x in (f"{rt:.0f} ms round trip" if rt is not None else "",
                                               f"{ft:.0f} ms first token" if ft is not None else "") if x) or "—")
