@@ -200,3 +200,47 @@ def test_stand_in_loads_only_when_the_tier_was_started_and_stops_with_it(team, t
     assert out["watched"].state is S.UNREACHABLE and out["idle"].state is S.STOPPED
     assert out["started"].state is S.READY and out["started"].owned
     assert out["stopped"].state is S.STOPPED
+
+
+def test_a_turn_on_another_threads_loop_starts_the_stand_in_on_the_supervision_loop(team, tmp_config, tmp_path,
+                                                                                     monkeypatch):
+    """The window runs turns on the pipeline thread's loop, the supervision on the Qt loop: the stand-in
+    a turn needs is started and waited for on the supervision's loop, the turn gets a client for its own."""
+    import threading
+
+    from bestbox.pipeline.assistant import Assistant
+    from bestbox.pipeline.history import History
+
+    monkeypatch.setenv("TEAM_KEY", team.key)
+    cfg = remote_heavy(tmp_config, team, fallback="local")
+    cfg.servers.heavy.url = team.url("dead")
+    cfg.servers.light.enabled = False
+    other = asyncio.new_event_loop()
+    thread = threading.Thread(target=other.run_forever, daemon=True)
+    thread.start()
+
+    async def go():
+        mgr = ServerManager(cfg, state_dir=tmp_path / "state")
+        hist = History(tmp_path / "h.sqlite")
+        a = Assistant(cfg, mgr, history=hist)
+        try:
+            await mgr.observe("heavy")   # watched, not started: nothing loads until the turn asks
+            idle = mgr.local.by_name["heavy"].sup.snapshot()
+            events = await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(_until_tokens(a.run_turn(QUESTION)),
+                                                                                other))
+            stand_in = mgr.local.by_name["heavy"].sup
+            home = stand_in._task.get_loop() is asyncio.get_running_loop()
+            return idle, events, home
+        finally:
+            await mgr.shutdown()
+            hist.close()
+    try:
+        idle, events, home = asyncio.run(go())
+    finally:
+        other.call_soon_threadsafe(other.stop)
+        thread.join(10)
+        other.close()
+    assert idle.state is S.STOPPED and home
+    notes = [e.data["text"] for e in events if e.kind == "note"]
+    assert notes and notes[0].startswith("Answered by local heavy: team server unreachable"), notes
+    assert "502" in notes[0] and events[-1].kind == "token"

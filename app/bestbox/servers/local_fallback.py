@@ -93,19 +93,37 @@ class LocalFallback:
 
     # -- a turn asks --------------------------------------------------------------------------------
     async def ready_client(self, timeout: float | None = None):
-        """An LLMClient for the stand-in, started (and waited for) when needed; None if it cannot serve."""
-        snap = self.sup.snapshot()
-        if not snap.serving:
-            snap = await self.sup.start(wait=True, timeout=timeout or self.cfg.start_timeout_s)
+        """An LLMClient for the stand-in, started (and waited for) when needed; None if it cannot serve.
+        Callable from another event loop (the window's turns run on the pipeline thread's loop): the
+        start and the wait run where the supervision lives, the client is made for the caller's loop."""
+        here = asyncio.get_running_loop()
+        home = self._home_loop() or here
+        work = self._serving(timeout or self.cfg.start_timeout_s)
+        if home is here:
+            snap = await work
+        else:
+            snap = await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(work, home))
         if not snap.serving:
             log.warning("%s: the local stand-in cannot serve: %s", self.name, snap.message)
             return None
         from ..llm.client import LLMClient
 
-        key = (snap.base_url, id(asyncio.get_running_loop()))
+        key = (snap.base_url, id(here))
         if key not in self._clients:
             self._clients[key] = LLMClient(snap.base_url, self.sup.api_key, name=self.name)
         return self._clients[key]
+
+    async def _serving(self, timeout: float) -> ServerSnapshot:
+        snap = self.sup.snapshot()
+        return snap if snap.serving else await self.sup.start(wait=True, timeout=timeout)
+
+    def _home_loop(self) -> asyncio.AbstractEventLoop | None:
+        """The loop the supervision runs on: the remote's watching task's (the stand-in's own after it)."""
+        for sup in (self.sup, self.remote):
+            task = getattr(sup, "_task", None)
+            if task is not None and not task.done():
+                return task.get_loop()
+        return None
 
     async def close(self) -> None:
         """Stop the stand-in if it is ours, end its supervision; the remote is never touched."""

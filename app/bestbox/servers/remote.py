@@ -96,9 +96,19 @@ class RemoteSupervisor:
         return self.snapshot()
 
     def suspect(self) -> None:
-        """A request to it just failed: check now instead of at the next tick."""
-        if self._poke is not None:
+        """A request to it just failed: check now instead of at the next tick. Thread-safe (the
+        window's turns run on another thread's loop)."""
+        if self._poke is None or self._task is None:
+            return
+        loop = self._task.get_loop()
+        try:
+            same = asyncio.get_running_loop() is loop
+        except RuntimeError:
+            same = False
+        if same:
             self._poke.set()
+        elif not loop.is_closed():
+            loop.call_soon_threadsafe(self._poke.set)
 
     async def configure(self, cfg, api_key: str | None = None, server_binary: str | None = None) -> ServerSnapshot:
         self.cfg = cfg
