@@ -46,11 +46,21 @@ class LocalFallback:
                               server_binary=config.llama.server_binary, **sup_args)
         self.keep_after_back_s = KEEP_AFTER_BACK_S
         self.armed = armed   # may start in the background when the remote stops answering
-        self._unsubs = [self.sup.subscribe(cb) for cb in subscribers]
-        self._unsubs.append(remote.subscribe(self._on_remote))
+        self._subs: dict[Callable, Callable[[], None]] = {}   # the manager's subscribers, to the stand-in
+        for cb in subscribers:
+            self.add_subscriber(cb)
+        self._unwatch = remote.subscribe(self._on_remote)
         self._clients: dict[tuple, Any] = {}
         self._tasks: set[asyncio.Task] = set()
         self._stopper: asyncio.Task | None = None
+
+    def add_subscriber(self, cb: Callable[[ServerSnapshot], Any]) -> None:
+        self._subs.setdefault(cb, self.sup.subscribe(cb))
+
+    def remove_subscriber(self, cb: Callable[[ServerSnapshot], Any]) -> None:
+        unsubscribe = self._subs.pop(cb, None)
+        if unsubscribe is not None:
+            unsubscribe()
 
     def same(self, config, remote) -> bool:
         return remote is self.remote and local_config(config.server(self.name)) == self.cfg
@@ -127,8 +137,9 @@ class LocalFallback:
 
     async def close(self) -> None:
         """Stop the stand-in if it is ours, end its supervision; the remote is never touched."""
-        for u in self._unsubs:
-            u()
+        self._unwatch()
+        for cb in list(self._subs):
+            self.remove_subscriber(cb)
         for t in list(self._tasks):
             t.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -181,13 +192,14 @@ class LocalFallbacks:
     def subscribe(self, cb: Callable[[ServerSnapshot], Any]) -> Callable[[], None]:
         """cb also hears the stand-ins made later (snapshot names end in -local)."""
         self.subscribers.append(cb)
-        uns = [fb.sup.subscribe(cb) for fb in self.by_name.values()]
+        for fb in self.by_name.values():
+            fb.add_subscriber(cb)
 
         def unsubscribe() -> None:
             if cb in self.subscribers:
                 self.subscribers.remove(cb)
-            for u in uns:
-                u()
+            for fb in self.by_name.values():
+                fb.remove_subscriber(cb)
         return unsubscribe
 
     def arm(self, names: list[str]) -> None:
