@@ -244,3 +244,16 @@ def test_a_turn_on_another_threads_loop_starts_the_stand_in_on_the_supervision_l
     notes = [e.data["text"] for e in events if e.kind == "note"]
     assert notes and notes[0].startswith("Answered by local heavy: team server unreachable"), notes
     assert "502" in notes[0] and events[-1].kind == "token"
+
+
+def test_a_stand_in_needs_its_own_port():
+    from bestbox.config import parse
+
+    text = ('[servers.heavy]\nurl = "https://gpu.team.lan:8443"\nport = 8081\n{}\n'
+            '[servers.light]\nport = 8081\n')
+    _, issues = parse(text.format('fallback = "local"'))
+    assert issues and "both use port 8081" in str(issues[0]), issues
+    cfg, issues = parse(text.format(""))   # no stand-in: the remote heavy's port is not used
+    assert not issues and cfg.servers.heavy.fallback == "other"
+    _, issues = parse(text.format('fallback = "warm"'))
+    assert issues and issues[0].key == "servers.heavy.fallback", issues
