@@ -77,6 +77,7 @@ def test_switch_heavy_to_the_team_server_and_back(qtbot, aloop, shots, team, tmp
         run_async(qtbot, aloop, dlg.test_connection())
         assert dlg.last_check.state in (S.REMOTE, S.SLOW), dlg.status.text()
         assert "Remote" in dlg.badge.text() and "round trip" in dlg.status.text()
+        qtbot.waitUntil(dlg.test.isEnabled, timeout=5_000)
         save_shot(dlg, shots / "server-source-dialog.png")
         # Login without a keyring backend (this machine): the reason, and the typed key stays.
         dlg.key.setText("typed-key")

@@ -87,7 +87,7 @@ class ServerSourceDialog(QDialog):
         self.status.setWordWrap(True)
         self.status.setMinimumWidth(460)
         lay.addWidget(self.status)
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Apply | QDialogButtonBox.StandardButton.Cancel,
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Apply | QDialogButtonBox.StandardButton.Close,
                                         self)
         lay.addWidget(self.buttons)
 
@@ -112,6 +112,9 @@ class ServerSourceDialog(QDialog):
     def _say(self, text: str, error: bool = False) -> None:
         self.status.setStyleSheet(f"color: {theme.ERROR_TEXT if error else theme.TEXT};")
         self.status.setText(text)
+        need = self.sizeHint().height()
+        if need > self.height():   # a longer message: grow rather than cut it off
+            self.resize(self.width(), need)
 
     def values(self) -> dict:
         """This tier's section as the form has it (the other keys keep their values)."""
