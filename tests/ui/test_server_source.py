@@ -124,6 +124,19 @@ def test_switch_heavy_to_the_team_server_and_back(qtbot, aloop, shots, team, tmp
         assert tomllib.loads(path.read_text())["servers"]["heavy"]["url"] == ""
         assert isinstance(mgr.supervisors["heavy"], Supervisor) and not mgr.local.by_name
         qtbot.waitUntil(lambda: "Remote" not in panel.cards["heavy"].badge.text(), timeout=10_000)
+        # The light tier the same way.
+        panel.cards["light"].source_btn.click()
+        dlg3 = panel.source_dialog
+        assert dlg3.local.isChecked() and "heavy" not in dlg3.windowTitle().lower()
+        dlg3.remote.setChecked(True)
+        dlg3.url.setText(team.url())
+        dlg3.key_env.setText("TEAM_KEY")
+        dlg3.ca.setText(str(team.ca))
+        assert dlg3.apply()
+        run_async(qtbot, aloop, dlg3._task)
+        assert tomllib.loads(path.read_text())["servers"]["light"]["url"] == team.url()
+        assert isinstance(mgr.supervisors["light"], RemoteSupervisor)
+        qtbot.waitUntil(lambda: "Remote" in panel.cards["light"].badge.text(), timeout=30_000)
         assert team.proc.poll() is None  # the team server: never touched
     finally:
         run_async(qtbot, aloop, mgr.shutdown())
