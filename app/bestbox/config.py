@@ -65,10 +65,19 @@ class ServerConfig(_Strict):
                                      "for every request and check.")
     slow_ms: int = Field(1500, ge=1, description="Remote: a round trip or first token slower than this shows "
                          "the server as slow.")
+    fallback: Literal["other", "local"] = Field("other", description=(
+        "Remote: who answers while it does not. other: the other tier (heavy's is light), with a note; "
+        "local: this tier's own llama-server from model/port/ctx_size above, started when the remote "
+        "stops answering and stopped once it has been back a minute (servers/local_fallback.py)."))
 
     @property
     def remote(self) -> bool:
         return bool(self.url.strip())
+
+    @property
+    def runs_local(self) -> bool:
+        """A llama-server of ours may run for it: a local server, or a remote one with a local fallback."""
+        return not self.remote or self.fallback == "local"
 
     @field_validator("url")
     @classmethod
@@ -200,7 +209,7 @@ class ServersConfig(_Strict):
 
     @model_validator(mode="after")
     def _distinct_ports(self) -> "ServersConfig":
-        if self.heavy.port == self.light.port and not (self.heavy.remote or self.light.remote):
+        if self.heavy.port == self.light.port and self.heavy.runs_local and self.light.runs_local:
             raise ValueError(f"heavy and light servers both use port {self.heavy.port}; give each its own port")
         return self
 

@@ -48,6 +48,10 @@ def test_voice_closing_line():
         "asr_ms": 812.0, "cleanup_ms": None, "speech_end_to_first_token_ms": 1304.2, "ttft_ms": 1304.2}},
         voice=True)
     assert s == "[asr 812 ms · speech end → first token 1304 ms · light]"
+    s = TurnPrinter.summary({"answer": "ok", "model": "heavy", "timings": {"asr_ms": 812.0, "ttft_ms": 900.0},
+                             "server": {"tier": "heavy", "where": "remote", "url": "https://gpu.team.lan:8443"}},
+                            voice=True)
+    assert s.endswith("· heavy @ https://gpu.team.lan:8443]"), s  # the team server that answered
     s = TurnPrinter.summary({"timings": {"asr_ms": 500.0, "cleanup_ms": 900.0}}, voice=True, answer_asked=False)
     assert s == "[asr 500 ms · cleanup 900 ms · no answer asked]"
 

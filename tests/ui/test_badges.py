@@ -18,3 +18,24 @@ def test_ordinary_route_has_no_pause_note(qtbot):
     row.set_route({"agent": "erp", "tier": "heavy", "decided_by": "fast", "confidence": 0.9, "ms": 0.2})
     tips = [w.toolTip() for w in row.findChildren(object) if hasattr(w, "toolTip")]
     assert not any("paused" in t for t in tips) and any("confidence 0.90" in t for t in tips), tips
+
+
+def test_an_answer_from_the_team_server_says_so(qtbot, shots):
+    from ui_helpers import save_shot
+
+    row = BadgeRow()
+    qtbot.addWidget(row)
+    url = "https://gpu.team.lan:8443"
+    row.set_result({"tier": "heavy"}, "heavy", {"ttft_ms": 212.0},
+                   {"tier": "heavy", "where": "remote", "url": url})
+    texts = [w.text() for w in row.findChildren(object) if hasattr(w, "text") and callable(w.text)]
+    tips = [w.toolTip() for w in row.findChildren(object) if hasattr(w, "toolTip")]
+    assert "heavy model · team server" in texts and any(url in t for t in tips), (texts, tips)
+    row.resize(420, 30)
+    row.show()
+    qtbot.waitExposed(row)
+    save_shot(row, shots / "badges-team-server.png")
+    local = BadgeRow()
+    qtbot.addWidget(local)
+    local.set_result({"tier": "heavy"}, "heavy", {}, {"tier": "heavy", "where": "local", "url": "http://127.0.0.1:8080"})
+    assert "heavy model" in [w.text() for w in local.findChildren(object) if hasattr(w, "text") and callable(w.text)]

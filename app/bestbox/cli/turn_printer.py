@@ -98,7 +98,8 @@ class TurnPrinter:
         elif result.get("answer") or t.get("ttft_ms") is not None:
             shown += [f"{label} {v}".strip() for label, v in answer if v is not None]
             if result.get("model"):
-                shown.append(str(result["model"]))
+                srv = result.get("server") or {}   # a team server: say which one answered
+                shown.append(str(result["model"]) + (f" @ {srv['url']}" if srv.get("where") == "remote" else ""))
         else:
             shown.append(no_answer_reason(result.get("error")))
         return "[" + " · ".join(shown) + "]"

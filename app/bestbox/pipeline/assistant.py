@@ -82,24 +82,6 @@ class Assistant:
         self.corrections.reset()
 
     # -- a turn ----------------------------------------------------------------------------------
-    def _pick_server(self, tier: str) -> tuple[str | None, LLMClient | None, str | None]:
-        """The server that answers, and a note when it is not the one the policy wanted."""
-        other = "light" if tier == "heavy" else "heavy"
-        c = self.endpoints.client(tier)
-        if c is not None:
-            return tier, c, None
-        c = self.endpoints.client(other)
-        if c is None:
-            return None, None, None
-        note = fallback.remote_note(self.endpoints, tier, other)  # a remote tier says why, with its address
-        if note:
-            return other, c, note
-        if other == "light":
-            note = "Answered by the small (light) model because the heavy server is not running; answers may be weaker."
-        else:
-            note = "Answered by the heavy model because the light server is not running."
-        return other, c, note
-
     async def run_turn(self, text: str, conversation_id: str | None = None, *, source: str = "typed",
                        trace: TurnTrace | None = None, meta: dict | None = None,
                        auto_confirm: bool | None = None, turn_id: str | None = None,
@@ -126,7 +108,7 @@ class Assistant:
         route = decision.to_dict()
         yield TurnEvent("route", {"decision": route, "turn_id": turn_id, "conversation_id": conv})
 
-        served_by, client, note = self._pick_server(decision.tier)
+        served_by, client, note = await fallback.pick_server(self.endpoints, decision.tier)
         if client is None:
             msg = "Both model servers are down. Start them from the server panel (or `bestbox servers start`)."
             self.history.add_message(conv, "assistant", "", turn_id=turn_id, partial=True,
@@ -135,6 +117,7 @@ class Assistant:
                                       "conversation_id": conv})
             return
         notes: list[str] = []
+        server = fallback.server_of(served_by, client)
         if note:
             notes.append(note)
             yield TurnEvent("note", {"text": note})
@@ -156,7 +139,7 @@ class Assistant:
             async for ev in self._answer_or_fallback(decision, client, served_by, text, context, trace,
                                                      auto_confirm, _call):
                 if ev.kind == "note" and ev.data.get("served_by"):  # the remote tier went away mid-answer
-                    served_by = ev.data["served_by"]
+                    served_by, server = ev.data["served_by"], ev.data["server"]
                     route["partial_before_fallback"], answer_parts = "".join(answer_parts), []
                 if ev.kind == "reasoning":
                     reasoning = reasoning or trace.add_stage("reasoning", now_ms(), now_ms())
@@ -205,7 +188,8 @@ class Assistant:
             for k in ("prompt_n", "cache_n", "predicted_n"):
                 if k in server_timings:
                     trace.values[f"server_{k}"] = server_timings[k]
-            meta_out = {"route": route, "model": served_by, "timings": trace.timings(), "tool_calls": tool_calls,
+            meta_out = {"route": route, "model": served_by, "server": server, "timings": trace.timings(),
+                        "tool_calls": tool_calls,
                         "demo_model": demo, "unverified": unverified, "notes": notes, "citations": citations,
                         "adjustments": adjustments,
                         **({"needs_input": needs_input} if needs_input else {}), **({"error": error} if error else {})}
@@ -217,7 +201,7 @@ class Assistant:
         if needs_input:
             return      # the form is the end of this turn; submit_tool continues it
         yield TurnEvent("done", {"answer": answer, "route": route, "tool_calls": tool_calls, "citations": citations,
-                                 "timings": trace.timings(), "model": served_by, "partial": False,
+                                 "timings": trace.timings(), "model": served_by, "server": server, "partial": False,
                                  "turn_id": turn_id, "conversation_id": conv, "trace": trace.to_dict(),
                                  "demo_model": demo, "unverified": unverified, "notes": notes,
                                  "adjustments": adjustments})
@@ -252,15 +236,13 @@ class Assistant:
         except Exception as e:
             if not (getattr(client, "remote", False) and fallback.connection_lost(e)):
                 raise
-            fallback.suspect(self.endpoints, served_by)
-            other = "light" if served_by == "heavy" else "heavy"
-            backup = self.endpoints.client(other)
-            if backup is None:
-                raise
-            log.warning("remote %s failed mid-answer (%s); %s answers", served_by, e, other)
-        yield TurnEvent("note", {"text": f"Answered by {other}: {served_by} unreachable (remote {client.base_url} "
-                                         "went away mid-answer).", "served_by": other})
-        async for ev in self._answer(decision, backup, other, text, context, trace, auto_confirm, call):
+            failure = e
+        name, backup, note = await fallback.backup(self.endpoints, served_by, client)
+        if backup is None:
+            raise failure
+        log.warning("remote %s failed (%s): %s", served_by, failure, note)
+        yield TurnEvent("note", {"text": note, "served_by": name, "server": fallback.server_of(name, backup)})
+        async for ev in self._answer(decision, backup, name, text, context, trace, auto_confirm, call):
             yield ev
 
     async def _answer(self, decision, client: LLMClient, served_by: str, text: str, context: list[dict],
@@ -400,6 +382,7 @@ async def run_text_turn(text: str, *, config: Config | None, trace: TurnTrace | 
             tried.append({k: ev.data.get(k) for k in ("name", "arguments", "rows", "error")})
         elif ev.kind == "done":
             result.update({k: ev.data[k] for k in ("answer", "tool_calls", "model", "timings", "citations")})
+            result["server"] = ev.data.get("server")  # which server answered: tier, remote or local, address
             result.update({k: ev.data.get(k, False) for k in ("demo_model", "unverified")})
             result["stages"] = ev.data["trace"]["stages"]
         elif ev.kind == "needs_input":

@@ -3,8 +3,12 @@ server. Endpoints that know more than `client()` (the ServerManager: `snapshot()
 give the reason; plain ones (tests, the bench) get the generic note."""
 from __future__ import annotations
 
+import logging
+
 import httpx
 import openai
+
+log = logging.getLogger(__name__)
 
 
 def _snapshot(endpoints, name: str):
@@ -32,9 +36,68 @@ def why_not(endpoints, tier: str) -> str | None:
     return f"{tier} {word} (remote {snap.url}{detail})"
 
 
-def remote_note(endpoints, tier: str, other: str) -> str | None:
+def other_tier(tier: str) -> str:
+    return "light" if tier == "heavy" else "heavy"
+
+
+def server_of(served_by: str | None, client) -> dict | None:
+    """Which server answered, for the turn's JSON and history: the tier, remote or local, the address."""
+    if client is None:
+        return None
+    return {"tier": served_by, "where": "remote" if getattr(client, "remote", False) else "local",
+            "url": getattr(client, "base_url", "")}
+
+
+async def stand_in(endpoints, tier: str):
+    """The tier's local stand-in (a remote server with fallback = "local"), or None."""
+    fn = getattr(endpoints, "stand_in", None)
+    if fn is None:
+        return None
+    try:
+        return await fn(tier)
+    except Exception:  # a stand-in that cannot start: the other tier answers
+        log.warning("local %s could not start", tier, exc_info=True)
+        return None
+
+
+async def pick_server(endpoints, tier: str):
+    """(served_by, client, note): the server that answers, and a note when it is not the one the
+    policy wanted. A remote tier that does not answer: its local stand-in if configured, else the
+    other tier, both with the reason."""
+    c = endpoints.client(tier)
+    if c is not None:
+        return tier, c, None
     why = why_not(endpoints, tier)
-    return f"Answered by {other}: {why}." if why else None
+    if why is not None:
+        local = await stand_in(endpoints, tier)
+        if local is not None:
+            return tier, local, f"Answered by local {tier}: team server {why.split(' ', 1)[1]}."
+    other = other_tier(tier)
+    c = endpoints.client(other)
+    if c is None:
+        return None, None, None
+    if why:  # a remote tier says why, with its address
+        return other, c, f"Answered by {other}: {why}."
+    if other == "light":
+        return other, c, ("Answered by the small (light) model because the heavy server is not running; "
+                          "answers may be weaker.")
+    return other, c, "Answered by the heavy model because the light server is not running."
+
+
+async def backup(endpoints, served_by: str, client):
+    """After a remote server went away mid-answer: (name, client, note) of who answers the same
+    request now (the local stand-in, else the other tier), or (None, None, None)."""
+    suspect(endpoints, served_by)
+    local = await stand_in(endpoints, served_by)
+    if local is not None:
+        return served_by, local, (f"Answered by local {served_by}: team server unreachable (remote "
+                                  f"{client.base_url} stopped answering).")
+    other = other_tier(served_by)
+    c = endpoints.client(other)
+    if c is None:
+        return None, None, None
+    return other, c, (f"Answered by {other}: {served_by} unreachable (remote {client.base_url} "
+                      "stopped answering).")
 
 
 def connection_lost(e: BaseException) -> bool:

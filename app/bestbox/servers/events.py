@@ -18,6 +18,16 @@ log = logging.getLogger(__name__)
 NOTIFY_EVERY_S = 1.0  # changes of live numbers only (uptime, CPU, RSS) notify at most this often
 
 
+async def end_task(task: asyncio.Task | None) -> None:
+    """Cancel a supervisor's owner task and wait until it has ended (its own errors are not ours)."""
+    if task is not None and not task.done():
+        task.cancel()
+        try:
+            await task
+        except (asyncio.CancelledError, Exception):
+            pass
+
+
 class SnapshotFeed:
     def __init__(self, name: str, first: ServerSnapshot) -> None:
         self.name = name

@@ -13,6 +13,7 @@ from . import procs
 from .command import build_command
 from .gguf import kv_cache_bytes, model_bytes, read_metadata
 from .state import ServerSnapshot, ServerState, info
+from .local_fallback import LocalFallbacks
 from .remote import RemoteSupervisor
 from .supervisor import Supervisor
 
@@ -34,6 +35,8 @@ class ServerManager:
         self._sup_args = dict(state_dir=state_dir, detached=detached, allow_demo=allow_demo, backoff_s=backoff_s)
         self.supervisors: dict[str, Supervisor | RemoteSupervisor] = {n: self._make(n, config) for n in NAMES}
         self._clients: dict[tuple, Any] = {}
+        self.local = LocalFallbacks(self._sup_args)  # local stand-ins of remote servers (fallback = "local")
+        self.local.update(config, self.supervisors)
 
     def _make(self, name: str, config: Config):
         """A local process's Supervisor, or a RemoteSupervisor for a server with a `url` (never started)."""
@@ -47,11 +50,13 @@ class ServerManager:
         """Take a new config (e.g. after the settings dialog). Running servers keep their settings
         until they are restarted; stopped ones take them at once."""
         self.config = config
+        await self.local.close(self.local.prune(config))  # before a local server may want its port
         for n, sup in list(self.supervisors.items()):
             if config.server(n).remote != isinstance(sup, RemoteSupervisor):
                 await self._swap(n, config)
                 continue
             await sup.configure(config.server(n), config.llama.api_key, config.llama.server_binary)
+        await self.local.close(self.local.update(config, self.supervisors, armed=True))
 
     async def _swap(self, name: str, config: Config) -> None:
         """Local <-> remote: a new supervisor that keeps the old one's subscribers. A local server we
@@ -71,6 +76,11 @@ class ServerManager:
         if isinstance(sup, RemoteSupervisor):
             sup.suspect()
 
+    async def stand_in(self, name: str):
+        """A client for `name`'s local stand-in (a remote server with fallback = "local"), started
+        and waited for when needed; None when there is none or it cannot serve."""
+        return await self.local.ready_client(name)
+
     # ------------------------------------------------------------------ selection ---------------
     def names(self, name: str = "all") -> list[str]:
         if name in ("all", "both", "", None):
@@ -81,7 +91,7 @@ class ServerManager:
 
     def _shared_port(self, names: list[str]) -> str | None:
         h, l = self.config.servers.heavy, self.config.servers.light
-        if h.remote or l.remote:
+        if not (h.runs_local and l.runs_local):
             return None
         if h.port == l.port and h.host == l.host:
             return (f"heavy and light are both configured for port {h.port}; give each its own port "
@@ -101,11 +111,13 @@ class ServerManager:
             self.memory_warning = await asyncio.get_running_loop().run_in_executor(None, self.memory_check, names)
             if self.memory_warning:
                 log.warning(self.memory_warning)
+        self.local.arm(names)
         res = await asyncio.gather(*(self.supervisors[n].start(wait, timeout) for n in names))
         return dict(zip(names, res))
 
     async def stop(self, name: str = "all") -> dict[str, ServerSnapshot]:
         names = list(NAMES) if name in ("all", "both") else self.names(name)
+        await self.local.disarm(names)
         res = await asyncio.gather(*(self.supervisors[n].stop() for n in names))
         return dict(zip(names, res))
 
@@ -117,7 +129,7 @@ class ServerManager:
     async def sweep(self) -> list[str]:
         """Adopt our live leftovers (PID files), stop leftovers on old ports, drop stale files."""
         out = await asyncio.gather(*(s.sweep() for s in self.supervisors.values()))
-        return [m for m in out if m]
+        return [m for m in out if m] + await self.local.sweep()
 
     async def observe(self, name: str = "all") -> dict[str, ServerSnapshot]:
         names = list(NAMES) if name in ("all", "both") else self.names(name)
@@ -127,6 +139,7 @@ class ServerManager:
     async def shutdown(self, stop_adopted: bool = False) -> None:
         """Stop the servers this process started (and adopted ones when asked); leave external
         servers alone; end the supervisor tasks."""
+        await self.local.close()
         for sup in self.supervisors.values():
             snap = sup.snapshot()
             if snap.owned or (stop_adopted and snap.adopted) or snap.state is ServerState.CRASHED:
@@ -152,7 +165,7 @@ class ServerManager:
 
     def subscribe(self, cb: Callable[[ServerSnapshot], Any]) -> Callable[[], None]:
         """cb(snapshot) for every change of either server (snapshot.name tells which)."""
-        uns = [s.subscribe(cb) for s in self.supervisors.values()]
+        uns = [s.subscribe(cb) for s in self.supervisors.values()] + [self.local.subscribe(cb)]
 
         def unsubscribe() -> None:
             for u in uns:

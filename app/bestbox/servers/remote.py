@@ -17,7 +17,7 @@ from typing import Any, Callable
 
 import httpx
 
-from .events import SnapshotFeed
+from .events import SnapshotFeed, end_task
 from .remote_key import find_key
 from .remote_probe import RemoteCheck, check, origin, tls_verify
 from .state import SETTLED, ServerSnapshot, ServerState, check_transition, info
@@ -96,9 +96,19 @@ class RemoteSupervisor:
         return self.snapshot()
 
     def suspect(self) -> None:
-        """A request to it just failed: check now instead of at the next tick."""
-        if self._poke is not None:
+        """A request to it just failed: check now instead of at the next tick. Thread-safe (the
+        window's turns run on another thread's loop)."""
+        if self._poke is None or self._task is None:
+            return
+        loop = self._task.get_loop()
+        try:
+            same = asyncio.get_running_loop() is loop
+        except RuntimeError:
+            same = False
+        if same:
             self._poke.set()
+        elif not loop.is_closed():
+            loop.call_soon_threadsafe(self._poke.set)
 
     async def configure(self, cfg, api_key: str | None = None, server_binary: str | None = None) -> ServerSnapshot:
         self.cfg = cfg
@@ -117,12 +127,7 @@ class RemoteSupervisor:
         return await self.wait_for(lambda s: s.state in SETTLED and s.info.remote, timeout)  # checked once
 
     async def close(self) -> None:
-        if self._task and not self._task.done():
-            self._task.cancel()
-            try:
-                await self._task
-            except (asyncio.CancelledError, Exception):
-                pass
+        await end_task(self._task)
         self._task = None
         self._feed.release_waiters()
 

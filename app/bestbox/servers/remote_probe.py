@@ -156,6 +156,11 @@ async def check(http: httpx.AsyncClient, url: str, headers: dict, *, want_model:
     return out
 
 
+# Per kind, the Prometheus counters of its queue: (waiting, running).
+QUEUE_METRICS = {"llama-server": ("llamacpp:requests_deferred", "llamacpp:requests_processing"),
+                 "vllm": ("vllm:num_requests_waiting", "vllm:num_requests_running")}
+
+
 async def _by_kind(http, base: str, headers: dict, out: RemoteCheck, key_from: str):
     if out.kind == "llama-server":
         # llama-server leaves /v1/models open even with --api-key: /props tells whether our key works.
@@ -167,25 +172,25 @@ async def _by_kind(http, base: str, headers: dict, out: RemoteCheck, key_from: s
             ss = [s for s in slots.json() if isinstance(s, dict)]
             out.total_slots = len(ss)
             out.busy_slots = sum(1 for s in ss if s.get("is_processing"))
-        m = await http.get(base + "/metrics", headers=headers)
-        if m.status_code == 200:
-            p = _prometheus(m.text)
-            if "llamacpp:requests_deferred" in p:
-                out.queued = int(p["llamacpp:requests_deferred"])
-            if "llamacpp:requests_processing" in p:
-                out.processing = int(p["llamacpp:requests_processing"])
     elif out.kind == "vllm":
         h = await http.get(base + "/health", headers=headers)
         if h.status_code != 200:
             return S.UNREACHABLE, f"vLLM /health answered {h.status_code}: its engine is not serving"
-        m = await http.get(base + "/metrics", headers=headers)
-        if m.status_code == 200:
-            p = _prometheus(m.text)
-            if "vllm:num_requests_waiting" in p:
-                out.queued = int(p["vllm:num_requests_waiting"])
-            if "vllm:num_requests_running" in p:
-                out.processing = int(p["vllm:num_requests_running"])
+    if out.kind in QUEUE_METRICS:
+        await _queue(http, base, headers, out, *QUEUE_METRICS[out.kind])
     return None
+
+
+async def _queue(http, base: str, headers: dict, out: RemoteCheck, waiting: str, running: str) -> None:
+    """Requests waiting and running, from the server's /metrics (when it exposes them)."""
+    m = await http.get(base + "/metrics", headers=headers)
+    if m.status_code != 200:
+        return
+    p = _prometheus(m.text)
+    if waiting in p:
+        out.queued = int(p[waiting])
+    if running in p:
+        out.processing = int(p[running])
 
 
 async def _first_token(http, base: str, headers: dict, out: RemoteCheck, key_from: str, timeout: float):

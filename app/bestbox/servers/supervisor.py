@@ -22,7 +22,7 @@ from .. import paths
 from ..config import ServerConfig
 from . import adopt, launch, procs
 from .command import ServerCommand, build_command
-from .events import SnapshotFeed
+from .events import SnapshotFeed, end_task
 from .launch import ServerProcess
 from .load_history import LoadHistory
 from .logs import LogTail
@@ -131,12 +131,7 @@ class Supervisor:
 
     async def close(self) -> None:
         """End the owner task (does not stop the server: call stop() first for that)."""
-        if self._task and not self._task.done():
-            self._task.cancel()
-            try:
-                await self._task
-            except (asyncio.CancelledError, Exception):
-                pass
+        await end_task(self._task)
         self._task = None
         self._feed.release_waiters()  # nobody waits forever on a closed supervisor
 

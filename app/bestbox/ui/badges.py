@@ -209,7 +209,9 @@ class BadgeRow(QWidget):
                         f"({fmt_ms(spec.get('decided_ms')) or '?'}), so the answer did not wait for it")
             self._add(Badge(f"routed by {DECIDERS.get(by, by.replace('_', ' '))}", "meta", tip))
 
-    def set_result(self, route: dict | None, model: str | None, timings: dict | None) -> None:
+    def set_result(self, route: dict | None, model: str | None, timings: dict | None,
+                   server: dict | None = None) -> None:
+        """server: which server answered ({"where": "remote"|"local", "url"}), from the turn's record."""
         timings = timings or {}
         tier = str((route or {}).get("tier") or "")
         served = model or tier
@@ -217,6 +219,9 @@ class BadgeRow(QWidget):
             role = "heavy" if served == "heavy" else "light"
             label = f"{served} model"
             tip = f"Answered by the {served} server"
+            if (server or {}).get("where") == "remote":
+                label += " · team server"
+                tip += f" on the team server {server.get('url', '')}"
             if tier and served != tier:
                 label += " (fallback)"
                 tip += f"; the router asked for the {tier} model, which was not running"

@@ -57,7 +57,7 @@ class MainWindow(QMainWindow):
         self.side = QTabWidget(self.splitter)
         self.side.setDocumentMode(True)
         self.side.setMinimumWidth(330)
-        self.servers = ServerPanel(bridge, cfg, self.side)
+        self.servers = ServerPanel(bridge, cfg, self.side, config_path=getattr(loaded_config, "path", None))
         self.side.addTab(self.servers, "Servers")
         self.routing = RoutingReport(assistant.routing_report if assistant is not None else None, cfg,
                                      getattr(loaded_config, "path", None), self.side,

@@ -290,7 +290,7 @@ class AnswerBubble(QWidget):
         route = data.get("route") or self.route
         if route and not self.badges.badges():
             self.badges.set_route(route, correctable=bool(self.turn_id))
-        self.badges.set_result(route, data.get("model"), data.get("timings"))
+        self.badges.set_result(route, data.get("model"), data.get("timings"), data.get("server"))
         if self.reasoning is not None:
             ms = (data.get("timings") or {}).get("reasoning_ms")
             self.reasoning.set_time(ms) if ms is not None else self.reasoning.finish()
@@ -376,7 +376,7 @@ class AnswerBubble(QWidget):
         elif msg.get("partial") or meta.get("partial"):
             self._mark_partial("Partial answer" if meta.get("error") != "stopped" else "Stopped — partial answer")
         if route or meta.get("timings"):
-            self.badges.set_result(route, meta.get("model"), meta.get("timings"))
+            self.badges.set_result(route, meta.get("model"), meta.get("timings"), meta.get("server"))
         restore_extras(self, meta)
 
 

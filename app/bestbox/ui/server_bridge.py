@@ -19,6 +19,7 @@ class ServerBridge(QObject):
     changed = Signal(object)          # a ServerSnapshot
     log_lines = Signal(str, list)     # server name, new lines
     action_failed = Signal(str, str)  # server name, readable message
+    stand_in_changed = Signal(object)  # a remote server's local stand-in (ServerSnapshot named "heavy-local")
 
     attached = Signal()
 
@@ -56,6 +57,9 @@ class ServerBridge(QObject):
         self._unsubs.clear()
 
     def _on_snapshot(self, snap) -> None:
+        if snap.name not in NAMES:   # a local stand-in: shown on its tier's card, not a third server
+            self.stand_in_changed.emit(snap)
+            return
         self.snapshots[snap.name] = snap
         self.changed.emit(snap)
 

@@ -40,6 +40,7 @@ class ServerCard(QFrame):
     start_requested = Signal(str)
     stop_requested = Signal(str)
     restart_requested = Signal(str)
+    source_requested = Signal(str)    # "where it runs": local or a team server (ui/server_source.py)
 
     def __init__(self, name: str, logs_source=None, parent: QWidget | None = None):
         """logs_source: callable name -> list[str] (ServerManager.logs)."""
@@ -140,9 +141,17 @@ class ServerCard(QFrame):
                                       f" QToolButton:hover {{ color: {theme.TEXT}; }}")
         btns.addWidget(self.log_toggle)
         lay.addLayout(btns)
+        # Its own row: the card stays as narrow as the side panel allows.
+        self.source_btn = QPushButton("Use a team server…", self)
+        self.source_btn.setFlat(True)
+        self.source_btn.setToolTip("Run this model on this computer, or use a shared team server")
+        self.source_btn.setStyleSheet(f"QPushButton {{ color: {theme.ACCENT}; border: 0; padding: 2px 0; "
+                                      "text-align: left; }")
+        lay.addWidget(self.source_btn, 0, Qt.AlignmentFlag.AlignLeft)
         self.start_btn.clicked.connect(lambda: self.start_requested.emit(self.name))
         self.stop_btn.clicked.connect(lambda: self.stop_requested.emit(self.name))
         self.restart_btn.clicked.connect(lambda: self.restart_requested.emit(self.name))
+        self.source_btn.clicked.connect(lambda: self.source_requested.emit(self.name))
 
         self.log = QPlainTextEdit(self)
         self.log.setReadOnly(True)
@@ -208,6 +217,7 @@ class ServerCard(QFrame):
             from .remote_card import fill_remote_fields
 
             fill_remote_fields(self, snap)
+        self.source_btn.setText("Team server settings, or run it here…" if row.remote else "Use a team server…")
         owned = bool(g("owned", False) or g("adopted", False))
         external = state == "external"
         self.start_btn.setEnabled(row.can_start)

@@ -13,9 +13,10 @@ from .server_card import ServerCard
 
 
 class ServerPanel(QWidget):
-    def __init__(self, bridge, config=None, parent: QWidget | None = None):
+    def __init__(self, bridge, config=None, parent: QWidget | None = None, config_path=None):
         super().__init__(parent)
         self.bridge = bridge
+        self.config, self.config_path = config, config_path
         body, lay = scrolling_body(self, "serverPanelBody")
 
         top = QHBoxLayout()
@@ -49,6 +50,7 @@ class ServerPanel(QWidget):
                 card.stop_requested.connect(bridge.stop)
                 card.restart_requested.connect(bridge.restart)
                 card.update_snapshot(bridge.snapshots.get(n))
+            card.source_requested.connect(self.open_source)
         from .data_section import DataSection
 
         self.data = DataSection(config, body)  # the records the tools read: demo, file or the user's database
@@ -57,6 +59,8 @@ class ServerPanel(QWidget):
         if bridge is not None:
             bridge.changed.connect(self.on_snapshot)
             bridge.log_lines.connect(self.on_log_lines)
+            if hasattr(bridge, "stand_in_changed"):  # bridges without remote servers (test doubles) lack it
+                bridge.stand_in_changed.connect(self.on_stand_in)
             self.start_all.clicked.connect(lambda: bridge.start("all"))
             self.stop_all.clicked.connect(lambda: bridge.stop("all"))
             self._update_buttons()
@@ -89,6 +93,26 @@ class ServerPanel(QWidget):
         task = loop.create_task(check_server(snap.name, cfg.server(snap.name), snap.base_url if serving else None,
                                              cfg.llama.api_key, Path(model) if model else None))
         task.add_done_callback(lambda t: None if t.cancelled() or t.exception() else card.set_role_issues(t.result()))
+
+    def on_stand_in(self, snap) -> None:
+        from .remote_card import show_stand_in
+
+        card = self.cards.get(snap.name.removesuffix("-local"))
+        if card is not None:
+            show_stand_in(card, snap)
+
+    def open_source(self, name: str):
+        """The "Local / team server" dialog for `name` (applies to the running app, no restart)."""
+        from .. import paths
+        from .server_source import ServerSourceDialog
+
+        if self.config is None:
+            return None
+        dlg = ServerSourceDialog(name, self.config, self.config_path or paths.config_file(),
+                                 getattr(self.bridge, "manager", None), self)
+        self.source_dialog = dlg
+        dlg.show()
+        return dlg
 
     def on_log_lines(self, name: str, lines: list) -> None:
         card = self.cards.get(name)
