@@ -101,9 +101,6 @@ def _drive(qtbot, chat, shots, tag: str, seen: dict) -> None:
     _no_raw(chat)
 
 
-# Known weakness (open on issue 14): on the suite's shared demo servers the 135M model sometimes ends
-# a request in "Nothing was looked up…" (a plain sentence) where a form, card or table is wanted.
-@pytest.mark.xfail(reason="issue 14: the demo model can end a request without a lookup", strict=False)
 def test_first_three_requests(qtbot, aloop, ui_config, shots):
     from bestbox import config as config_mod
     from bestbox.ui.app import AppController

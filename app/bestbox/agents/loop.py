@@ -34,6 +34,7 @@ from .events import (AgentEvent, ConfirmNeededEvent, DeclinedEvent, DoneEvent, L
                      NeedsInputEvent, ReasoningEvent, TokenEvent, ToolCallEvent, ToolCallPreview, ToolResultEvent)
 from .arguments import apply_request, asks_for_change, settle
 from .needs_input import AnswerGate, call_in_text, form_request
+from .salvage import best_match, fit_history, salvage_call
 from .tool_ranker import shortlist
 from .calls import (CallError, ParsedCall, ToolCallRecord, call_schema, parse_native_call, parse_schema_output,
                     result_for_model, result_summary)
@@ -116,6 +117,7 @@ class AgentRunner:
         st = _RunState(agent=agent, trace=trace or TurnTrace(), max_steps=max(1, min(int(max_steps), 8)),
                        request=_last_user_text(messages))
         tools = tools_for(agent)
+        messages = await self._fit(agent, messages)
         if not tools:
             st.mode = "none"
             sys = prompts.agent_system_prompt(agent, [], mode="none", today=today())
@@ -149,6 +151,18 @@ class AgentRunner:
                 yield ev
         yield st.done()
 
+    async def _fit(self, agent: str, messages: list[dict]) -> list[dict]:
+        """The newest turns that fit the server's context with the tool listing, a call, a result and
+        the answer counted (a request over the context fails at the server and looks up nothing)."""
+        per_slot = getattr(self.client, "context_per_slot", None)
+        try:
+            ctx = await per_slot() if per_slot else None
+        except Exception:  # a profile read is a nicety here: without it the history stays as it is
+            ctx = None
+        fixed = prompts.agent_system_prompt(agent, tools_for(agent), mode="schema", today=today())
+        reserve = self.answer_max_tokens + self.call_max_tokens + 300  # + room for a shortened tool result
+        return fit_history(messages, ctx, fixed, reserve)
+
     # schema mode ------------------------------------------------------------------------------------
 
     async def _run_schema(self, st: "_RunState", tools: list[Tool], messages: list[dict],
@@ -173,16 +187,23 @@ class AgentRunner:
             yield LLMCallEvent("tool_choice", _ms(t), comp.timings, comp.text[:500])
             # The grammar offers the shortlist; a call of any other tool of this agent is still valid.
             parsed = parse_schema_output(comp.text, _union(tools, tools_for(st.agent)))
-            if isinstance(parsed, CallError) and comp.finish_reason == "length":
+            cut = comp.finish_reason == "length"
+            if isinstance(parsed, CallError) and cut:
                 parsed.message += " (the reply was cut off at the token limit)"
             if isinstance(parsed, CallError) and parsed.name is None:
-                # No usable call at all: ask once more, then give up.
+                st.salvaged = salvage_call(comp.text, _union(tools, tools_for(st.agent)), cut) or st.salvaged
+                # No usable call at all: ask once more, then give up (the loop ends in a form).
                 if retried:
                     st.note = f"no usable tool call: {parsed.message}"
                     break
                 retried = True
-                extra += [{"role": "assistant", "content": comp.text[:500] or "(empty)"},
-                          {"role": "user", "content": prompts.retry_message(parsed.message)}]
+                if cut:
+                    # Cut off while repeating words of earlier turns: at temperature 0 the same prompt
+                    # gives the same reply, so ask again from the request alone.
+                    convo, extra = [convo[0], *messages[-1:]], []
+                else:
+                    extra += [{"role": "assistant", "content": comp.text[:500] or "(empty)"},
+                              {"role": "user", "content": prompts.retry_message(parsed.message)}]
                 continue
             call_id = f"call_{st.steps}"
             name = parsed.name
@@ -196,6 +217,8 @@ class AgentRunner:
             if "error" not in result:
                 break               # one successful call answers the question; an error gets another try
         if not st.succeeded:
+            if st.form is None and not st.records:
+                st.form = _unparsed_form(st, tools)     # the tool it chose (or the request names): a form
             async for ev in self._no_result(st):
                 yield ev
             return
@@ -433,6 +456,18 @@ class AgentRunner:
         yield LLMCallEvent(purpose, _ms(t), st.timings)
 
 
+def _unparsed_form(st: "_RunState", offered: list[Tool]) -> tuple | None:
+    """After forced calls that could not be read: the form of the tool the model began to call (with
+    the fields it finished), else of the offered tool the request's words point to; None when the
+    server failed or nothing points anywhere."""
+    if st.note.startswith("the model server failed"):
+        return None
+    if st.salvaged is not None:
+        return (st.salvaged[0], st.salvaged[1], None)
+    tool = best_match(st.request, offered)
+    return (tool, {}, None) if tool is not None else None
+
+
 def _result_as_answer(st: "_RunState") -> str:
     from .calls import render_result
 
@@ -473,6 +508,7 @@ class _RunState:
     pending: list = field(default_factory=list)   # confirm/declined events to yield before the result
     last_args: dict = field(default_factory=dict)
     last_tool: str = ""
+    salvaged: tuple | None = None       # (tool, finished arguments) of a forced call that could not be read
 
     def mark_first_token(self) -> None:
         self.end_reasoning()
