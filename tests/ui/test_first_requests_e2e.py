@@ -55,9 +55,13 @@ def _no_raw(chat) -> None:
         assert not RAW.search(t), t[:600]
 
 
-def _fill(form) -> None:
-    for name in form.missing():
-        form.set_value(name, FILL.get(name, "test"))
+ROOMS = ("Cedar", "Oak", "Juniper", "Maple", "Birch")    # the demo data books rooms relative to today
+
+
+def _fill(form, attempt: int) -> None:
+    for name in dict.fromkeys([*form.missing(), *form.flagged]):
+        value = ROOMS[attempt % len(ROOMS)] if name == "room" else FILL.get(name, "test")
+        form.set_value(name, value)
 
 
 def _shot(qtbot, chat, shots, seen: dict, state: str, tag: str) -> None:
@@ -71,7 +75,7 @@ def _shot(qtbot, chat, shots, seen: dict, state: str, tag: str) -> None:
 
 def _drive(qtbot, chat, shots, tag: str, seen: dict) -> None:
     """Follow one request through forms and confirmations to its end; screenshot each state."""
-    for _ in range(4):
+    for attempt in range(6):
         qtbot.waitUntil(lambda: _settled(chat), timeout=240_000)
         ans = chat.answers[-1]
         st = _states(ans)
@@ -79,7 +83,7 @@ def _drive(qtbot, chat, shots, tag: str, seen: dict) -> None:
         if "form" in st:
             _shot(qtbot, chat, shots, seen, "form", tag)
             form = next(f for f in ans.forms if not f.done)
-            _fill(form)
+            _fill(form, attempt)
             n = len(chat.answers)
             form.send_btn.click()
             qtbot.waitUntil(lambda: len(chat.answers) > n, timeout=10_000)
@@ -90,6 +94,7 @@ def _drive(qtbot, chat, shots, tag: str, seen: dict) -> None:
             qtbot.waitUntil(lambda: not chat.running, timeout=240_000)
             continue
         break
+    qtbot.waitUntil(lambda: _settled(chat), timeout=240_000)
     ans = chat.answers[-1]
     st = _states(ans)
     if "table" in st:
