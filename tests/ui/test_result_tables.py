@@ -86,10 +86,12 @@ def test_reopened_conversation_rebuilds_the_tables(qtbot, pane, tmp_path, shots)
     assert table.model.rowCount() == 5 and table.proxy.index(0, 2).data() == "€412,300.00"
     table.view.sortByColumn(2, Qt.SortOrder.AscendingOrder)
     assert table.proxy.index(0, 0).data() == "Delta Office Supply"
-    table.json_btn.click()
-    assert json.loads(table.raw.toPlainText())["rows"] == VENDORS["rows"]
     assert steps[1].table.record
     qtbot.wait(200)
+    pane.scroll_to_end()
+    qtbot.wait(100)
     save_shot(pane, shots / "reopened-tables.png")
+    table.json_btn.click()
+    assert json.loads(table.raw.toPlainText())["rows"] == VENDORS["rows"]
     table.copy_all()
     assert "Northwind Metals" in QApplication.clipboard().text()

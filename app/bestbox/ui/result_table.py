@@ -212,9 +212,13 @@ class ResultTable(QWidget):
         self._natural = [self.view.columnWidth(c) for c in range(self.model.columnCount())]
         self.view.setMinimumWidth(120)  # never wider than the chat column
         self.view.setTextElideMode(Qt.TextElideMode.ElideRight)
-        self.view.installEventFilter(self)
+        self.view.viewport().installEventFilter(self)   # the viewport: resized after the view's own event
         shown = min(len(rows), MAX_VISIBLE_ROWS)
-        self.view.setFixedHeight(self.view.horizontalHeader().sizeHint().height() + 24 * shown + 20)
+        # Columns fit the width (fit_columns), so no room is kept for a horizontal scroll bar; the
+        # table is no wider than its columns, so a short one does not stretch its last column.
+        frame = 2 * self.view.frameWidth()
+        self.view.setFixedHeight(self.view.horizontalHeader().sizeHint().height() + 24 * shown + frame + 2)
+        self.view.setMaximumWidth(sum(min(w, MAX_COLUMN_PX * 2) for w in self._natural) + frame + 2)
         lay.addWidget(self.view)
         QShortcut(QKeySequence.StandardKey.Copy, self.view, self.copy_selection,
                   context=Qt.ShortcutContext.WidgetShortcut)
@@ -241,7 +245,7 @@ class ResultTable(QWidget):
         lay.addWidget(self.raw)
 
     def eventFilter(self, obj, e) -> bool:  # noqa: N802 - Qt override: the view's own width decides
-        if obj is self.view and e.type() == QEvent.Type.Resize:
+        if obj is self.view.viewport() and e.type() == QEvent.Type.Resize:
             self.fit_columns()
         return False
 
