@@ -164,6 +164,21 @@ def render_result(result: dict) -> str:
     return "\n".join(lines)
 
 
+def result_markdown(result: dict) -> str:
+    """A tool result as an answer people read (when the model gave none): its fields as a list and its
+    rows as a table, each a Markdown block of its own (lines of one block would run together)."""
+    text = render_result({k: v for k, v in result.items() if k not in ("row_count", "truncated", "rows_kept")})
+    text, _, body = text.partition("Full text of the first result:\n")
+    blocks: list[list[str]] = []
+    for line in text.rstrip("\n").split("\n"):
+        table = line.startswith("|")
+        if not blocks or blocks[-1][0].startswith("|") != table:
+            blocks.append([])
+        blocks[-1].append(line if table else f"- {line}")
+    out = "\n\n".join("\n".join(b) for b in blocks if b and b != ["- "])
+    return out + (f"\n\nFull text of the first result:\n\n{body}" if body else "")
+
+
 def result_for_model(result: dict, max_chars: int = 6000) -> str:
     """The text the model sees; drops trailing rows (and says so) to fit `max_chars`."""
     text = render_result(result)

@@ -469,13 +469,13 @@ def _unparsed_form(st: "_RunState", offered: list[Tool]) -> tuple | None:
 
 
 def _result_as_answer(st: "_RunState") -> str:
-    from .calls import render_result
+    from .calls import result_markdown
 
     if st.last_result.get("declined"):
         return str(st.last_result.get("message") or "Cancelled; nothing was changed.")
     tool = get_tool(st.last_tool)
     head = tool.description.split(" (")[0].rstrip(".") if tool else st.last_tool
-    return f"{head}:\n\n{render_result(st.last_result)}"
+    return f"{head}:\n\n{result_markdown(st.last_result)}"
 
 
 @dataclass
