@@ -66,3 +66,14 @@ def test_fit_history_keeps_the_newest_turns_that_fit():
     assert fit_history(msgs, None, "s", 900) == msgs
     assert fit_history(msgs[-1:], 100, "s" * 5000, 900) == msgs[-1:]      # the request always stays
     assert get_tool("book_room") is not None
+
+
+def test_an_empty_result_is_said_as_it_is_never_answered_by_the_model(scripted, shared_db):
+    """Asked to answer from no rows, the demo model listed rooms from the turn before as vendors."""
+    client = scripted(['{"tool": "top_vendors_by_spend", "arguments": {"category": "No such category"}}'],
+                      [["The top vendors are Juniper, Oak and Maple."]])
+    events = _run(AgentRunner(client, shared_db, tools_mode="schema"),
+                  [{"role": "user", "content": "show me the top five vendors"}], agent="erp")
+    done = events[-1]
+    assert "Juniper" not in done.text and done.text.startswith("The lookup found no rows (Rank vendors")
+    assert "category = No such category" in done.text and [r["kind"] for r in client.requests] == ["complete"]

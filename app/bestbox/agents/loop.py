@@ -400,7 +400,12 @@ class AgentRunner:
             yield ev
 
     async def _final_answer(self, st: "_RunState", msgs: list[dict]) -> AsyncIterator[AgentEvent]:
-        """The answer from a tool result; a reply that is a raw call becomes the result as text."""
+        """The answer from a tool result; a reply that is a raw call becomes the result as text. An empty
+        result is said as it is: asked to answer from no rows, a small model lists names from earlier turns."""
+        if st.last_result.get("rows") == [] and not st.last_result.get("error"):
+            async for ev in self._emit(st, _nothing_matched(st)):
+                yield ev
+            return
         async for ev in self._answer(st, msgs, "answer", gate=True):
             yield ev
         held, st.held = st.held, ""
@@ -466,6 +471,16 @@ def _unparsed_form(st: "_RunState", offered: list[Tool]) -> tuple | None:
         return (st.salvaged[0], st.salvaged[1], None)
     tool = best_match(st.request, offered)
     return (tool, {}, None) if tool is not None else None
+
+
+def _nothing_matched(st: "_RunState") -> str:
+    own = st.last_result.get("message")
+    if isinstance(own, str) and own.strip():    # the tool's own words ("The indexed documents do not answer…")
+        return own.split(";")[0].strip().rstrip(".") + "."
+    tool = get_tool(st.last_tool)
+    head = tool.description.split(" (")[0].split(":")[0].rstrip(".") if tool else st.last_tool
+    given = ", ".join(f"{k} = {v}" for k, v in st.last_args.items() if v not in (None, "", [], {}))
+    return f"The lookup found no rows ({head}" + (f"; {given}" if given else "") + "). Try other values."
 
 
 def _result_as_answer(st: "_RunState") -> str:
