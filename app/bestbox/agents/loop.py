@@ -34,7 +34,7 @@ from .events import (AgentEvent, ConfirmNeededEvent, DeclinedEvent, DoneEvent, L
                      NeedsInputEvent, ReasoningEvent, TokenEvent, ToolCallEvent, ToolCallPreview, ToolResultEvent)
 from .arguments import apply_request, asks_for_change, settle
 from .needs_input import AnswerGate, call_in_text, form_request
-from .salvage import best_match, fit_history, salvage_call
+from .salvage import empty_answer, fit_history, salvage_call, unparsed_form
 from .tool_ranker import shortlist
 from .calls import (CallError, ParsedCall, ToolCallRecord, call_schema, parse_native_call, parse_schema_output,
                     result_for_model, result_summary)
@@ -218,7 +218,9 @@ class AgentRunner:
                 break               # one successful call answers the question; an error gets another try
         if not st.succeeded:
             if st.form is None and not st.records:
-                st.form = _unparsed_form(st, tools)     # the tool it chose (or the request names): a form
+                # the tool it began to call (or the request names): a form, unless the server failed
+                st.form = None if st.note.startswith("the model server failed") else \
+                    unparsed_form(st.salvaged, st.request, tools)
             async for ev in self._no_result(st):
                 yield ev
             return
@@ -403,7 +405,7 @@ class AgentRunner:
         """The answer from a tool result; a reply that is a raw call becomes the result as text. An empty
         result is said as it is: asked to answer from no rows, a small model lists names from earlier turns."""
         if st.last_result.get("rows") == [] and not st.last_result.get("error"):
-            async for ev in self._emit(st, _nothing_matched(st)):
+            async for ev in self._emit(st, empty_answer(st.last_tool, st.last_args, st.last_result)):
                 yield ev
             return
         async for ev in self._answer(st, msgs, "answer", gate=True):
@@ -459,28 +461,6 @@ class AgentRunner:
         st.steps += 1
         st.llm_ms += _ms(t)
         yield LLMCallEvent(purpose, _ms(t), st.timings)
-
-
-def _unparsed_form(st: "_RunState", offered: list[Tool]) -> tuple | None:
-    """After forced calls that could not be read: the form of the tool the model began to call (with
-    the fields it finished), else of the offered tool the request's words point to; None when the
-    server failed or nothing points anywhere."""
-    if st.note.startswith("the model server failed"):
-        return None
-    if st.salvaged is not None:
-        return (st.salvaged[0], st.salvaged[1], None)
-    tool = best_match(st.request, offered)
-    return (tool, {}, None) if tool is not None else None
-
-
-def _nothing_matched(st: "_RunState") -> str:
-    own = st.last_result.get("message")
-    if isinstance(own, str) and own.strip():    # the tool's own words ("The indexed documents do not answer…")
-        return own.split(";")[0].strip().rstrip(".") + "."
-    tool = get_tool(st.last_tool)
-    head = tool.description.split(" (")[0].split(":")[0].rstrip(".") if tool else st.last_tool
-    given = ", ".join(f"{k} = {v}" for k, v in st.last_args.items() if v not in (None, "", [], {}))
-    return f"The lookup found no rows ({head}" + (f"; {given}" if given else "") + "). Try other values."
 
 
 def _result_as_answer(st: "_RunState") -> str:

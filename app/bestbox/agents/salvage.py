@@ -7,13 +7,16 @@ it (json-repair) and keeps the tool and the fields that were complete; the field
 the reply was cut is dropped, since its value is unfinished. The loop turns that into the tool's form,
 prefilled from it and from the request, instead of a sentence saying nothing was looked up.
 
+`empty_answer` says what a lookup without rows looked up: asked to answer from no rows, a small model
+lists names from earlier turns as if they were the result.
+
 `fit_history` keeps the conversation under the server's context per slot: the system prompt (which
 lists the tools in schema mode) and the reply's token limit are counted first, then the newest
 turns that fit; the user's last message always stays.
 """
 from __future__ import annotations
 
-from .tools import Tool
+from .tools import Tool, get_tool
 from .tool_ranker import rank
 
 CHARS_PER_TOKEN = 3.0       # English with JSON and names: ~3.5–4 chars a token; 3 errs on the safe side
@@ -69,3 +72,24 @@ def fit_history(messages: list[dict], ctx_tokens: int | None, fixed: str, reply_
     while len(kept) > 1 and kept[0].get("role") != "user":   # a conversation starts with the user
         kept.pop(0)
     return kept
+
+
+def unparsed_form(salvaged: tuple | None, request: str, offered: list[Tool]) -> tuple | None:
+    """After forced calls that could not be read: (tool, arguments, None) for the form of the tool the
+    model began to call (with the fields it finished), else of the offered tool the request's words
+    point to; None when nothing points anywhere."""
+    if salvaged is not None:
+        return (salvaged[0], salvaged[1], None)
+    tool = best_match(request, offered)
+    return (tool, {}, None) if tool is not None else None
+
+
+def empty_answer(tool_name: str, args: dict, result: dict) -> str:
+    """The answer to a lookup that found no rows: the tool's own words, else what was looked up."""
+    own = result.get("message")
+    if isinstance(own, str) and own.strip():    # "The indexed documents do not answer this question; …"
+        return own.split(";")[0].strip().rstrip(".") + "."
+    tool = get_tool(tool_name)
+    head = tool.description.split(" (")[0].split(":")[0].rstrip(".") if tool else tool_name
+    given = ", ".join(f"{k} = {v}" for k, v in args.items() if v not in (None, "", [], {}))
+    return f"The lookup found no rows ({head}" + (f"; {given}" if given else "") + "). Try other values."
