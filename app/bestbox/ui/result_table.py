@@ -163,10 +163,10 @@ class RowsModel(QAbstractTableModel):
         return None
 
     def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):  # noqa: N802
-        if role == Qt.ItemDataRole.DisplayRole:
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
             if orientation == Qt.Orientation.Horizontal:
-                return self.columns[section].title
-            return str(section + 1)
+                return self.columns[section].title      # the tooltip: a header cut to fit reads whole
+            return str(section + 1) if role == Qt.ItemDataRole.DisplayRole else None
         return None
 
 
@@ -255,27 +255,21 @@ class ResultTable(QWidget):
         return bool(vals) and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in vals)
 
     def fit_columns(self) -> None:
-        """Every column in view: numbers keep their full width; text columns share what is left, each
-        at most its content, long text elided with the whole of it in the cell's tooltip."""
+        """Every column in view. Each column may give up what it has beyond its floor (numbers: their
+        cells, so a long header elides; text: MIN_TEXT_COLUMN_PX, elided with the whole text in the
+        tooltip), in proportion to that surplus, so no one column is squeezed to nothing first."""
         n = self.model.columnCount()
         if not n:
             return
         avail = self.view.viewport().width() - 2
-        numeric = [self._numeric(c) for c in range(n)]
-        widths = [w if numeric[c] else min(w, MAX_COLUMN_PX * 2) for c, w in enumerate(self._natural)]
-        text_cols = [c for c in range(n) if not numeric[c]]
+        widths = [w if self._numeric(c) else min(w, MAX_COLUMN_PX * 2) for c, w in enumerate(self._natural)]
+        floors = [min(w, self.view.sizeHintForColumn(c) + 6 if self._numeric(c) else MIN_TEXT_COLUMN_PX)
+                  for c, w in enumerate(widths)]
         over = sum(widths) - avail
-        if over > 0 and text_cols:
-            room = sum(widths[c] for c in text_cols)
-            for c in text_cols:     # shrink in proportion to width, never under the floor
-                widths[c] = max(MIN_TEXT_COLUMN_PX, widths[c] - int(over * widths[c] / max(room, 1)) - 1)
-            over = sum(widths) - avail
-        if over > 0:                # then numbers down to their cells' width (a long header elides)
-            for c in (c for c in range(n) if numeric[c]):
-                cut = min(over, widths[c] - (self.view.sizeHintForColumn(c) + 4))
-                if cut > 0:
-                    widths[c] -= cut
-                    over -= cut
+        surplus = sum(w - f for w, f in zip(widths, floors))
+        if over > 0 and surplus > 0:
+            share = min(1.0, over / surplus)
+            widths = [w - int((w - f) * share + 0.999) for w, f in zip(widths, floors)]
         for c, w in enumerate(widths):
             self.view.setColumnWidth(c, w)
 
