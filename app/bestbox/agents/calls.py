@@ -164,19 +164,17 @@ def render_result(result: dict) -> str:
     return "\n".join(lines)
 
 
-def result_markdown(result: dict) -> str:
-    """A tool result as an answer people read (when the model gave none): its fields as a list and its
-    rows as a table, each a Markdown block of its own (lines of one block would run together)."""
-    text = render_result({k: v for k, v in result.items() if k not in ("row_count", "truncated", "rows_kept")})
-    text, _, body = text.partition("Full text of the first result:\n")
-    blocks: list[list[str]] = []
-    for line in text.rstrip("\n").split("\n"):
-        table = line.startswith("|")
-        if not blocks or blocks[-1][0].startswith("|") != table:
-            blocks.append([])
-        blocks[-1].append(line if table else f"- {line}")
-    out = "\n\n".join("\n".join(b) for b in blocks if b and b != ["- "])
-    return out + (f"\n\nFull text of the first result:\n\n{body}" if body else "")
+def result_markdown(result: dict, max_names: int = 10) -> str:
+    """A tool result as an answer people read (when the model gave none): its fields as a list, and its
+    rows named by their first column (the window shows the rows themselves as a table above)."""
+    shown = {k: v for k, v in result.items() if k not in ("row_count", "truncated", "rows_kept", "rows")}
+    lines = [f"- {ln}" for ln in render_result(shown).split("\n") if ln.strip() and not ln.startswith("|")]
+    rows = result.get("rows")
+    if isinstance(rows, list) and rows and all(isinstance(r, dict) for r in rows):
+        names = [_cell(next(iter(r.values()), "")) for r in rows[:max_names]]
+        more = " …" if len(rows) > max_names else ""
+        lines.append(f"- {len(rows)} row{'s' if len(rows) != 1 else ''}: {', '.join(names)}{more}")
+    return "\n".join(lines)
 
 
 def result_for_model(result: dict, max_chars: int = 6000) -> str:
