@@ -126,6 +126,7 @@ def test_first_three_requests(qtbot, aloop, ui_config, shots):
             chat.send(q)
             _drive(qtbot, chat, shots, f"{i + 1}", seen)
         vendors_cid = chat.conversation_id
+        vendors_rows = [st.table.model.rowCount() for a in chat.answers for st in a.tool_steps if st.table is not None]
         if "form" not in seen:
             # The tiny model filled every call this time: send a booking the tool refuses (no such
             # room), which the pipeline turns into the form, as a user's own mistake would.
@@ -152,6 +153,8 @@ def test_first_three_requests(qtbot, aloop, ui_config, shots):
         win.open_conversation(cid)
         again = next(a for a in chat.answers if a.turn_id == turn)
         assert again.badges.route_badge.agent == wrong and "corrected" in again.badges.route_badge.text()
+        # The tables come back too, from the tool results stored with the turn.
+        assert [st.table.model.rowCount() for st in again.tool_steps if st.table is not None] == vendors_rows
         _no_raw(chat)
         qtbot.wait(1000)
         chat.scroll.ensureWidgetVisible(again, 0, 200)
