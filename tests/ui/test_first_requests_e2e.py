@@ -106,6 +106,8 @@ def _drive(qtbot, chat, shots, tag: str, seen: dict) -> None:
     _no_raw(chat)
 
 
+# Four demo-model turns and two server starts: ~160 s on 2 idle cores, over 300 s when they are shared.
+@pytest.mark.timeout(600)
 def test_first_three_requests(qtbot, aloop, ui_config, shots):
     from bestbox import config as config_mod
     from bestbox.ui.app import AppController
