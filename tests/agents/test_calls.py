@@ -79,3 +79,12 @@ def test_result_text_is_bounded():
     assert len(text) <= 1000 and "rows_shown_to_model" in text
     assert result_summary({"error": "boom"}) == (None, "boom", "error: boom")
     assert result_summary({"rows": [1, 2], "row_count": 2, "truncated": True})[2] == "2 rows, more available"
+
+
+def test_result_markdown_lists_fields_and_names_the_rows():
+    from bestbox.agents.calls import result_markdown
+
+    md = result_markdown({"slot": {"from": "10:00", "to": "11:00"}, "rooms_busy": 9, "row_count": 2,
+                          "truncated": False, "rows": [{"room": "Oak", "floor": 4}, {"room": "Maple", "floor": 4}]})
+    assert md == "- slot: from=10:00, to=11:00\n- rooms_busy: 9\n- 2 rows: Oak, Maple"
+    assert result_markdown({"created": True, "ref": "TCK-1", "row_count": 1}) == "- created: True\n- ref: TCK-1"

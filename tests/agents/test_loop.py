@@ -42,15 +42,25 @@ def test_schema_happy_path(shared_db, scripted):
     assert "Result of top_vendors_by_spend" in answer_ctx and "| vendor |" in answer_ctx
 
 
-def test_garbage_twice_then_says_nothing_was_looked_up(shared_db, scripted):
+def test_garbage_twice_ends_in_the_form_of_the_tool_the_request_names(shared_db, scripted):
     client = scripted(["lol not json", '{"tool": "nope"}'], [["Sorry, the top vendors are Acme and Globex."]])
     evs = collect(AgentRunner(client, shared_db, "schema"))
     assert not any(isinstance(e, ToolCallEvent) for e in evs)
     done = evs[-1]
-    # No data, so the model is not asked to answer (a small one invents vendors): a plain sentence.
-    assert done.text.startswith("Nothing was looked up") and "Acme" not in done.text and done.unverified
+    # No data, so the model is not asked to answer (a small one invents vendors): the tool's form,
+    # prefilled from the request, for the person to send.
+    form = next(e for e in evs if e.kind == "needs_input").data
+    assert form["tool"] == "top_vendors_by_spend" and form["prefilled"]["limit"] == 5
+    assert done.text == "" and not done.unverified and done.needs_input == form
     assert "no usable tool call" in done.note and done.steps == 2
     assert "not a usable tool call" in json.dumps(client.requests[1]["messages"])  # the model was told why
+
+
+def test_garbage_twice_with_no_tool_in_sight_says_nothing_was_looked_up(shared_db, scripted):
+    client = scripted(["lol not json", '{"tool": "nope"}'], [["Acme and Globex."]])
+    evs = collect(AgentRunner(client, shared_db, "schema"), messages=[{"role": "user", "content": "hmm, well"}])
+    done = evs[-1]
+    assert done.text.startswith("Nothing was looked up") and "Acme" not in done.text and done.unverified
 
 
 def test_unknown_tool_then_valid(shared_db, scripted):
@@ -248,11 +258,11 @@ def test_native_prose_without_a_tool_is_retried_with_a_forced_call(shared_db, sc
     assert [r["kind"] for r in client.requests] == ["stream", "complete", "stream"]
 
 
-def test_native_prose_and_a_failed_retry_say_nothing_was_looked_up(shared_db, scripted):
+def test_native_prose_and_a_failed_retry_end_in_the_form_never_the_prose(shared_db, scripted):
     client = scripted(["not json", "still not"], [["The top vendors are Acme, Globex and Initech."]])
     evs = collect(AgentRunner(client, shared_db, "native"))
     done = evs[-1]
-    assert done.unverified and done.text.startswith("Nothing was looked up") and "Acme" not in done.text
+    assert done.needs_input["tool"] == "top_vendors_by_spend" and done.text == "" and not done.unverified
     assert "Acme" not in "".join(e.text for e in evs if isinstance(e, TokenEvent))
 
 
@@ -276,7 +286,7 @@ def test_a_raw_call_as_the_final_answer_becomes_the_result(shared_db, scripted):
     client = scripted([GOOD], [['{"tool": "top_vendors_by_spend", "arguments": {"limit": 5}}']])
     evs = collect(AgentRunner(client, shared_db, "schema"))
     done = evs[-1]
-    assert '"tool"' not in done.text and "| vendor |" in done.text
+    assert '"tool"' not in done.text and "- 5 rows: " in done.text    # the rows themselves: the table above
 
 
 def test_a_sent_form_runs_exactly_that_call(fresh_db, scripted):

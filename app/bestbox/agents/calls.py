@@ -164,6 +164,19 @@ def render_result(result: dict) -> str:
     return "\n".join(lines)
 
 
+def result_markdown(result: dict, max_names: int = 10) -> str:
+    """A tool result as an answer people read (when the model gave none): its fields as a list, and its
+    rows named by their first column (the window shows the rows themselves as a table above)."""
+    shown = {k: v for k, v in result.items() if k not in ("row_count", "truncated", "rows_kept", "rows")}
+    lines = [f"- {ln}" for ln in render_result(shown).split("\n") if ln.strip() and not ln.startswith("|")]
+    rows = result.get("rows")
+    if isinstance(rows, list) and rows and all(isinstance(r, dict) for r in rows):
+        names = [_cell(next(iter(r.values()), "")) for r in rows[:max_names]]
+        more = " …" if len(rows) > max_names else ""
+        lines.append(f"- {len(rows)} row{'s' if len(rows) != 1 else ''}: {', '.join(names)}{more}")
+    return "\n".join(lines)
+
+
 def result_for_model(result: dict, max_chars: int = 6000) -> str:
     """The text the model sees; drops trailing rows (and says so) to fit `max_chars`."""
     text = render_result(result)

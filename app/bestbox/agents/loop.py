@@ -34,6 +34,7 @@ from .events import (AgentEvent, ConfirmNeededEvent, DeclinedEvent, DoneEvent, L
                      NeedsInputEvent, ReasoningEvent, TokenEvent, ToolCallEvent, ToolCallPreview, ToolResultEvent)
 from .arguments import apply_request, asks_for_change, settle
 from .needs_input import AnswerGate, call_in_text, form_request
+from .salvage import empty_answer, fit_history, salvage_call, unparsed_form
 from .tool_ranker import shortlist
 from .calls import (CallError, ParsedCall, ToolCallRecord, call_schema, parse_native_call, parse_schema_output,
                     result_for_model, result_summary)
@@ -116,6 +117,7 @@ class AgentRunner:
         st = _RunState(agent=agent, trace=trace or TurnTrace(), max_steps=max(1, min(int(max_steps), 8)),
                        request=_last_user_text(messages))
         tools = tools_for(agent)
+        messages = await self._fit(agent, messages)
         if not tools:
             st.mode = "none"
             sys = prompts.agent_system_prompt(agent, [], mode="none", today=today())
@@ -149,6 +151,18 @@ class AgentRunner:
                 yield ev
         yield st.done()
 
+    async def _fit(self, agent: str, messages: list[dict]) -> list[dict]:
+        """The newest turns that fit the server's context with the tool listing, a call, a result and
+        the answer counted (a request over the context fails at the server and looks up nothing)."""
+        per_slot = getattr(self.client, "context_per_slot", None)
+        try:
+            ctx = await per_slot() if per_slot else None
+        except Exception:  # a profile read is a nicety here: without it the history stays as it is
+            ctx = None
+        fixed = prompts.agent_system_prompt(agent, tools_for(agent), mode="schema", today=today())
+        reserve = self.answer_max_tokens + self.call_max_tokens + 300  # + room for a shortened tool result
+        return fit_history(messages, ctx, fixed, reserve)
+
     # schema mode ------------------------------------------------------------------------------------
 
     async def _run_schema(self, st: "_RunState", tools: list[Tool], messages: list[dict],
@@ -173,16 +187,23 @@ class AgentRunner:
             yield LLMCallEvent("tool_choice", _ms(t), comp.timings, comp.text[:500])
             # The grammar offers the shortlist; a call of any other tool of this agent is still valid.
             parsed = parse_schema_output(comp.text, _union(tools, tools_for(st.agent)))
-            if isinstance(parsed, CallError) and comp.finish_reason == "length":
+            cut = comp.finish_reason == "length"
+            if isinstance(parsed, CallError) and cut:
                 parsed.message += " (the reply was cut off at the token limit)"
             if isinstance(parsed, CallError) and parsed.name is None:
-                # No usable call at all: ask once more, then give up.
+                st.salvaged = salvage_call(comp.text, _union(tools, tools_for(st.agent)), cut) or st.salvaged
+                # No usable call at all: ask once more, then give up (the loop ends in a form).
                 if retried:
                     st.note = f"no usable tool call: {parsed.message}"
                     break
                 retried = True
-                extra += [{"role": "assistant", "content": comp.text[:500] or "(empty)"},
-                          {"role": "user", "content": prompts.retry_message(parsed.message)}]
+                if cut:
+                    # Cut off while repeating words of earlier turns: at temperature 0 the same prompt
+                    # gives the same reply, so ask again from the request alone.
+                    convo, extra = [convo[0], *messages[-1:]], []
+                else:
+                    extra += [{"role": "assistant", "content": comp.text[:500] or "(empty)"},
+                              {"role": "user", "content": prompts.retry_message(parsed.message)}]
                 continue
             call_id = f"call_{st.steps}"
             name = parsed.name
@@ -196,6 +217,10 @@ class AgentRunner:
             if "error" not in result:
                 break               # one successful call answers the question; an error gets another try
         if not st.succeeded:
+            if st.form is None and not st.records:
+                # the tool it began to call (or the request names): a form, unless the server failed
+                st.form = None if st.note.startswith("the model server failed") else \
+                    unparsed_form(st.salvaged, st.request, tools)
             async for ev in self._no_result(st):
                 yield ev
             return
@@ -377,7 +402,12 @@ class AgentRunner:
             yield ev
 
     async def _final_answer(self, st: "_RunState", msgs: list[dict]) -> AsyncIterator[AgentEvent]:
-        """The answer from a tool result; a reply that is a raw call becomes the result as text."""
+        """The answer from a tool result; a reply that is a raw call becomes the result as text. An empty
+        result is said as it is: asked to answer from no rows, a small model lists names from earlier turns."""
+        if st.last_result.get("rows") == [] and not st.last_result.get("error"):
+            async for ev in self._emit(st, empty_answer(st.last_tool, st.last_args, st.last_result)):
+                yield ev
+            return
         async for ev in self._answer(st, msgs, "answer", gate=True):
             yield ev
         held, st.held = st.held, ""
@@ -434,13 +464,13 @@ class AgentRunner:
 
 
 def _result_as_answer(st: "_RunState") -> str:
-    from .calls import render_result
+    from .calls import result_markdown
 
     if st.last_result.get("declined"):
         return str(st.last_result.get("message") or "Cancelled; nothing was changed.")
     tool = get_tool(st.last_tool)
     head = tool.description.split(" (")[0].rstrip(".") if tool else st.last_tool
-    return f"{head}:\n\n{render_result(st.last_result)}"
+    return f"{head}:\n\n{result_markdown(st.last_result)}"
 
 
 @dataclass
@@ -473,6 +503,7 @@ class _RunState:
     pending: list = field(default_factory=list)   # confirm/declined events to yield before the result
     last_args: dict = field(default_factory=dict)
     last_tool: str = ""
+    salvaged: tuple | None = None       # (tool, finished arguments) of a forced call that could not be read
 
     def mark_first_token(self) -> None:
         self.end_reasoning()

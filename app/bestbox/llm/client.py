@@ -109,6 +109,13 @@ class LLMClient:
         http = self.http if self.remote else None  # a remote server's CA bundle
         return request_fields(await server_profile(self.base_url, self.api_key, http=http), thinking)
 
+    async def context_per_slot(self) -> int | None:
+        """The server's context per slot in tokens (from the same /props read), None when unknown."""
+        if not self.adapt:
+            return None
+        http = self.http if self.remote else None
+        return (await server_profile(self.base_url, self.api_key, http=http)).slot_ctx
+
     async def complete(
         self,
         messages: list[dict],

@@ -16,7 +16,7 @@ from ..routing.agents import DOMAIN_AGENTS
 from ..trace import TurnTrace, now_ms
 from ..agents.needs_input import tool_title
 from ..agents.tools import get_tool
-from . import fallback
+from . import fallback, stored_results
 from .events import TurnEvent
 from .history import History
 from .turn_marks import form_route, form_text, is_demo_model
@@ -128,6 +128,7 @@ class Assistant:
 
         answer_parts: list[str] = []
         tool_calls: list[dict] = []
+        results: list[tuple] = []       # (name, result, summary) per tool result: kept with the turn
         citations: list[dict] = []
         server_timings: dict = {}
         msg_id = self.history.add_message(conv, "assistant", "", turn_id=turn_id, partial=True,
@@ -156,6 +157,7 @@ class Assistant:
                     trace.mark("first_output")
                 elif ev.kind == "tool_result":
                     tool_calls.append({k: ev.data.get(k) for k in ("name", "arguments", "rows", "error")})
+                    results.append((ev.data.get("name"), ev.data.get("result"), ev.data.get("summary")))
                     cites, no_answer = citations_of(ev.data.get("name"), ev.data.get("result"))
                     citations += [c for c in cites if c not in citations]
                     if no_answer:
@@ -189,7 +191,7 @@ class Assistant:
                 if k in server_timings:
                     trace.values[f"server_{k}"] = server_timings[k]
             meta_out = {"route": route, "model": served_by, "server": server, "timings": trace.timings(),
-                        "tool_calls": tool_calls,
+                        "tool_calls": stored_results.attach(tool_calls, results),
                         "demo_model": demo, "unverified": unverified, "notes": notes, "citations": citations,
                         "adjustments": adjustments,
                         **({"needs_input": needs_input} if needs_input else {}), **({"error": error} if error else {})}

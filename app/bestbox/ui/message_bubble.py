@@ -365,7 +365,7 @@ class AnswerBubble(QWidget):
             self.on_route(route, self.turn_id)
         for tc in meta.get("tool_calls") or []:
             step = self.add_tool_call(tc.get("name", "tool"), tc.get("arguments"))
-            step.set_result(tc.get("rows"), tc.get("summary", ""), tc.get("error"))
+            step.set_result(tc.get("rows"), tc.get("summary", ""), tc.get("error"), tc.get("result"))
         for note in meta.get("notes") or []:
             self.add_note(note)
         if msg.get("text"):

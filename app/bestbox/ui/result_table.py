@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QSortFilterProxyModel, Qt
+from PySide6.QtCore import QAbstractTableModel, QEvent, QModelIndex, QSortFilterProxyModel, Qt
 from PySide6.QtGui import QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QPlainTextEdit, QPushButton,
                                QTableView, QVBoxLayout, QWidget)
@@ -21,6 +21,7 @@ _UNITS = {"_pct": "%", "_ms": "ms", "_s": "s", "_minutes": "min", "_hours": "h",
 _ACRONYMS = {"po": "PO", "id": "ID", "cpu": "CPU", "sla": "SLA", "vip": "VIP", "pct": "%", "url": "URL"}
 MAX_VISIBLE_ROWS = 10
 MAX_COLUMN_PX = 190
+MIN_TEXT_COLUMN_PX = 56
 
 
 def rows_of(result) -> list[dict] | None:
@@ -31,6 +32,33 @@ def rows_of(result) -> list[dict] | None:
     if isinstance(rows, list) and rows and all(isinstance(r, dict) for r in rows):
         return rows
     return None
+
+
+_NOT_FIELDS = {"row_count", "truncated", "rows_kept", "tool", "currency", "units", "columns", "citations",
+               "answered", "declined", "message"}
+
+
+def record_of(result) -> dict | None:
+    """One record to show as (field, value) rows: the only row of a result, or the plain fields of a
+    result without rows (a ticket opened, a room booked), nested objects flattened one level."""
+    rows = rows_of(result)
+    if rows is not None:
+        return dict(rows[0]) if len(rows) == 1 else None
+    if not isinstance(result, dict) or "rows" in result or "error" in result or result.get("declined"):
+        return None
+    out: dict = {}
+    for k, v in result.items():
+        if k in _NOT_FIELDS or v is None:
+            continue
+        if isinstance(v, dict):
+            out.update({f"{k}_{sub}": x for sub, x in v.items() if not isinstance(x, (dict, list)) and x is not None})
+        elif not isinstance(v, list):
+            out[k] = v
+    return out if len(out) >= 2 else None
+
+
+def shows_table(result) -> bool:
+    return rows_of(result) is not None or record_of(result) is not None
 
 
 class Column:
@@ -127,15 +155,18 @@ class RowsModel(QAbstractTableModel):
             if isinstance(v, (int, float)) and not isinstance(v, bool):
                 return float(v)
             return "" if v is None else str(v).lower()
+        if role == Qt.ItemDataRole.ToolTipRole:     # the whole text of a cell that may be elided
+            text = col.show(v)
+            return text if len(text) > 18 else None
         if role == Qt.ItemDataRole.TextAlignmentRole and isinstance(v, (int, float)) and not isinstance(v, bool):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
 
     def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):  # noqa: N802
-        if role == Qt.ItemDataRole.DisplayRole:
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
             if orientation == Qt.Orientation.Horizontal:
-                return self.columns[section].title
-            return str(section + 1)
+                return self.columns[section].title      # the tooltip: a header cut to fit reads whole
+            return str(section + 1) if role == Qt.ItemDataRole.DisplayRole else None
         return None
 
 
@@ -146,7 +177,15 @@ class ResultTable(QWidget):
         super().__init__(parent)
         self.result = result
         rows = rows_of(result) or []
-        self.model = RowsModel(rows, columns_for(result, rows), self)
+        record = record_of(result)
+        if record is not None:      # one record: a small (field, value) table, units and money as in the others
+            fields = columns_for(result, [record])
+            rows = [{"field": c.title, "value": c.show(record.get(c.key))} for c in fields]
+            columns = [Column("field", "Field"), Column("value", "Value")]
+        else:
+            columns = columns_for(result, rows)
+        self.record = record is not None
+        self.model = RowsModel(rows, columns, self)
         self.proxy = QSortFilterProxyModel(self)
         self.proxy.setSourceModel(self.model)
         self.proxy.setSortRole(SORT_ROLE)
@@ -165,15 +204,21 @@ class ResultTable(QWidget):
         self.view.verticalHeader().setDefaultSectionSize(24)
         self.view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.view.horizontalHeader().setStretchLastSection(True)
+        self.view.horizontalHeader().setTextElideMode(Qt.TextElideMode.ElideRight)
         self.view.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         self.view.setStyleSheet(f"QTableView {{ border: 1px solid {theme.BORDER}; background: white;"
                                 f" alternate-background-color: #f7f9fb; gridline-color: {theme.BORDER}; }}")
         self.view.resizeColumnsToContents()
-        for c in range(self.model.columnCount()):  # long names elide, so the numbers stay in view
-            self.view.setColumnWidth(c, min(self.view.columnWidth(c), MAX_COLUMN_PX))
-        self.view.setMinimumWidth(120)  # never wider than the chat column: it scrolls instead
+        self._natural = [self.view.columnWidth(c) for c in range(self.model.columnCount())]
+        self.view.setMinimumWidth(120)  # never wider than the chat column
+        self.view.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.view.viewport().installEventFilter(self)   # the viewport: resized after the view's own event
         shown = min(len(rows), MAX_VISIBLE_ROWS)
-        self.view.setFixedHeight(self.view.horizontalHeader().sizeHint().height() + 24 * shown + 20)
+        # Columns fit the width (fit_columns), so no room is kept for a horizontal scroll bar; the
+        # table is no wider than its columns, so a short one does not stretch its last column.
+        frame = 2 * self.view.frameWidth()
+        self.view.setFixedHeight(self.view.horizontalHeader().sizeHint().height() + 24 * shown + frame + 2)
+        self.view.setMaximumWidth(sum(min(w, MAX_COLUMN_PX * 2) for w in self._natural) + frame + 2)
         lay.addWidget(self.view)
         QShortcut(QKeySequence.StandardKey.Copy, self.view, self.copy_selection,
                   context=Qt.ShortcutContext.WidgetShortcut)
@@ -198,6 +243,35 @@ class ResultTable(QWidget):
         self.raw.setFixedHeight(200)
         self.raw.hide()
         lay.addWidget(self.raw)
+
+    def eventFilter(self, obj, e) -> bool:  # noqa: N802 - Qt override: the view's own width decides
+        if obj is self.view.viewport() and e.type() == QEvent.Type.Resize:
+            self.fit_columns()
+        return False
+
+    def _numeric(self, c: int) -> bool:
+        key = self.model.columns[c].key
+        vals = [r.get(key) for r in self.model.rows if r.get(key) is not None]
+        return bool(vals) and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in vals)
+
+    def fit_columns(self) -> None:
+        """Every column in view. Each column may give up what it has beyond its floor (numbers: their
+        cells, so a long header elides; text: MIN_TEXT_COLUMN_PX, elided with the whole text in the
+        tooltip), in proportion to that surplus, so no one column is squeezed to nothing first."""
+        n = self.model.columnCount()
+        if not n:
+            return
+        avail = self.view.viewport().width() - 2
+        widths = [w if self._numeric(c) else min(w, MAX_COLUMN_PX * 2) for c, w in enumerate(self._natural)]
+        floors = [min(w, self.view.sizeHintForColumn(c) + 6 if self._numeric(c) else MIN_TEXT_COLUMN_PX)
+                  for c, w in enumerate(widths)]
+        over = sum(widths) - avail
+        surplus = sum(w - f for w, f in zip(widths, floors))
+        if over > 0 and surplus > 0:
+            share = min(1.0, over / surplus)
+            widths = [w - int((w - f) * share + 0.999) for w, f in zip(widths, floors)]
+        for c, w in enumerate(widths):
+            self.view.setColumnWidth(c, w)
 
     def _toggle_json(self, on: bool) -> None:
         if on and not self.raw.toPlainText():

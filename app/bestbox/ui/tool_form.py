@@ -215,6 +215,7 @@ class ToolForm(QFrame):
         prefilled = data.get("prefilled") or {}
         invalid = data.get("invalid") if isinstance(data.get("invalid"), dict) else {}
         self.turn_id = data.get("turn_id")
+        self.flagged = sorted(flagged)      # fields the problem is about (missing or not understood)
         self.setObjectName("toolForm")
         self.setStyleSheet(f"#toolForm {{ background: #f7f9fb; border: 1px solid {theme.BORDER};"
                            " border-radius: 8px; }")

@@ -76,9 +76,9 @@ class ToolStep(QFrame):
         self._show_table(result if not error else None)
 
     def _show_table(self, result) -> None:
-        from .result_table import ResultTable, rows_of
+        from .result_table import ResultTable, shows_table
 
-        if self.table is not None or rows_of(result) is None:
+        if self.table is not None or not shows_table(result):
             return
         self.table = ResultTable(result, self)
         self.layout().addWidget(self.table)
