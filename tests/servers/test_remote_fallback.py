@@ -257,3 +257,71 @@ def test_a_stand_in_needs_its_own_port():
     assert not issues and cfg.servers.heavy.fallback == "other"
     _, issues = parse(text.format('fallback = "warm"'))
     assert issues and issues[0].key == "servers.heavy.fallback", issues
+
+
+def _cli(*argv: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "bestbox", *argv], env=dict(os.environ), capture_output=True,
+                          text=True, timeout=90)
+
+
+def _gone(pid: int) -> bool:
+    import psutil
+
+    try:
+        return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return True
+
+
+def test_servers_status_shows_the_stand_in_and_why_it_runs(team, tmp_config, tmp_path, monkeypatch):
+    """`servers status [--json]` beside a window whose team server is away: the stand-in the window
+    started (state, port, pid, "started because: team server unreachable"); configured but idle before;
+    `servers stop heavy` stops it (ours) and leaves the team server alone."""
+    monkeypatch.setenv("TEAM_KEY", team.key)
+    cfg = remote_heavy(tmp_config, team, fallback="local", keep_after_back_s=0)
+    cfg.servers.heavy.url = team.url("dead")
+    cfg.servers.light.enabled = False
+    write_config(cfg, tmp_path / "config" / "config.toml")   # $BESTBOX_CONFIG: the CLI reads the same
+
+    async def go():
+        out = {"idle": await asyncio.to_thread(_cli, "servers", "status", "heavy", "--json")}
+        mgr = ServerManager(cfg)   # the window's manager: the default state dir, where the CLI looks
+        try:
+            await mgr.start("heavy", wait=False)
+            fb = mgr.local.by_name["heavy"]
+            out["ready"] = await fb.sup.wait_for(lambda s: s.state is S.READY, 60)
+            out["json"] = await asyncio.to_thread(_cli, "servers", "status", "heavy", "--json")
+            out["text"] = await asyncio.to_thread(_cli, "servers", "status", "heavy")
+            out["stop"] = await asyncio.to_thread(_cli, "servers", "stop", "heavy")
+            out["gone"] = _gone(out["ready"].pid)   # (the window's supervisor would restart it as a crash)
+        finally:
+            await mgr.shutdown()
+        return out
+    out = asyncio.run(go())
+    idle = json.loads(out["idle"].stdout)["servers"]["heavy"]
+    assert idle["state"] == "unreachable" and idle["stand_in"]["state"] == "stopped", idle
+    assert idle["stand_in"]["when"] == "starts when the team server stops answering" and not idle["stand_in"]["pid"]
+    assert out["json"].returncode == 0, out["json"].stderr[-2000:]
+    st = json.loads(out["json"].stdout)["servers"]["heavy"]["stand_in"]
+    print(out["text"].stdout)
+    assert st["name"] == "heavy-local" and st["state"] == "ready" and st["port"] == cfg.servers.heavy.port
+    assert st["pid"] == out["ready"].pid and st["because"] == "team server unreachable", st
+    assert st["keep_after_back_s"] == 0
+    line = next(ln for ln in out["text"].stdout.splitlines() if ln.strip().startswith("heavy-local"))
+    assert f"port {cfg.servers.heavy.port}" in line and f"pid {st['pid']}" in line
+    assert line.endswith("started because: team server unreachable"), line
+    assert out["stop"].returncode == 0 and "not ours to stop" in out["stop"].stdout
+    assert f"stopped its local stand-in heavy-local (PID {st['pid']})" in out["stop"].stdout, out["stop"].stdout
+    assert out["gone"]
+    assert team.proc.poll() is None
+
+
+def test_keep_after_back_is_a_checked_config_key():
+    from bestbox.config import default_toml, parse
+
+    cfg, issues = parse('[servers.heavy]\nurl = "https://gpu.team.lan:8443"\nfallback = "local"\n'
+                        'keep_after_back_s = 300\n')
+    assert not issues and cfg.servers.heavy.keep_after_back_s == 300
+    _, issues = parse('[servers.heavy]\nkeep_after_back_s = -1\n')
+    assert issues and issues[0].key == "servers.heavy.keep_after_back_s", issues
+    assert "\nkeep_after_back_s = 60.0\n" in default_toml() and "before the local stand-in" in default_toml()
