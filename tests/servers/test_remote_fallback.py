@@ -292,6 +292,8 @@ def test_servers_status_shows_the_stand_in_and_why_it_runs(team, tmp_config, tmp
             out["ready"] = await fb.sup.wait_for(lambda s: s.state is S.READY, 60)
             out["json"] = await asyncio.to_thread(_cli, "servers", "status", "heavy", "--json")
             out["text"] = await asyncio.to_thread(_cli, "servers", "status", "heavy")
+            from bestbox.cli.doctor_cmd import check_port
+            out["doctor"] = check_port("heavy", cfg)
             out["stop"] = await asyncio.to_thread(_cli, "servers", "stop", "heavy")
             out["gone"] = _gone(out["ready"].pid)   # (the window's supervisor would restart it as a crash)
         finally:
@@ -310,6 +312,8 @@ def test_servers_status_shows_the_stand_in_and_why_it_runs(team, tmp_config, tmp
     line = next(ln for ln in out["text"].stdout.splitlines() if ln.strip().startswith("heavy-local"))
     assert f"port {cfg.servers.heavy.port}" in line and f"pid {st['pid']}" in line
     assert line.endswith("started because: team server unreachable"), line
+    assert out["doctor"].ok and out["doctor"].data == {"port": st["port"], "holder": "ours", "pid": st["pid"]}
+    assert "the local stand-in heavy-local of the team server is running" in out["doctor"].detail
     assert out["stop"].returncode == 0 and "not ours to stop" in out["stop"].stdout
     assert f"stopped its local stand-in heavy-local (PID {st['pid']})" in out["stop"].stdout, out["stop"].stdout
     assert out["gone"]
