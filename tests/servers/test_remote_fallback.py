@@ -329,3 +329,51 @@ def test_keep_after_back_is_a_checked_config_key():
     _, issues = parse('[servers.heavy]\nkeep_after_back_s = -1\n')
     assert issues and issues[0].key == "servers.heavy.keep_after_back_s", issues
     assert "\nkeep_after_back_s = 60.0\n" in default_toml() and "before the local stand-in" in default_toml()
+
+
+def _recording(env: dict) -> bool:
+    """A client records from the virtual microphone (a PulseAudio source output exists)."""
+    r = subprocess.run(["pactl", "list", "short", "source-outputs"], env=env, capture_output=True, text=True)
+    return bool(r.stdout.strip())
+
+
+def test_question_said_into_the_microphone_is_answered_by_the_remote_heavy(team, tmp_config, tmp_path,
+                                                                           monkeypatch, virtual_mic):
+    """`bestbox voice --listen --json` records from the virtual microphone (PulseAudio null sink);
+    espeak-ng's question is played into it once the recording is open; the VAD ends the turn and the
+    remote heavy answers through nginx's TLS front."""
+    if not (shutil.which("espeak-ng") and shutil.which("paplay")):
+        pytest.skip("espeak-ng and paplay are needed")
+    monkeypatch.setenv("TEAM_KEY", team.key)
+    if team.proc.poll() is not None:
+        team.start_upstream()
+    cfg = remote_heavy(tmp_config, team)
+    cfg.speech.max_record_s = 30
+    write_config(cfg, tmp_path / "config" / "config.toml")
+    wav = tmp_path / "q.wav"
+    subprocess.run(["espeak-ng", "-s", "150", "-w", str(wav), QUESTION], check=True, capture_output=True)
+    env = dict(os.environ, XDG_RUNTIME_DIR=virtual_mic["XDG_RUNTIME_DIR"])
+    env.pop("PULSE_SERVER", None)
+    child = subprocess.Popen([sys.executable, "-m", "bestbox", "voice", "--listen", "--json", "--no-cleanup"],
+                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while not _recording(env):
+            assert child.poll() is None and time.monotonic() < deadline, child.communicate()[1][-2000:]
+            time.sleep(0.1)
+        time.sleep(0.3)
+        subprocess.run(["paplay", str(wav)], env=env, check=True, timeout=30)
+        stdout, stderr = child.communicate(timeout=180)
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+    assert child.returncode == 0, stdout[-2000:] + stderr[-2000:]
+    out = json.loads(stdout)
+    print({k: out.get(k) for k in ("transcript_raw", "server", "recording", "timings")})
+    assert out["recording"]["reason"] == "vad_end", out["recording"]   # nobody pressed stop
+    assert "product launch" in out["transcript_raw"].lower(), out["transcript_raw"]
+    assert out["route"]["tier"] == "heavy" and out["model"] == "heavy", out["route"]
+    assert out["server"] == {"tier": "heavy", "where": "remote", "url": team.url()}, out["server"]
+    assert out["answer"] and not out["notes"], out["notes"]
+    assert team.proc.poll() is None
