@@ -68,7 +68,11 @@ class ServerConfig(_Strict):
     fallback: Literal["other", "local"] = Field("other", description=(
         "Remote: who answers while it does not. other: the other tier (heavy's is light), with a note; "
         "local: this tier's own llama-server from model/port/ctx_size above, started when the remote "
-        "stops answering and stopped once it has been back a minute (servers/local_fallback.py)."))
+        "stops answering and stopped once it has been back keep_after_back_s (servers/local_fallback.py)."))
+    keep_after_back_s: float = Field(60.0, ge=0, le=86400, description=(
+        "Remote with fallback = \"local\": seconds the team server must serve again before the local "
+        "stand-in is stopped (its memory goes back). Longer: fewer reloads when the team server flaps; "
+        "0: stop it as soon as it is back and idle."))
 
     @property
     def remote(self) -> bool:

@@ -116,10 +116,12 @@ def check_port(name: str, cfg) -> Check:
     sc = cfg.server(name)
     if procs.port_is_free(sc.host, sc.port):
         return Check(f"port.{name}", True, f"{sc.host}:{sc.port} is free", data={"port": sc.port, "holder": "free"})
-    rec = procs.read_pid(paths.state_dir(), name)
+    ours = f"{name}-local" if sc.remote else name   # a remote tier's port is its local stand-in's
+    rec = procs.read_pid(paths.state_dir(), ours)
     holder = procs.port_holder(sc.port)
     if rec and rec.port == sc.port and procs.record_alive(rec) is not None:
-        return Check(f"port.{name}", True, f"port {sc.port}: our {name} server is running (PID {rec.pid})",
+        what = f"the local stand-in {ours} of the team server" if sc.remote else f"our {name} server"
+        return Check(f"port.{name}", True, f"port {sc.port}: {what} is running (PID {rec.pid})",
                      data={"port": sc.port, "holder": "ours", "pid": rec.pid})
     if holder.is_llama_server:
         return Check(f"port.{name}", True, f"port {sc.port}: a llama-server we did not start (PID {holder.pid}); "
@@ -240,7 +242,7 @@ def collect() -> list[Check]:
         if cfg.server(n).enabled:
             checks.append(check_roles(n, cfg))
     for n in ("heavy", "light"):
-        if cfg.server(n).enabled:
+        if cfg.server(n).enabled and cfg.server(n).runs_local:   # a remote without a stand-in needs no port
             checks.append(check_port(n, cfg))
     checks.append(check_microphones(cfg))
     checks.append(check_whisper(cfg))

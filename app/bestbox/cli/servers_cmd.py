@@ -67,13 +67,61 @@ def _remote_line(name: str, s) -> str:
     return out
 
 
-def _emit(args, snaps: dict, notes: list[str], ok: bool) -> int:
+def _stand_in_line(d: dict) -> str:
+    """heavy-local  ready  port 8081  pid 4242  started because: team server unreachable"""
+    bits = [f"{d['name']:13s} {d['state']:9s} port {d['port']}"] + ([f"pid {d['pid']}"] if d["pid"] else [])
+    bits.append(f"started because: {d['because']}" if d["because"] else
+                f"local stand-in, {d['when'] or d['message']}")
+    return "       " + "  ".join(bits)
+
+
+def _emit(args, snaps: dict, notes: list[str], ok: bool, stand_ins: dict | None = None) -> int:
+    stand_ins = stand_ins or {}
     if args.json:
-        print(json.dumps({"ok": ok, "notes": notes, "servers": {n: s.to_dict() for n, s in snaps.items()}},
-                         indent=1))
+        servers = {n: s.to_dict() | ({"stand_in": stand_ins[n]} if n in stand_ins else {})
+                   for n, s in snaps.items()}
+        print(json.dumps({"ok": ok, "notes": notes, "servers": servers}, indent=1))
     else:
         _print_table(snaps, notes)
+        for d in stand_ins.values():
+            print(_stand_in_line(d))
     return 0 if ok else 1
+
+
+async def _stop_stand_in(mgr, name: str) -> list[str]:
+    """A remote tier's local stand-in that we started (adopted here from its PID record): ours to stop."""
+    import asyncio
+
+    fb = mgr.local.by_name.get(name)
+    if fb is None:
+        return []
+    try:
+        before = await fb.sup.wait_settled(timeout=30)
+    except asyncio.TimeoutError:
+        before = fb.sup.snapshot()
+    await mgr.local.disarm([name])
+    if before.info.running and not fb.sup.snapshot().info.running:
+        return [f"{name}: stopped its local stand-in {before.name} (PID {before.pid})"]
+    return []
+
+
+async def _stand_ins(mgr, names: list[str]) -> dict:
+    """The local stand-ins (fallback = "local") of these remote tiers, looked at, never started:
+    one the window started is adopted through its PID record (by the sweep) and shown with its pid."""
+    import asyncio
+
+    out = {}
+    for n in names:
+        fb = mgr.local.by_name.get(n)
+        if fb is None:
+            continue
+        await fb.sup.observe()
+        try:
+            await fb.sup.wait_settled(timeout=15)
+        except asyncio.TimeoutError:
+            pass
+        out[n] = fb.describe()
+    return out
 
 
 def run(args) -> int:
@@ -95,6 +143,8 @@ async def _run(args) -> int:
 
     cfg = load_config_or_warn()
     mgr = ServerManager(cfg, detached=True)
+    for fb in mgr.local.by_name.values():
+        fb.unwatch()   # a stand-in starts and stops with the window's turns, never from this command
     names = mgr.names(args.name) if args.name != "all" else ["heavy", "light"]
     notes = await mgr.sweep()
     try:
@@ -129,6 +179,7 @@ async def _run(args) -> int:
                 snap = await mgr.supervisors[n].stop()
                 if before.remote:
                     notes.append(f"{n}: remote server {before.url}: not ours to stop; left running")
+                    notes += await _stop_stand_in(mgr, n)
                 if before.state is ServerState.EXTERNAL:
                     notes.append(f"{n}: port {before.port} is served by a llama-server we did not start "
                                  f"(PID {before.pid}); left running")
@@ -144,11 +195,13 @@ async def _run(args) -> int:
         if any(mgr.snapshot(n).serving for n in names):
             await asyncio.sleep(1.2)  # one round of /props, /metrics, /slots for the numbers
         snaps = {n: mgr.snapshot(n) for n in names}
-        return _emit(args, snaps, notes, True)
+        return _emit(args, snaps, notes, True, await _stand_ins(mgr, names))
     finally:
         # Detached: leave the servers running; only end our watching tasks.
         for s in mgr.supervisors.values():
             await s.close()
+        for fb in mgr.local.by_name.values():
+            await fb.sup.close()
 
 
 def _login(args) -> int:

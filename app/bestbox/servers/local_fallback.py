@@ -9,8 +9,9 @@ server. On demand costs one model load, and the load begins at the first failed 
 (every 2–3 s), usually before the next question; a turn that needs it at once waits for the load
 (`ready_client`). The background start is armed by starting the tier (`ServerManager.start`, or
 switching it to remote at run time) and disarmed by stopping it: with `start_servers_on_launch = false`
-nothing loads until a turn asks. Once the remote has served again for `keep_after_back_s` with nothing running on
-the stand-in, the stand-in is stopped: the memory goes back, the next turns go remote anyway.
+nothing loads until a turn asks. Once the remote has served again for `keep_after_back_s` (config, 60 s by
+default) with nothing running on the stand-in, the stand-in is stopped: the memory goes back, the next
+turns go remote anyway.
 
 BestBox owns only what it started: the stand-in is a `Supervisor` of its own name (`heavy-local`:
 its own log, its own PID record, swept like the others); the remote server is only watched.
@@ -27,8 +28,12 @@ from .supervisor import Supervisor
 
 log = logging.getLogger(__name__)
 S = ServerState
-KEEP_AFTER_BACK_S = 60.0   # the remote serves again this long before the stand-in is stopped
 SUFFIX = "-local"
+
+
+def because(remote: ServerSnapshot) -> str:
+    """Why a stand-in runs, from the remote's state: "team server unreachable"."""
+    return "team server " + remote.state.value.replace("_", " ")
 
 
 def local_config(cfg):
@@ -44,7 +49,8 @@ class LocalFallback:
         self.cfg = local_config(config.server(name))
         self.sup = Supervisor(name + SUFFIX, self.cfg, api_key=config.llama.api_key,
                               server_binary=config.llama.server_binary, **sup_args)
-        self.keep_after_back_s = KEEP_AFTER_BACK_S
+        self.keep_after_back_s = self.cfg.keep_after_back_s
+        self.started_because = ""   # why this process started the stand-in (the CLI derives it instead)
         self.armed = armed   # may start in the background when the remote stops answering
         self._subs: dict[Callable, Callable[[], None]] = {}   # the manager's subscribers, to the stand-in
         for cb in subscribers:
@@ -62,6 +68,11 @@ class LocalFallback:
         if unsubscribe is not None:
             unsubscribe()
 
+    def unwatch(self) -> None:
+        """Stop following the remote: nothing starts or stops the stand-in from here (the CLI only looks)."""
+        self._unwatch()
+        self._unwatch = lambda: None
+
     def same(self, config, remote) -> bool:
         return remote is self.remote and local_config(config.server(self.name)) == self.cfg
 
@@ -77,6 +88,7 @@ class LocalFallback:
                 self._stopper = None
             if self.sup.snapshot().state is S.STOPPED:  # not after a failed start: a turn may retry that
                 log.info("%s: remote %s (%s): starting the local stand-in", self.name, snap.state.value, snap.url)
+                self.started_because = because(snap)
                 self._spawn(self.sup.start(wait=False))
 
     def _spawn(self, coro) -> asyncio.Task:
@@ -125,7 +137,25 @@ class LocalFallback:
 
     async def _serving(self, timeout: float) -> ServerSnapshot:
         snap = self.sup.snapshot()
-        return snap if snap.serving else await self.sup.start(wait=True, timeout=timeout)
+        if snap.serving:
+            return snap
+        self.started_because = "a request to the team server failed"
+        return await self.sup.start(wait=True, timeout=timeout)
+
+    def describe(self) -> dict:
+        """The stand-in for `servers status` (text and --json): its state, port, pid and why it runs."""
+        s, remote = self.sup.snapshot(), self.remote.snapshot()
+        up = s.info.running or s.serving
+        why = ""
+        if up:
+            why = self.started_because or (because(remote) if not remote.serving else "")
+            if remote.serving:
+                why = (why + "; " if why else "") + (f"team server back: stopped {self.keep_after_back_s:g} s "
+                                                     "after, with nothing running on it")
+        return {"name": s.name, "state": s.state.value, "host": s.host, "port": s.port, "pid": s.pid,
+                "owned": s.owned, "adopted": s.adopted, "model": s.model_name or s.model_path,
+                "because": why, "keep_after_back_s": self.keep_after_back_s, "message": s.message,
+                "when": "" if up else "starts when the team server stops answering"}
 
     def _home_loop(self) -> asyncio.AbstractEventLoop | None:
         """The loop the supervision runs on: the remote's watching task's (the stand-in's own after it)."""

@@ -24,16 +24,35 @@ class StateBadge(QLabel):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.setFixedHeight(22)
+        self.setMinimumWidth(1)   # never widens the card past the side panel: fit() shortens the text instead
+        self._room = 10 ** 6
         self.set_state("stopped")
 
     def set_state(self, state, extra: str = "", tooltip: str = "") -> None:
         colour, label = theme.state_style(state)
         self.state = theme.state_name(state)
-        self.setText(f"●  {label}{extra}")
+        self.full_text = f"●  {label}{extra}"
+        self.fit()
         self.setToolTip("\n\n".join(t for t in (state_info(state).tooltip, tooltip) if t))
         c = QColor(colour)
         self.setStyleSheet(f"color: {colour}; background: rgba({c.red()},{c.green()},{c.blue()},30);"
                            " border-radius: 11px; padding: 0 10px; font-weight: 600;")
+
+
+    def fit(self, room: int | None = None) -> None:
+        """The whole label when it fits in `room` pixels; else the part after "·" ("Remote · unreachable"
+        → "Unreachable": the card's address and kind say remote), elided if even that is too wide."""
+        self._room = self._room if room is None else room
+        pad = 24   # the style's horizontal padding and a little air
+        self.ensurePolished()   # the style sheet's bold font, for the metrics
+        fm = self.fontMetrics()
+        text = self.full_text
+        if fm.horizontalAdvance(text) + pad > self._room and "·" in text:
+            tail = text.rsplit("·", 1)[1].strip()
+            text = "●  " + tail[:1].upper() + tail[1:]
+        if fm.horizontalAdvance(text) + pad > self._room:
+            text = fm.elidedText(text, Qt.TextElideMode.ElideRight, max(20, self._room - pad))
+        self.setText(text)
 
 
 class ServerCard(QFrame):
@@ -65,9 +84,13 @@ class ServerCard(QFrame):
         tcol.addWidget(t)
         r = QLabel(role, self)
         r.setStyleSheet(f"color: {theme.MUTED}; font-size: 8.5pt;")
+        r.setMinimumWidth(1)   # elided in resizeEvent rather than widening the card
+        r.ensurePolished()
+        self._role = role
         tcol.addWidget(r)
         head.addLayout(tcol)
         head.addStretch(1)
+        self._titles = (t, r)
         self.badge = StateBadge(self)
         head.addWidget(self.badge, 0, Qt.AlignmentFlag.AlignTop)
         lay.addLayout(head)
@@ -167,6 +190,18 @@ class ServerCard(QFrame):
         self.update_snapshot(None)
 
     # -- snapshot --------------------------------------------------------------------------------
+    def resizeEvent(self, event) -> None:
+        """In a narrow side panel the state keeps its room: the role line is elided first, then the badge
+        shortened (StateBadge.fit); nothing widens the card past the panel."""
+        m = self.layout().contentsMargins()
+        room = event.size().width() - m.left() - m.right() - 12
+        title, role = self._titles
+        self.badge.fit(room - title.sizeHint().width())
+        left = max(20, room - self.badge.sizeHint().width())
+        role.setText(role.fontMetrics().elidedText(self._role, Qt.TextElideMode.ElideRight, left))
+        role.setToolTip(self._role if role.text() != self._role else "")
+        super().resizeEvent(event)
+
     def update_snapshot(self, snap) -> None:
         self.snap = snap
         g = (lambda k, d=None: getattr(snap, k, d)) if snap is not None else (lambda k, d=None: d)
