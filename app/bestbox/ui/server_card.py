@@ -10,7 +10,7 @@ from PySide6.QtWidgets import (QFrame, QGridLayout, QHBoxLayout, QLabel, QPlainT
                                QSizePolicy, QToolButton, QVBoxLayout, QWidget)
 
 from ..servers.state import info as state_info
-from . import theme
+from . import icons, theme
 from ..units import fmt_bytes, fmt_duration
 from .formatting import model_label
 from .model_download import ModelDownloadBox
@@ -23,13 +23,14 @@ LOG_LINES = 2000
 class StateBadge(QLabel):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
+        self.setTextFormat(Qt.TextFormat.RichText)
         self.setFixedHeight(22)
         self.set_state("stopped")
 
     def set_state(self, state, extra: str = "", tooltip: str = "") -> None:
         colour, label = theme.state_style(state)
         self.state = theme.state_name(state)
-        self.setText(f"●  {label}{extra}")
+        self.setText(f"{icons.dot_html(colour)}&nbsp;&nbsp;{html.escape(label + extra)}")
         self.setToolTip("\n\n".join(t for t in (state_info(state).tooltip, tooltip) if t))
         c = QColor(colour)
         self.setStyleSheet(f"color: {colour}; background: rgba({c.red()},{c.green()},{c.blue()},30);"
