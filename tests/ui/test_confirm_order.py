@@ -53,9 +53,11 @@ def test_confirm_card_above_its_result_and_no_repeated_list(qtbot, aloop, shots)
     ans = p.answers[-1]
     card, step = ans.confirm_cards[0], ans.tool_steps[0]
     assert ans.steps.indexOf(card) < ans.steps.indexOf(step)
+    assert "waits for your confirmation" in step.header.text()
     card.confirm_btn.click()
     qtbot.waitUntil(lambda: not p.running, timeout=5000)
     assert step.table is not None and step.table.record
+    assert card.status.text() == "Confirmed — done."
     assert card.geometry().bottom() < step.geometry().top() < ans.view.geometry().top()
     assert ans.text == "Open an IT ticket: done — the record is in the table above."
     assert "TCK-00701" not in ans.view.toPlainText()

@@ -257,6 +257,9 @@ class AnswerBubble(QWidget):
         if step is None:
             step = self.add_tool_call(name, arguments)
         step.set_result(rows, summary, error, result)
+        for card in self.confirm_cards:   # the confirmed call has run: its card says so
+            if card.tool == name and card.status.text().startswith("Confirmed"):
+                card.status.setText("Confirmed — done." if not error else "Confirmed — it failed (see below).")
         return step
 
     @property
@@ -271,6 +274,7 @@ class AnswerBubble(QWidget):
         at = self.steps.indexOf(step) if step is not None else -1
         if at >= 0:
             self.steps.insertWidget(at, card)
+            step.set_waiting("waits for your confirmation")
         else:
             self.steps.addWidget(card)
         return card
