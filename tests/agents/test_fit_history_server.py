@@ -25,8 +25,9 @@ def long_conversation(turns: int = 16) -> list[dict]:
     """Earlier turns about vendors, each long (a pasted paragraph and a long answer), then the request."""
     msgs: list[dict] = []
     for i in range(turns):
-        msgs.append({"role": "user", "content": f"Question {i}: tell me about vendor number {i}. " + "Details please. " * 25})
-        msgs.append({"role": "assistant", "content": f"Vendor {i} supplies metal parts. " + "It delivers on time. " * 25})
+        asked = f"Question {i}: tell me about vendor number {i}. " + "Details please. " * 25
+        said = f"Vendor {i} supplies metal parts. " + "It delivers on time. " * 25
+        msgs += [{"role": "user", "content": asked}, {"role": "assistant", "content": said}]
     msgs.append({"role": "user", "content": "show me the top five vendors by spend"})
     return msgs
 
