@@ -48,13 +48,21 @@ def test_long_conversation_is_trimmed_and_still_answers(small_server, shared_db)
             slot_ctx = await client.context_per_slot()
             runner = AgentRunner(client, shared_db, "schema", answer_max_tokens=48)
             kept = await runner._fit("erp", msgs)
-            evs = [ev async for ev in runner.run("erp", msgs, call=("top_vendors_by_spend", {"limit": 5}),
-                                                 max_steps=2)]
-            return slot_ctx, kept, evs
+            call = ("top_vendors_by_spend", {"limit": 5})
+            evs = [ev async for ev in runner.run("erp", msgs, call=call, max_steps=2)]
+            untrimmed = AgentRunner(client, shared_db, "schema", answer_max_tokens=48)
+
+            async def keep_all(agent, messages):
+                return messages
+
+            untrimmed._fit = keep_all       # the same turn without the trim: the server refuses it
+            raw = [ev async for ev in untrimmed.run("erp", msgs, call=call, max_steps=2)]
+            return slot_ctx, kept, evs, raw
         finally:
             await client.close()
 
-    slot_ctx, kept, evs = asyncio.run(go())
+    slot_ctx, kept, evs, raw = asyncio.run(go())
+    assert raw[-1].failed and "context" in raw[-1].note.lower(), raw[-1]
     assert slot_ctx == CTX
     # Trimmed to the newest turns, starting with a user turn, ending with the request.
     assert 1 <= len(kept) < len(msgs) and kept == msgs[len(msgs) - len(kept):]
