@@ -14,7 +14,8 @@ from PySide6.QtCore import Qt  # noqa: E402
 from PySide6.QtGui import QGuiApplication, QImage, QPainter  # noqa: E402
 from PySide6.QtSvg import QSvgRenderer  # noqa: E402
 
-SIZES = {"app": (16, 32, 48, 64, 128, 256), "tray-": (16, 22, 32, 64), "mic": (24, 48)}
+SIZES = {"app": (16, 32, 48, 64, 128, 256), "tray-": (16, 22, 32, 64), "mic": (24, 48),
+         "plus": (16, 32), "close": (16, 32), "check": (16, 32)}
 
 
 def render(svg: Path, size: int, out: Path) -> None:

@@ -3,10 +3,11 @@ the user correct the agent, and a flow layout that wraps them."""
 from __future__ import annotations
 
 from PySide6.QtCore import QPoint, QRect, QSize, Qt, Signal
-from PySide6.QtGui import QAction
+from PySide6.QtGui import QAction, QIcon
 from PySide6.QtWidgets import QLabel, QLayout, QMenu, QSizePolicy, QToolButton, QWidget, QWidgetItem
 
 from ..routing import agents
+from . import icons
 
 DECIDERS = {"fast": "fast path", "fast_path": "fast path", "llm": "light LLM", "light_llm": "light LLM",
             "router_llm": "light LLM", "fallback": "fallback rule", "rule": "rule", "correction": "your correction",
@@ -58,6 +59,8 @@ class RouteBadge(QToolButton):
         self.agent = agent
         self.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         self.setFixedHeight(BADGE_H)
+        self.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)  # the "corrected" check mark
+        self.setIconSize(QSize(11, 11))
         self.setCursor(Qt.CursorShape.PointingHandCursor)
         self.setStyleSheet(
             "QToolButton {" + _pill_css("agent") + " border: 0; padding-right: 16px; }"
@@ -80,7 +83,8 @@ class RouteBadge(QToolButton):
     def _set(self, agent: str, corrected: bool) -> None:
         self.agent = agent
         label = agents.label(agent)
-        self.setText(f"{label} ✓ corrected" if corrected else label)
+        self.setText(f"{label} · corrected" if corrected else label)
+        self.setIcon(icons.icon("check") if corrected else QIcon())  # an icon: a "✓" glyph needs the font to have it
         for k, a in self._actions.items():
             a.setChecked(k == agent)
 

@@ -1,10 +1,10 @@
 """Dismissable messages above the window's content (config errors, no tray, memory warnings)."""
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QToolButton, QVBoxLayout, QWidget
 
-from . import theme
+from . import icons, theme
 
 _KIND = {
     "info": ("#eaf1fd", "#bcd0f5", "#1f4fb8"),
@@ -31,7 +31,9 @@ class Banner(QFrame):
         self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         row.addWidget(self.label, 1)
         close = QToolButton(self)
-        close.setText("✕")
+        close.setIcon(icons.icon("close"))
+        close.setIconSize(QSize(12, 12))
+        close.setAccessibleName("Dismiss")
         close.setToolTip("Dismiss")
         close.setStyleSheet(f"QToolButton {{ border: 0; color: {fg}; padding: 2px 6px; }}"
                             " QToolButton:hover { background: rgba(0,0,0,0.06); border-radius: 4px; }")

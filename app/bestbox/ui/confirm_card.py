@@ -16,6 +16,7 @@ class ConfirmCard(QFrame):
                  parent: QWidget | None = None):
         super().__init__(parent)
         self.reply = reply
+        self.tool = tool
         self.setObjectName("confirmCard")
         self.setStyleSheet(f"#confirmCard {{ background: {theme.NOTE_BG}; border: 1px solid {theme.NOTE_BORDER};"
                            " border-radius: 8px; }")

@@ -8,7 +8,7 @@ from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QLabel, QLineEdit, QListWidget, QListWidgetItem,
                                QMenu, QMessageBox, QPushButton, QVBoxLayout, QWidget)
 
-from . import theme
+from . import icons, theme
 
 ID_ROLE = Qt.ItemDataRole.UserRole
 TITLE_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -42,7 +42,8 @@ class ConversationList(QWidget):
         lay = QVBoxLayout(self)
         lay.setContentsMargins(10, 12, 10, 10)
         lay.setSpacing(8)
-        self.new_btn = QPushButton("＋  New conversation", self)
+        self.new_btn = QPushButton(icons.icon("plus"), "New conversation", self)
+        self.new_btn.setIconSize(QSize(12, 12))
         self.new_btn.setProperty("primary", True)
         self.new_btn.setToolTip("New conversation (Ctrl+N)")
         self.new_btn.clicked.connect(self.new_requested)

@@ -45,3 +45,29 @@ def app_icon() -> QIcon:
 
 def tray_icon(state: str) -> QIcon:
     return icon(f"tray-{state if state in TRAY_STATES else 'stopped'}")
+
+
+@lru_cache(maxsize=64)
+def dot_html(colour: str, size: int = 9) -> str:
+    """A coloured status dot for rich-text labels, painted rather than typed: a dot glyph depends on
+    the fonts a machine has (a missing one shows as a box)."""
+    import base64
+
+    from PySide6.QtCore import QBuffer, QByteArray, Qt
+    from PySide6.QtGui import QColor, QPainter, QPixmap
+
+    scale = 2  # painted at twice the size, so it stays round on high-DPI screens
+    pm = QPixmap(size * scale, size * scale)
+    pm.fill(Qt.GlobalColor.transparent)
+    p = QPainter(pm)
+    p.setRenderHint(QPainter.RenderHint.Antialiasing)
+    p.setPen(Qt.PenStyle.NoPen)
+    p.setBrush(QColor(colour))
+    p.drawEllipse(0, 0, size * scale, size * scale)
+    p.end()
+    data = QByteArray()
+    buf = QBuffer(data)
+    buf.open(QBuffer.OpenModeFlag.WriteOnly)
+    pm.save(buf, "PNG")
+    uri = "data:image/png;base64," + base64.b64encode(bytes(data)).decode()
+    return f"<img src='{uri}' width={size} height={size} style='vertical-align: middle'>"

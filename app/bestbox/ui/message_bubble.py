@@ -257,6 +257,9 @@ class AnswerBubble(QWidget):
         if step is None:
             step = self.add_tool_call(name, arguments)
         step.set_result(rows, summary, error, result)
+        for card in self.confirm_cards:   # the confirmed call has run: its card says so
+            if card.tool == name and card.status.text().startswith("Confirmed"):
+                card.status.setText("Confirmed — done." if not error else "Confirmed — it failed (see below).")
         return step
 
     @property
@@ -266,7 +269,14 @@ class AnswerBubble(QWidget):
     def add_confirm(self, tool: str, arguments, preview: str, reply) -> ConfirmCard:
         card = ConfirmCard(tool, arguments, preview, reply, self)
         self.confirm_cards.append(card)
-        self.steps.addWidget(card)
+        # The card goes above its own step: first the question, then (once confirmed) the result.
+        step = next((s for s in self._steps if s.name == tool and not s.finished), None)
+        at = self.steps.indexOf(step) if step is not None else -1
+        if at >= 0:
+            self.steps.insertWidget(at, card)
+            step.set_waiting("waits for your confirmation")
+        else:
+            self.steps.addWidget(card)
         return card
 
     def add_form(self, data: dict):
@@ -287,6 +297,7 @@ class AnswerBubble(QWidget):
         answer = data.get("answer")
         if answer and not self.text.strip():
             self.set_text(answer)
+        self._trim_repeated_record()
         route = data.get("route") or self.route
         if route and not self.badges.badges():
             self.badges.set_route(route, correctable=bool(self.turn_id))
@@ -356,6 +367,18 @@ class AnswerBubble(QWidget):
         self._partial_label = lbl
         self.footer.addWidget(lbl, 0, Qt.AlignmentFlag.AlignLeft)
 
+    def _trim_repeated_record(self) -> None:
+        """An answer that only lists the record the last step's table shows keeps its first line."""
+        step = next((s for s in reversed(self._steps) if s.finished), None)
+        table = getattr(step, "table", None)
+        if table is None or not table.record:
+            return
+        from .record_answer import without_repeated_record
+
+        text = without_repeated_record(self.text, table.result)
+        if text != self.text:
+            self.set_text(text)
+
     # -- history -------------------------------------------------------------------------------
     def load_from_history(self, msg: dict) -> None:
         meta = msg.get("meta") or {}
@@ -370,6 +393,7 @@ class AnswerBubble(QWidget):
             self.add_note(note)
         if msg.get("text"):
             self.set_text(msg["text"])
+            self._trim_repeated_record()
         self.add_citations(meta.get("citations"))
         if meta.get("error") and meta.get("error") != "stopped":
             self.fail(meta["error"])

@@ -10,7 +10,7 @@ from PySide6.QtWidgets import (QFrame, QGridLayout, QHBoxLayout, QLabel, QPlainT
                                QSizePolicy, QToolButton, QVBoxLayout, QWidget)
 
 from ..servers.state import info as state_info
-from . import theme
+from . import icons, theme
 from ..units import fmt_bytes, fmt_duration
 from .formatting import model_label
 from .model_download import ModelDownloadBox
@@ -23,6 +23,7 @@ LOG_LINES = 2000
 class StateBadge(QLabel):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
+        self.setTextFormat(Qt.TextFormat.RichText)
         self.setFixedHeight(22)
         self.setMinimumWidth(1)   # never widens the card past the side panel: fit() shortens the text instead
         self._room = 10 ** 6
@@ -31,7 +32,8 @@ class StateBadge(QLabel):
     def set_state(self, state, extra: str = "", tooltip: str = "") -> None:
         colour, label = theme.state_style(state)
         self.state = theme.state_name(state)
-        self.full_text = f"●  {label}{extra}"
+        self.colour = colour
+        self.full_text = f"{label}{extra}"
         self.fit()
         self.setToolTip("\n\n".join(t for t in (state_info(state).tooltip, tooltip) if t))
         c = QColor(colour)
@@ -43,16 +45,16 @@ class StateBadge(QLabel):
         """The whole label when it fits in `room` pixels; else the part after "·" ("Remote · unreachable"
         → "Unreachable": the card's address and kind say remote), elided if even that is too wide."""
         self._room = self._room if room is None else room
-        pad = 24   # the style's horizontal padding and a little air
+        pad = 40   # the style's horizontal padding, the painted dot before the text and a little air
         self.ensurePolished()   # the style sheet's bold font, for the metrics
         fm = self.fontMetrics()
         text = self.full_text
         if fm.horizontalAdvance(text) + pad > self._room and "·" in text:
             tail = text.rsplit("·", 1)[1].strip()
-            text = "●  " + tail[:1].upper() + tail[1:]
+            text = tail[:1].upper() + tail[1:]
         if fm.horizontalAdvance(text) + pad > self._room:
             text = fm.elidedText(text, Qt.TextElideMode.ElideRight, max(20, self._room - pad))
-        self.setText(text)
+        self.setText(f"{icons.dot_html(self.colour)}&nbsp;&nbsp;{html.escape(text)}")
 
 
 class ServerCard(QFrame):

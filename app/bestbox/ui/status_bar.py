@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
 
-from . import theme
+from . import icons, theme
 from .server_bridge import NAMES
 
 
@@ -23,7 +23,7 @@ class ServerChip(QLabel):
             extra = f" {prog * 100:.0f} %"
         demo = " (demo model)" if getattr(snap, "using_demo_model", False) else ""
         self.state = theme.state_name(state)
-        self.setText(f"<span style='color:{colour}; font-size:11pt'>●</span>&nbsp;{self.name.capitalize()}: "
+        self.setText(f"{icons.dot_html(colour)}&nbsp;{self.name.capitalize()}: "
                      f"{label.lower()}{extra}{demo}")
         self.setToolTip(getattr(snap, "message", "") or "")
 
@@ -49,4 +49,4 @@ class StatusBar(QStatusBar):
             chip.set_snapshot(snap)
 
     def set_voice(self, text: str, recording: bool = False) -> None:
-        self.voice.setText(("<span style='color:#e0245e'>●</span>&nbsp;" if recording else "") + text)
+        self.voice.setText((icons.dot_html("#e0245e") + "&nbsp;" if recording else "") + text)

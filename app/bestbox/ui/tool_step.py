@@ -53,6 +53,12 @@ class ToolStep(QFrame):
         self.table = None
         self._refresh()
 
+    def set_waiting(self, text: str) -> None:
+        """Before the tool runs (a write waits for the confirmation card above it)."""
+        if not self.finished:
+            self._summary = text
+            self._refresh()
+
     def set_result(self, rows=None, summary: str = "", error: str | None = None, result=None) -> None:
         self.finished = True
         if error:
