@@ -54,7 +54,8 @@ class TurnsAhead:
             return await asyncio.shield(task)
         except asyncio.CancelledError:
             if not task.cancelled():
-                raise   # the turn was cancelled, not the choice
+                task.cancel()   # the turn was cancelled (Esc): its choice goes with it
+                raise
             return None
         except Exception as e:  # noqa: BLE001 - an optimisation: the turn chooses as usual
             trace.values["tool_choice_ahead"] = f"failed: {type(e).__name__}"
