@@ -66,7 +66,8 @@ class TurnsAhead:
         from ..agents.loop import AgentRunner
 
         decision = await asyncio.shield(route)
-        served_by, client, _ = assistant._pick_server(decision.tier)
+        # Only the tier the policy wants, when it is up: a fallback (or a stand-in to start) is the turn's call.
+        served_by, client = decision.tier, assistant.endpoints.client(decision.tier)
         agent = decision.agent if decision.agent in DOMAIN_AGENTS else "general"
         if client is None:
             return None
