@@ -55,10 +55,12 @@ class Assistant:
         if self._db_path is None or (self.config.data.source and not self.config.data.database):
             from ..agents.data import ensure_database
 
-            # One at a time: a tool choice started ahead (pipeline/ahead.py) and the turn may both ask.
-            self._db_lock = getattr(self, "_db_lock", None) or asyncio.Lock()
-            async with self._db_lock:
-                self._db_path = await asyncio.get_running_loop().run_in_executor(None, ensure_database, self.config)
+            # One job at a time, shared: a tool choice started ahead (pipeline/ahead.py) and the turn
+            # may both ask, and a dropped one must not leave the file half written for the other.
+            job = getattr(self, "_db_job", None)
+            if job is None or job.done():
+                job = self._db_job = asyncio.get_running_loop().run_in_executor(None, ensure_database, self.config)
+            self._db_path = await asyncio.shield(job)
         return self._db_path
 
     # -- conversation helpers the UI uses --------------------------------------------------------
