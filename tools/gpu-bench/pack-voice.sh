@@ -58,3 +58,4 @@ EOF
 du -sh .gpu .gpu2
 tree_mb=$(git ls-files -z | xargs -0 du -cb 2>/dev/null | tail -1 | cut -f1)
 echo "tracked tree: $((tree_mb / 1048576)) MiB; call 1 carries $(( ($(du -sb .gpu | cut -f1) + tree_mb) / 1048576 )) MiB of 64"
+echo "call 2 carries $(( ($(du -sb .gpu2 | cut -f1) + tree_mb) / 1048576 )) MiB of 64"
