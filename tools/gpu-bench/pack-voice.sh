@@ -10,7 +10,8 @@
 #                               (whisper_int8.py; float16 is 75 MB, over one call's 64 MiB)  ~41 MB
 #   .gpu2/wav/                  the bench's spoken clips (espeak-ng is not on that machine): voice
 #                               turns and ASR, wav/turn_end/ (end of turn), wav/hearing/     ~20 MB
-#   .gpu2/whl/                  cp312 wheels added after .gpu was full: jellyfish (mend.py)  <1 MB
+#   .gpu2/whl/                  wheels added after .gpu was full: jellyfish (mend.py),
+#                               json-repair (agents/salvage.py)                              <1 MB
 #
 # Call 1 carries .gpu (device-voice.sh stage1), call 2 carries .gpu2 (device-voice.sh stage2):
 # each call carries at most 64 MiB. Both folders are ignored (.git/info/exclude).
@@ -32,7 +33,8 @@ print(" ".join(f"{n}=={version(n)}" for n in names))
 EOF
 )
 python3 -m pip download -q --no-deps "${plat[@]}" -d .gpu/whl $pins 2>&1 | grep -v "^WARNING: Location" || true
-python3 -m pip download -q --no-deps "${plat[@]}" -d .gpu2/whl "jellyfish==$("$PY" -c 'from importlib.metadata import version as v; print(v("jellyfish"))')" 2>&1 | grep -v "^WARNING: Location" || true
+pins2=$("$PY" -c 'from importlib.metadata import version as v; print(" ".join(f"{n}=={v(n)}" for n in ("jellyfish", "json-repair")))')
+python3 -m pip download -q --no-deps "${plat[@]}" -d .gpu2/whl $pins2 2>&1 | grep -v "^WARNING: Location" || true
 # The int8 Whisper needs ctranslate2 to write it: the venv has it.
 M=$("$PY" -c 'from bestbox.paths import demo_whisper_model as m; print(m())')
 "$PY" tools/gpu-bench/whisper_int8.py "$M" .gpu2/whisper

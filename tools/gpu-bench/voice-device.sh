@@ -83,7 +83,7 @@ stage2() {
   rm -rf "$W/whisper" "$W/bench-out"; mkdir -p "$W/bench-out"
   cp -r .gpu2/whisper "$W/whisper" && cp -r .gpu2/wav "$W/bench-out/wav" || { echo "no .gpu2"; return 1; }
   site || return 1
-  # wheels added after .gpu was full (jellyfish: speech/mend.py's phonetic keys)
+  # wheels added after .gpu was full (jellyfish: speech/mend.py; json-repair: agents/salvage.py)
   python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --target /tmp/site --upgrade \
     .gpu2/whl/*.whl || { echo "gpu2 wheel install failed"; return 1; }
   while [ ! -f "$W/done.prepare" ] && [ ! -f "$W/failed" ] && [ "$(elapsed)" -lt 240 ]; do

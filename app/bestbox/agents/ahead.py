@@ -60,6 +60,7 @@ async def choose_ahead(runner, agent: str, messages: list[dict], request: str) -
     tools = tools_for(agent)
     if not tools or runner.thinking or await runner.resolve_mode() != "schema":
         return None
+    messages = await runner._fit(agent, messages)   # the history the turn's run() keeps
     offered = shortlist(request, tools)
     convo = schema_convo(agent, messages)
     start = now_ms()
