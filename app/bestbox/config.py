@@ -154,6 +154,11 @@ class SpeechConfig(_Strict):
     turn_min_ms: int = Field(250, ge=100, le=5000, description="smart: silence that ends a finished request.")
     turn_max_ms: int = Field(1500, ge=100, le=5000, description="smart: the longest silence an unfinished "
                                                                "request waits for the speaker to go on.")
+    beam_size: int = Field(5, ge=1, le=10, description="Whisper's beam width. 5 heard more key terms than 1 "
+                           "on the hearing bench, held-out voices too, for ~1.1x the time (docs/benchmarks.md).")
+    tool_choice_ahead: bool = Field(True, description="Start the tool choice (and a tool that only reads) on the "
+                                    "speculative transcript in the silence window; kept when the final text "
+                                    "matches (agents/ahead.py).")
     max_record_s: float = Field(30.0, gt=0, le=600, description="A recording stops after this many seconds.")
     glossary_extra: list[str] = Field([], description='Your own domain words, e.g. ["Contoso", "SAP"].')
 

@@ -4,6 +4,7 @@ timeouts and a dead server fall back to the raw transcript."""
 from __future__ import annotations
 
 import asyncio
+import re
 import sqlite3
 
 
@@ -100,6 +101,11 @@ def test_cleanup_with_real_server_returns_text(llama_server):
         else:
             assert r.text == r.raw and r.reason
         assert r.timings or not r.cleaned  # llama-server's own timings come back
+        # the grammar let the model write only the transcript's words and glossary terms
+        allowed = set(re.findall(r"[a-z0-9']+", r.raw.lower()))
+        for t in Glossary().for_cleanup(r.raw):
+            allowed |= set(re.findall(r"[a-z0-9']+", t.lower()))
+        assert set(re.findall(r"[a-z0-9']+", r.model_output.lower())) <= allowed, r.model_output
 
 
 def test_cleanup_timeout_and_dead_server_keep_raw(llama_server):

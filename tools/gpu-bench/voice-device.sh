@@ -9,6 +9,9 @@
 #   call 2, carry [".gpu2"]: bash tools/gpu-bench/voice-device.sh stage2
 #       the int8 tiny.en and the spoken clips into /tmp; waits for prepare; writes a config that
 #       points the app at the CUDA llama-server and the models; runs `bestbox bench` on SECTIONS
+#       (voice turns with the tool choice made in the silence window, each schema-forced tool call
+#       capped at TOOL_CALL_TOKENS=40, a real model's call length: docs/benchmarks.md; the end of
+#       turn fixed vs smart; hearing), then the Qwen3 light model only when FAMILY_S is set
 #
 # /tmp survives between calls on the same warm machine (the repo's ignored folders do not), so
 # the second call must follow the first within the machine's warm time. Results go to $OUT.
@@ -80,6 +83,9 @@ stage2() {
   rm -rf "$W/whisper" "$W/bench-out"; mkdir -p "$W/bench-out"
   cp -r .gpu2/whisper "$W/whisper" && cp -r .gpu2/wav "$W/bench-out/wav" || { echo "no .gpu2"; return 1; }
   site || return 1
+  # wheels added after .gpu was full (jellyfish: speech/mend.py; json-repair: agents/salvage.py)
+  python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --target /tmp/site --upgrade \
+    .gpu2/whl/*.whl || { echo "gpu2 wheel install failed"; return 1; }
   while [ ! -f "$W/done.prepare" ] && [ ! -f "$W/failed" ] && [ "$(elapsed)" -lt 240 ]; do
     sleep 10; echo "[$(elapsed)s] waiting for prepare: $(tail -n 1 "$W/logs/prepare.log")"
   done
@@ -91,22 +97,24 @@ stage2() {
   # GPU memory every 5 s: the peak is everything loaded at once (two servers, Whisper, the team's server)
   ( while sleep 5; do echo "$(elapsed) $(nvidia-smi --query-gpu=memory.used --format=csv,noheader,nounits)"; done ) >> "$O/gpu.txt" 2>&1 &
   local mon=$!
-  local main_end=$(( ${END_BY_S:-570} - ${FAMILY_S:-100} ))
-  echo "bench until ${main_end}s, sections ${SECTIONS:-servers,router,asr,cleanup,turns,load,team}"
+  local main_end=$(( ${END_BY_S:-570} - ${FAMILY_S:-0} ))
+  local sections=${SECTIONS:-servers,router,asr,cleanup,turns,load,team,turn_end,hearing}
+  echo "bench until ${main_end}s, sections $sections"
   timeout $(( main_end - $(elapsed) )) python3 -m bestbox bench --json --no-ui --out "$W/bench-out" \
-    --only "${SECTIONS:-servers,router,asr,cleanup,turns,load,team}" --repeats "${REPEATS:-3}" > "$O/bench.json" 2> "$O/bench.log"
+    --only "$sections" --repeats "${REPEATS:-3}" --tool-call-tokens "${TOOL_CALL_TOKENS:-40}" \
+    > "$O/bench.json" 2> "$O/bench.log"
   echo "bench rc=$? after $(elapsed)s"
   [ -s "$O/bench.json" ] || cp "$W/bench-out/bench.partial.json" "$O/bench.json" 2>/dev/null
   # A current family beside Qwen2.5: the Qwen3-8B-shaped model as the light server, same sections
   # that tell routing and first-token cost (the heavy stays the 14B).
-  if [ -f "$W/done.q3" ] && [ $(( ${END_BY_S:-570} - $(elapsed) )) -gt 60 ]; then
+  if [ "${FAMILY_S:-0}" -gt 0 ] && [ -f "$W/done.q3" ] && [ $(( ${END_BY_S:-570} - $(elapsed) )) -gt 60 ]; then
     sed "s|$W/models/qwen2.5-7b-random-Q5_K_M.gguf|$W/models/qwen3-8b-random-Q4_K_M.gguf|" "$W/bestbox.toml" > "$W/bestbox-q3.toml"
     BESTBOX_CONFIG=$W/bestbox-q3.toml timeout $(( ${END_BY_S:-570} - $(elapsed) - 15 )) python3 -m bestbox bench --json \
       --no-ui --out "$W/bench-q3" --only router,servers --repeats "${REPEATS:-3}" > "$O/bench-qwen3.json" 2>> "$O/bench.log"
     echo "qwen3 bench rc=$? after $(elapsed)s"
     [ -s "$O/bench-qwen3.json" ] || cp "$W/bench-q3/bench.partial.json" "$O/bench-qwen3.json" 2>/dev/null
   else
-    echo "no Qwen3 run ($( [ -f "$W/done.q3" ] && echo 'no time left' || echo 'model not ready'))"
+    echo "no Qwen3 run (FAMILY_S=${FAMILY_S:-0}; $( [ -f "$W/done.q3" ] && echo 'model ready' || echo 'model not ready'))"
   fi
   kill $mon 2>/dev/null
   (cd "$W" && tar cf "$O/plots.tar" bench-out/*.png bench-q3/*.png 2>/dev/null)

@@ -32,6 +32,7 @@ from ..trace import TurnTrace
 from . import prompts
 from .events import (AgentEvent, ConfirmNeededEvent, DeclinedEvent, DoneEvent, LLMCallEvent,  # noqa: F401
                      NeedsInputEvent, ReasoningEvent, TokenEvent, ToolCallEvent, ToolCallPreview, ToolResultEvent)
+from .ahead import ChoiceAhead, choice_key, schema_convo
 from .arguments import apply_request, asks_for_change, settle
 from .needs_input import AnswerGate, call_in_text, form_request
 from .salvage import empty_answer, fit_history, salvage_call, unparsed_form
@@ -103,7 +104,7 @@ class AgentRunner:
 
     async def run(self, agent: str, messages: list[dict], *, confirm: Confirm | None = None, max_steps: int = 4,
                   tool_choice: str | None = None, call: tuple[str, dict] | None = None,
-                  trace: TurnTrace | None = None) -> AsyncIterator[AgentEvent]:
+                  trace: TurnTrace | None = None, ahead: "ChoiceAhead | None" = None) -> AsyncIterator[AgentEvent]:
         """Answer the conversation `messages` (user/assistant turns, no system) as `agent`.
 
         tool_choice: None/"auto" (the model picks; schema mode always calls one tool first),
@@ -113,9 +114,11 @@ class AgentRunner:
         A call the model cannot complete ends in a NeedsInputEvent (and no answer); an agent with
         tools never presents an answer that used no tool result as fact (DoneEvent.unverified).
         trace: the turn's trace (first token marked on it); default: one that starts now.
+        ahead: the first tool choice made on a speculative transcript (agents/ahead.py), taken
+        only when it answered exactly this first step.
         """
         st = _RunState(agent=agent, trace=trace or TurnTrace(), max_steps=max(1, min(int(max_steps), 8)),
-                       request=_last_user_text(messages))
+                       request=_last_user_text(messages), ahead=ahead)
         tools = tools_for(agent)
         messages = await self._fit(agent, messages)
         if not tools:
@@ -167,8 +170,7 @@ class AgentRunner:
 
     async def _run_schema(self, st: "_RunState", tools: list[Tool], messages: list[dict],
                           confirm: Confirm | None) -> AsyncIterator[AgentEvent]:
-        sys = prompts.agent_system_prompt(st.agent, tools_for(st.agent), mode="schema", today=today())
-        convo = [{"role": "system", "content": sys}, *messages]
+        convo = schema_convo(st.agent, messages)
         extra: list[dict] = []          # call/result turns added after the user's messages
         schema = call_schema(tools)
         retried = False
@@ -176,9 +178,10 @@ class AgentRunner:
         tries = 0
         while tries < attempts:
             t = time.perf_counter()
+            comp = self._take_ahead(st, convo, tools) if tries == 0 else None
             try:
-                comp = await self.client.complete([*convo, *extra], json_schema=schema, temperature=0.0,
-                                                  max_tokens=self.call_max_tokens)
+                comp = comp or await self.client.complete([*convo, *extra], json_schema=schema, temperature=0.0,
+                                                          max_tokens=self.call_max_tokens)
             except (openai.APIError, httpx.HTTPError) as e:
                 st.note = f"the model server failed while choosing a tool: {_short(e)}"
                 break
@@ -318,6 +321,23 @@ class AgentRunner:
             async for ev in self._emit(st, _result_as_answer(st)):
                 yield ev
 
+    def _take_ahead(self, st: "_RunState", convo: list[dict], offered: list[Tool]):
+        """The choice made ahead when it answered this very request (its stages go on the turn's
+        trace: "tool_choice_ahead" from its start in the silence window); None otherwise."""
+        ahead, st.ahead = st.ahead, None
+        if ahead is None:
+            return None
+        if ahead.key != choice_key(self.client, st.agent, convo, offered, self.call_max_tokens):
+            st.trace.values["tool_choice_ahead"] = "dropped: the turn's request differs"
+            return None
+        st.trace.add_stage("tool_choice_ahead", ahead.start_ms, ahead.end_ms,
+                           tokens=(ahead.comp.timings or {}).get("predicted_n"))
+        st.trace.values["tool_choice_ahead"] = "reused"
+        if ahead.run_ms is not None:
+            st.trace.add_stage("tool_run_ahead", *ahead.run_ms, tool=ahead.tool)
+            st.ran_ahead = (ahead.tool, ahead.args, ahead.result)
+        return ahead.comp
+
     # shared -----------------------------------------------------------------------------------------
 
     async def _execute(self, st: "_RunState", name: str, args: dict, parsed: ParsedCall | CallError, call_id: str,
@@ -341,6 +361,8 @@ class AgentRunner:
             result = checked            # invalid arguments: the model (then the form) gets the reasons
         elif tool.mutating:
             result = await self._confirm_and_run(st, tool, name, args, call_id, confirm, record)
+        elif (ran := _ran_ahead(st, name, args)) is not None:
+            result = ran
         else:
             result = await asyncio.to_thread(tool.run, self.db_path, **args)
         if tool is not None and ("missing" in result or "invalid" in result):
@@ -504,6 +526,8 @@ class _RunState:
     last_args: dict = field(default_factory=dict)
     last_tool: str = ""
     salvaged: tuple | None = None       # (tool, finished arguments) of a forced call that could not be read
+    ahead: "ChoiceAhead | None" = None  # the first tool choice made in the silence window
+    ran_ahead: tuple | None = None      # (tool, args, result) run ahead with it
 
     def mark_first_token(self) -> None:
         self.end_reasoning()
@@ -527,6 +551,17 @@ class _RunState:
                                       "tools_ms": _r(self.tool_ms), "llm_ms": _r(self.llm_ms),
                                       **({"reasoning_ms": _r(self.reasoning_ms)} if self.reasoning_ms else {})},
                          self.note, self.failed, self.needs_input, self.unverified, list(self.adjustments))
+
+
+def _ran_ahead(st: "_RunState", name: str, args: dict) -> dict | None:
+    """The read-only tool's result from the silence window, when the turn runs the same call."""
+    ran, st.ran_ahead = st.ran_ahead, None
+    if ran is None or ran[0] != name or ran[1] != args or ran[2] is None:
+        if ran is not None:
+            st.trace.values["tool_run_ahead"] = "dropped: other call"
+        return None
+    st.trace.values["tool_run_ahead"] = "reused"
+    return ran[2]
 
 
 def _union(first: list, rest: list) -> list:

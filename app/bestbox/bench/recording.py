@@ -8,6 +8,7 @@ calls it exactly as it calls an `LLMClient`.
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any, AsyncIterator
 
@@ -25,6 +26,7 @@ class Call:
     timings: dict = field(default_factory=dict)
     schema: bool = False
     grammar: bool = False
+    substituted: bool = False   # a capped tool call's text replaced (RecordingClient.call_cap)
 
     @property
     def wall_ms(self) -> float:
@@ -54,12 +56,19 @@ def _purpose(messages: list[dict], schema: bool, grammar: bool) -> str:
 
 class RecordingClient:
     """An LLMClient look-alike that records each request into `log` and caps streamed answers at
-    `answer_cap` tokens."""
+    `answer_cap` tokens. `call_cap` (`bestbox bench --tool-call-tokens`, for random-weight models)
+    caps each schema-forced tool call at that many tokens, a real model's call length: a random
+    model fills the schema's strings up to the token limit and is asked again (3 calls, 2-5 s on an
+    H200). The server still generates those tokens under the schema grammar (its own `timings` are
+    kept); only when the capped text is not a valid call, its text becomes the first offered tool
+    with no arguments (the loop fills them from the request, as for any call), and the record says
+    `substituted`."""
 
-    def __init__(self, inner: Any, log: list[Call], answer_cap: int | None = None):
+    def __init__(self, inner: Any, log: list[Call], answer_cap: int | None = None, call_cap: int | None = None):
         self._inner = inner
         self._log = log
         self.answer_cap = answer_cap
+        self.call_cap = call_cap
 
     def __getattr__(self, name: str) -> Any:  # name, base_url, api_key, close, ...
         return getattr(self._inner, name)
@@ -69,11 +78,16 @@ class RecordingClient:
                                                         bool(kw.get("grammar"))), now_ms(),
                  schema=kw.get("json_schema") is not None, grammar=bool(kw.get("grammar")))
         self._log.append(c)
+        capped = self.call_cap is not None and c.purpose == "tool_choice"
+        if capped:
+            kw["max_tokens"] = min(int(kw.get("max_tokens") or self.call_cap), self.call_cap)
         try:
             comp = await self._inner.complete(messages, **kw)
         finally:
             c.end_ms = now_ms()
         c.timings = dict(comp.timings or {})
+        if capped:
+            c.substituted, comp = _as_call(comp, kw["json_schema"])
         return comp
 
     async def stream(self, messages: list[dict], *, max_tokens: int = 512, **kw: Any) -> AsyncIterator:
@@ -97,13 +111,29 @@ class RecordingClient:
             await agen.aclose()
 
 
+def _as_call(comp: Any, schema: dict) -> tuple[bool, Any]:
+    """(substituted, completion): the completion when its text is a call of a tool the schema
+    offers, else one that calls the first offered tool with no arguments."""
+    from dataclasses import replace
+
+    from ..llm.client import parse_json_object
+
+    options = schema.get("oneOf") or [schema]
+    names = [((o.get("properties") or {}).get("tool") or {}).get("const") for o in options]
+    obj = parse_json_object(comp.text or "")
+    if obj is not None and obj.get("tool") in names and isinstance(obj.get("arguments"), dict):
+        return False, comp
+    return True, replace(comp, text=json.dumps({"tool": names[0], "arguments": {}}), finish_reason="stop")
+
+
 class RecordingEndpoints:
     """Wraps a ServerManager (anything with `client(name)`): the same servers, recorded clients.
     `calls` collects every request until `reset()`."""
 
-    def __init__(self, inner: Any, answer_cap: int | None = None):
+    def __init__(self, inner: Any, answer_cap: int | None = None, call_cap: int | None = None):
         self._inner = inner
         self.answer_cap = answer_cap
+        self.call_cap = call_cap
         self.calls: list[Call] = []
         self._clients: dict[int, RecordingClient] = {}
 
@@ -113,7 +143,7 @@ class RecordingEndpoints:
             return None
         rc = self._clients.get(id(c))
         if rc is None:
-            rc = self._clients[id(c)] = RecordingClient(c, self.calls, self.answer_cap)
+            rc = self._clients[id(c)] = RecordingClient(c, self.calls, self.answer_cap, self.call_cap)
         return rc
 
     def reset(self) -> list[Call]:

@@ -224,6 +224,8 @@ def _turns_lines(res: dict, add) -> None:
                                   ("    of it outside requests", "outside_requests_ms"),
                                   ("  server busy", "server_ms")]),
                        ("voice", [("last voiced sample → first token", "first_token_ms"),
+                                  ("  tool questions", "first_token_ms_tool"),
+                                  ("  questions without a tool", "first_token_ms_no_tool"),
                                   ("close of recording → first token", "close_to_first_token_ms"),
                                   ("close of recording → first output", "close_to_first_output_ms"),
                                   ("last voiced sample → last token", "last_token_ms"),
@@ -248,8 +250,9 @@ def _turns_lines(res: dict, add) -> None:
             pol = (t.get("bestbox") or {}).get("cleanup_policy")
             spec = (t.get("bestbox") or {}).get("speculation_reused")
             rspec = (t.get("bestbox") or {}).get("route_speculative")
+            ahead = (t.get("bestbox") or {}).get("tool_choice_ahead")
             add(f"  BestBox cleanup policy: {pol}; speculative transcript reused: {spec}; "
-                f"route decided in the silence window: {rspec}")
+                f"route decided in the silence window: {rspec}; tool choice made in the window: {ahead}")
         parts = turns.get("overhead_parts_ms") or {}
         if kind == "typed" and parts and "error" not in parts:
             add("  app time per turn, timed alone: " + ", ".join(f"{k} {_ms(v)} ms" for k, v in parts.items()))

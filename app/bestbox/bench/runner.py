@@ -108,7 +108,8 @@ async def run_bench(cfg, mgr, opt: Options, *, config_path: Path | None = None) 
     t_start = time.time()
     res: dict = {"meta": {"date": time.strftime("%Y-%m-%d %H:%M"), "bestbox": __version__, "machine": _machine(),
                           "load_avg_start": [round(x, 2) for x in os.getloadavg()], "quick": opt.quick,
-                          "repeats": opt.repeats, "answer_tokens": opt.answer_tokens, "note": NOTE},
+                          "repeats": opt.repeats, "answer_tokens": opt.answer_tokens, "note": NOTE,
+                          "tool_call_tokens": opt.tool_call_tokens},
                  "errors": {}}
     for name in ("light", "heavy"):
         if mgr.client(name) is None:
@@ -151,7 +152,7 @@ async def _prepare(ctx: Ctx, res: dict) -> None:
     from .structured_router import StructuredRouter
 
     cfg, opt = ctx.cfg, ctx.opt
-    ctx.rec = RecordingEndpoints(ctx.mgr, answer_cap=opt.answer_tokens)
+    ctx.rec = RecordingEndpoints(ctx.mgr, answer_cap=opt.answer_tokens, call_cap=opt.tool_call_tokens)
     ctx.transcriber = Transcriber(cfg)
     ctx.transcriber.load_async()
     # The glossary reads the company names from the demo database: make sure it exists first, as

@@ -22,7 +22,11 @@ def analyse(trace: TurnTrace, calls: list[Call], events: list[tuple[float, str]]
     answer = streams[-1] if streams else None
     in_route = lambda c: route_st is not None and route_st.end_ms is not None and \
         rel(c.start_ms) >= route_st.start_ms - 1 and rel(c.end_ms) <= route_st.end_ms + 1  # noqa: E731
-    tool_llm = sum(c.wall_ms for c in calls if c is not answer and c.purpose != "cleanup" and not in_route(c))
+    # Only what ran after the close is on the turn's path: a tool choice started on the speculative
+    # transcript (agents/ahead.py) spends the part before it inside the silence window.
+    close = seg.get("silence window", 0.0)
+    tool_llm = sum(max(0.0, rel(c.end_ms) - max(rel(c.start_ms), close)) for c in calls
+                   if c is not answer and c.purpose != "cleanup" and not in_route(c))
     seg["tool choice (LLM)"] = tool_llm
     seg["tool run"] = _tool_run_ms(events)
     if answer is not None:
@@ -51,6 +55,9 @@ def analyse(trace: TurnTrace, calls: list[Call], events: list[tuple[float, str]]
         "answer_prompt_n": (answer.timings or {}).get("prompt_n") if answer else None,
         "route_tokens": sum(int((c.timings or {}).get("predicted_n") or 0) for c in calls if in_route(c)),
         "llm_calls": len(calls),
+        "tool_choice_tokens": sum(int((c.timings or {}).get("predicted_n") or 0) for c in calls
+                                  if c.purpose == "tool_choice"),
+        "tool_choice_substituted": sum(bool(getattr(c, "substituted", False)) for c in calls),
     }
     if voice is not None:
         close = lo
@@ -90,7 +97,7 @@ def _tool_run_ms(events: list[tuple[float, str]]) -> float:
 def summarise_turns(samples: dict[str, list[dict]], voice: bool) -> dict:
     keys = ["first_token_ms", "first_output_ms", "last_token_ms", "route_ms", "app_overhead_ms",
             "outside_requests_ms", "server_ms",
-            "answer_tokens", "answer_cache_n", "route_tokens"]
+            "answer_tokens", "answer_cache_n", "route_tokens", "tool_choice_tokens"]
     if voice:
         keys += ["close_to_first_token_ms", "close_to_first_output_ms", "asr_ms", "vad_wait_ms"]
     out = {}
@@ -105,12 +112,16 @@ def summarise_turns(samples: dict[str, list[dict]], voice: bool) -> dict:
         d["segments_median_ms"] = {n: summary([s["segments"].get(n, 0.0) for s in ok])["median"] for n in names}
         d["breakdown"] = breakdown(ok, names)
         d["n"] = len(ok)
+        # Questions that ran a tool against those that did not: the tool step is the big difference.
+        d["first_token_ms_tool"] = summary([s.get("first_token_ms") for s in ok if s.get("tool_calls")])
+        d["first_token_ms_no_tool"] = summary([s.get("first_token_ms") for s in ok if not s.get("tool_calls")])
         d["errors"] = [s.get("error") for s in ss if s.get("error")]
         d["agents"] = count(s.get("agent") for s in ok)
         if voice:
             d["cleanup_policy"] = count(s.get("cleanup_policy") for s in ok)
             d["speculation_reused"] = count(s.get("speculation_reused") for s in ok)
             d["route_speculative"] = count(s.get("route_speculative") for s in ok)
+            d["tool_choice_ahead"] = count(s.get("tool_choice_ahead") for s in ok if s.get("tool_calls"))
         else:
             d["router_model_said"] = count(s.get("model_said") for s in ok if s.get("model_said") is not None)
         out[c] = d

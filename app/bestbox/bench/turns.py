@@ -107,6 +107,7 @@ async def _voice_turn(ctx: Ctx, config: str, u: U.Utterance) -> dict:
              cleanup_policy=res.get("cleanup_policy"), speculation_reused=t.get("speculation_reused"),
              asr_ms=t.get("asr_ms"), vad_wait_ms=t.get("vad_wait_ms"), agent=route.get("agent"),
              route_speculative="speculative" in (route.get("detail") or {}),
+             tool_calls=len(res.get("tool_calls") or []), tool_choice_ahead=t.get("tool_choice_ahead"),
              model=res.get("model"), error=res.get("error"))
     return s
 

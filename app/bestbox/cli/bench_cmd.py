@@ -19,6 +19,9 @@ def register(sub) -> None:
     p.add_argument("--quick", action="store_true", help="few repeats and short utterances (about two minutes)")
     p.add_argument("--answer-tokens", type=int, default=None,
                    help="answer length cap, the same for every configuration (default 32, --quick 16)")
+    p.add_argument("--tool-call-tokens", type=int, default=None,
+                   help="cap each schema-forced tool call at N tokens and, where the capped text is no valid "
+                        "call, call the first offered tool: random-weight models only (docs/benchmarks.md)")
     p.add_argument("--no-ui", action="store_true", help="skip the window measurements (stalls, launch, memory)")
     p.add_argument("--only", help="comma-separated sections: servers,router,calibration,asr,cleanup,turns,ui,"
                                   "supervision (and load, team, retrieval, families, turn_end, hearing: run only "
@@ -43,6 +46,7 @@ async def _run(args) -> int:
     quick = bool(args.quick)
     opt = Options(out_dir=out, quick=quick, repeats=args.repeats or (1 if quick else 3),
                   answer_tokens=args.answer_tokens or (16 if quick else 32), ui=not args.no_ui,
+                  tool_call_tokens=args.tool_call_tokens,
                   log=lambda m: print(m, file=sys.stderr, flush=True))
     if args.only:
         from ..bench.runner import SECTION_FUNCS

@@ -85,6 +85,9 @@ class TurnPrinter:
         if voice:
             parts = [("asr", _ms(t.get("asr_ms"))), ("cleanup", _ms(t.get("cleanup_ms")))]
             answer = [("speech end → first token", _ms(t.get("speech_end_to_first_token_ms")))]
+            if t.get("tool_choice_ahead"):   # agents/ahead.py: chosen in the silence window
+                parts.append(("tool choice", "in the silence window" if t["tool_choice_ahead"] == "reused"
+                              else t["tool_choice_ahead"]))
         else:
             parts = [("route", _ms(t.get("route_ms")))]
             answer = [("first token", _ms(t.get("ttft_ms"))), ("total", _ms(t.get("total_ms")))]

@@ -27,7 +27,14 @@ class PipelineAnswerer:
         self.source = source
 
     def preroute(self, text: str) -> None:
-        self.turns.preroute(text)
+        cid = self.conversation_id()
+        self.turns.preroute(text, conversation_id=cid) if cid else self.turns.preroute(text)
+
+    def drop_ahead(self) -> None:
+        """Speech resumed: work started on the last speculative transcript is dropped."""
+        drop = getattr(self.turns, "drop_ahead", None)
+        if drop is not None:
+            drop()
 
     async def answer(self, text: str, *, trace: TurnTrace, meta: dict) -> dict:
         from .assistant import run_text_turn

@@ -17,6 +17,7 @@ from ..trace import TurnTrace, now_ms
 from ..agents.needs_input import tool_title
 from ..agents.tools import get_tool
 from . import fallback, stored_results
+from .ahead import TurnsAhead
 from .events import TurnEvent
 from .history import History
 from .turn_marks import form_route, form_text, is_demo_model
@@ -46,6 +47,7 @@ class Assistant:
         self.corrections = CorrectionStore()
         self.router = router or Router(config, self.corrections)
         self._db_path = db_path
+        self.ahead = TurnsAhead()   # the tool choice started on a speculative transcript
 
     async def database(self):
         """The agents' database, generated on first use in a worker thread (a few seconds)."""
@@ -53,7 +55,12 @@ class Assistant:
         if self._db_path is None or (self.config.data.source and not self.config.data.database):
             from ..agents.data import ensure_database
 
-            self._db_path = await asyncio.get_running_loop().run_in_executor(None, ensure_database, self.config)
+            # One job at a time, shared: a tool choice started ahead (pipeline/ahead.py) and the turn
+            # may both ask, and a dropped one must not leave the file half written for the other.
+            job = getattr(self, "_db_job", None)
+            if job is None or job.done():
+                job = self._db_job = asyncio.get_running_loop().run_in_executor(None, ensure_database, self.config)
+            self._db_path = await asyncio.shield(job)
         return self._db_path
 
     # -- conversation helpers the UI uses --------------------------------------------------------
@@ -64,11 +71,18 @@ class Assistant:
         self.router.correct(turn_id, agent)
         self.history.annotate_turn(turn_id, corrected_agent=agent)  # shown again after a restart
 
-    def preroute(self, text: str) -> None:
+    def preroute(self, text: str, conversation_id: str | None = None) -> None:
         """Route `text` ahead of its turn (a voice turn's speculative transcript, decided during
-        the silence window); the turn with the same text then takes the decision."""
+        the silence window), and start its tool choice (pipeline/ahead.py); the turn with the same
+        text then takes them."""
         if hasattr(self.router, "preroute"):
-            self.router.preroute(text, self.endpoints.client("light"), self.endpoints.client("heavy"))
+            task = self.router.preroute(text, self.endpoints.client("light"), self.endpoints.client("heavy"))
+            if task is not None and self.config.speech.tool_choice_ahead:
+                self.ahead.start(self, text, conversation_id, task)
+
+    def drop_ahead(self, why: str = "speech resumed") -> None:
+        """Speech went on after a speculative transcript: its tool choice no longer applies."""
+        self.ahead.drop(why)
 
     def routing_report(self) -> dict:
         return self.corrections.report()
@@ -268,7 +282,8 @@ class Assistant:
             return await fut
 
         messages = context if call is not None and context else context + [{"role": "user", "content": text}]
-        agen = runner.run(agent, messages, confirm=confirm, call=call, trace=trace)
+        ahead = await self.ahead.take(text, trace) if call is None else None
+        agen = runner.run(agent, messages, confirm=confirm, call=call, trace=trace, ahead=ahead)
         async for ev in _merge(agen, pending):
             if isinstance(ev, TurnEvent):
                 yield ev

@@ -6,6 +6,10 @@ tokens) and timed out; anything that looks wrong — empty, much longer, too dif
 words, new words that are neither in the raw text nor in the glossary, an answer instead of a
 transcript — is thrown away and the raw text goes on. A light server that is down costs one fast
 connection error and the raw text goes on.
+
+The output is constrained to the glossary (`cleanup_grammar`, a GBNF grammar llama-server enforces
+while sampling): every word is one the transcript has, or a glossary term, so a small model can
+fix a misheard term but cannot answer, explain or invent.
 """
 from __future__ import annotations
 
@@ -75,6 +79,25 @@ def light_client(config: Config, timeout: float = 10.0) -> LLMClient | None:
     return LLMClient(f"http://{s.host}:{s.port}", api_key=config.llama.api_key, timeout=timeout, name="light")
 
 
+def _lit(s: str) -> str:
+    return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def cleanup_grammar(raw: str, terms: list[str]) -> str:
+    """GBNF: the transcript's own words (as heard, lower case, capitalised) and the glossary terms,
+    separated by spaces with optional commas or colons, ending in optional . ? or !"""
+    heard = re.findall(r"[A-Za-z0-9'%$.-]*[A-Za-z0-9%$]", raw)
+    opts: dict[str, None] = {}
+    for w in heard:
+        for v in (w, w.lower(), w[:1].upper() + w[1:]):
+            opts[v] = None
+    for t in terms:
+        opts[" ".join(t.split())] = None
+    alts = " | ".join(_lit(o) for o in opts if o)
+    return (f"root ::= w (sep w)* end?\nw ::= {alts}\n"
+            'sep ::= ("," | ":")? " "\nend ::= "." | "?" | "!"\n')
+
+
 def _extract(out: str) -> str:
     lines = [ln.strip() for ln in out.strip().splitlines() if ln.strip()]
     if not lines:
@@ -134,7 +157,8 @@ async def clean_transcript(raw: str, client: LLMClient | None, glossary: Glossar
     max_tokens = math.ceil(estimate_tokens(raw) * 1.5) + 4
     try:
         comp = await asyncio.wait_for(
-            client.complete(messages, max_tokens=max_tokens, temperature=0.0, timeout=timeout_s),
+            client.complete(messages, max_tokens=max_tokens, temperature=0.0, timeout=timeout_s,
+                            grammar=cleanup_grammar(raw, chosen)),
             timeout=timeout_s + 0.5)
     except asyncio.TimeoutError:
         return CleanupResult(raw, raw, False, f"cleanup timed out after {timeout_s:.1f} s", now_ms() - t0)

@@ -16,6 +16,9 @@ class Answerer(Protocol):
     def preroute(self, text: str) -> None:
         """Route `text` ahead of its turn (fire and forget); the turn with the same text takes the decision."""
 
+    def drop_ahead(self) -> None:
+        """Speech resumed after a speculative transcript: drop what `preroute` started (optional)."""
+
     async def answer(self, text: str, *, trace: TurnTrace, meta: dict) -> dict:
         """Answer `text` as one turn timed on `trace` (t0: the end of speech); `meta` goes to the
         history with the user's message (the raw transcript). Returns what `bestbox ask --json`

@@ -170,7 +170,8 @@ class Transcriber:
 
     # -- transcription ---------------------------------------------------------------------------
     def transcribe_sync(self, audio: np.ndarray, *, hotwords: str | None = None,
-                        initial_prompt: str | None = None, beam_size: int = 1) -> Transcript:
+                        initial_prompt: str | None = None, beam_size: int | None = None) -> Transcript:
+        """beam_size: None = `speech.beam_size`."""
         audio = np.asarray(audio, dtype=np.float32).reshape(-1)
         audio_s = len(audio) / RATE
         t = now_ms()
@@ -183,7 +184,7 @@ class Transcriber:
         if self._model is None:
             self.load()
         segs_iter, info = self._model.transcribe(
-            audio, language=(self.sc.language or None), beam_size=beam_size, best_of=1,
+            audio, language=(self.sc.language or None), beam_size=beam_size or self.sc.beam_size, best_of=1,
             temperature=0.0, condition_on_previous_text=False, without_timestamps=True,
             hotwords=hotwords or None, initial_prompt=initial_prompt or None, vad_filter=False)
         segs = list(segs_iter)
@@ -216,7 +217,7 @@ class Transcriber:
         return tr
 
     async def transcribe(self, audio: np.ndarray, *, hotwords: str | None = None,
-                         initial_prompt: str | None = None, beam_size: int = 1) -> Transcript:
+                         initial_prompt: str | None = None, beam_size: int | None = None) -> Transcript:
         loop = asyncio.get_running_loop()
         if self._load_future is not None and not self._load_future.done():
             await asyncio.shield(self._load_future)  # preloading: wait for it, do not start another

@@ -24,7 +24,7 @@ from ..audio.wavfile import AudioFileError, read_audio
 from ..config import Config
 from ..trace import TurnTrace, now_ms
 from .cleanup import light_client
-from .cleanup_policy import answer_as_heard, clean_and_answer
+from .cleanup_policy import answer_as_heard, clean_and_answer, mender_for
 from .events import DIDNT_CATCH, VOICE_EVENT_KINDS, VoiceEvent, VoiceInputError, didnt_catch
 from .glossary import Glossary
 from .handoff import Answerer
@@ -236,6 +236,8 @@ class VoiceSession:
                     rec.stop("vad_end")
                 else:
                     self._emit(ev.kind, at_s=round(ev.at_s, 3))
+                    if ev.kind == "speech_resumed":
+                        self._drop_ahead()
             if self.speculate and det.silence_reported and not det.ended:
                 spec.update(det.last_voiced_sample, rec.samples_recorded, rec.audio)
             if self._stop_requested and not rec.stop_reason:
@@ -280,9 +282,19 @@ class VoiceSession:
         text as it is (see `speech.cleanup_policy`)."""
         if self.answerer is None:
             return
-        if self.cleanup and not answer_as_heard(tr, self.glossary.near_misses(tr.text)):
+        text = mender_for(self.glossary).mend(tr.text)[0]  # the text the answer will get
+        if self.cleanup and not answer_as_heard(tr, self.glossary.near_misses(text)):
             return  # cleanup goes first: the answer will get other text
-        self.answerer.preroute(tr.text.strip())
+        self.answerer.preroute(text.strip())
+
+    def _drop_ahead(self) -> None:
+        """Speech resumed: what the pipeline started on the last speculative transcript is stale."""
+        drop = getattr(self.answerer, "drop_ahead", None)
+        if drop is not None:
+            try:
+                drop()
+            except Exception as e:  # noqa: BLE001 - an optimisation; the turn still checks the text
+                log.debug("drop_ahead failed: %s", e)
 
     # -- after recording -------------------------------------------------------------------------
     async def _from_audio(self, audio: np.ndarray, *, source: str, recording: dict | None = None) -> dict:

@@ -154,16 +154,26 @@ class AssistantAdapter(QObject):
         fut = self.worker.call(self.assistant.correct_route, turn_id, agent)
         fut.add_done_callback(lambda f: f.exception() and log.warning("route correction failed: %s", f.exception()))
 
-    def preroute(self, text: str) -> None:
+    def preroute(self, text: str, conversation_id: str | None = None) -> None:
         """Start routing a speculative transcript on the loop the turns run on (fire and forget)."""
         a = self.assistant
         if a is None or not hasattr(a, "preroute"):
             return
         if self.worker is None:
-            a.preroute(text)
+            a.preroute(text, conversation_id)
             return
-        fut = self.worker.call(a.preroute, text)
+        fut = self.worker.call(a.preroute, text, conversation_id)
         fut.add_done_callback(lambda f: f.exception() and log.debug("preroute failed: %s", f.exception()))
+
+    def drop_ahead(self) -> None:
+        """Speech resumed: drop the tool choice started on the last speculative transcript."""
+        a = self.assistant
+        if a is None or not hasattr(a, "drop_ahead"):
+            return
+        if self.worker is None:
+            a.drop_ahead()
+        else:
+            self.worker.call(a.drop_ahead)
 
     async def call_async(self, coro_fn):
         """Await a coroutine of the assistant on the loop its turns run on."""
