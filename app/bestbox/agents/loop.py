@@ -39,6 +39,7 @@ from .salvage import empty_answer, fit_history, salvage_call, unparsed_form
 from .tool_ranker import shortlist
 from .calls import (CallError, ParsedCall, ToolCallRecord, call_schema, parse_native_call, parse_schema_output,
                     result_for_model, result_summary)
+from .doc_lookup import TOOL as DOC_TOOL, look_up, reads_documents
 from .tools import Tool, get_tool, tools_for
 from .tools.base import today
 
@@ -121,6 +122,10 @@ class AgentRunner:
                        request=_last_user_text(messages), ahead=ahead)
         tools = tools_for(agent)
         messages = await self._fit(agent, messages)
+        if not tools and call is None and reads_documents(agent):
+            found = await asyncio.to_thread(look_up, st.request)
+            if found is not None:       # the user's documents answer it: cite them (issue 8)
+                tools, call, st.mode = [get_tool(DOC_TOOL)], (DOC_TOOL, found), "documents"
         if not tools:
             st.mode = "none"
             sys = prompts.agent_system_prompt(agent, [], mode="none", today=today())
@@ -129,7 +134,7 @@ class AgentRunner:
             yield st.done()
             return
         if call is not None:
-            st.mode = "form"
+            st.mode = st.mode or "form"
             async for ev in self._run_given(st, call, messages, confirm):
                 yield ev
             yield st.done()
@@ -236,7 +241,7 @@ class AgentRunner:
         """The call a person completed in a form: validated and run as given, then answered."""
         name, args = call
         tool = get_tool(name)
-        if tool is None or tool not in tools_for(st.agent):
+        if tool is None or (tool not in tools_for(st.agent) and not (name == DOC_TOOL and reads_documents(st.agent))):
             parsed: ParsedCall | CallError = CallError(f"unknown tool '{str(name)[:60]}'", raw=str(name)[:100])
         else:
             parsed = ParsedCall(name, dict(args or {}))

@@ -16,6 +16,7 @@ class AgentInfo:
     word: str         # what the light model says under the grammar: "it" is one token, "it_ops" three
     prompt: str       # the router prompt's description of the agent's requests
     domain: bool = True   # a domain agent answers with the company's tools; "general" does not
+    documents: bool = False   # the user's indexed documents may answer its requests (agents/doc_lookup.py)
 
 
 TABLE: tuple[AgentInfo, ...] = (
@@ -29,9 +30,10 @@ TABLE: tuple[AgentInfo, ...] = (
               "servers, hosts, outages, incidents, tickets, backups, logs, passwords, laptops, VPN, wifi, printers."),
     AgentInfo("oa", "Office", "policies, leave, rooms, meetings", "oa",
               "meeting rooms, bookings, meetings, calendar, leave and vacation days, policies, templates, "
-              "documents, expenses."),
+              "documents, expenses.", documents=True),
     AgentInfo("general", "General", "everything else, no tools", "general",
-              "greetings, thanks, small talk, jokes, arithmetic, general knowledge, anything else.", domain=False),
+              "greetings, thanks, small talk, jokes, arithmetic, general knowledge, anything else.", domain=False,
+              documents=True),
 )
 
 BY_KEY: dict[str, AgentInfo] = {a.key: a for a in TABLE}
