@@ -96,3 +96,14 @@ def test_cli_data_check_and_sync_with_a_mysql_url(maria_config, tmp_path):
                            text=True, env=env, timeout=120)
         assert r.returncode == 0, (action, r.stdout[-2000:], r.stderr[-2000:])
         assert json.loads(r.stdout)["ok"] and db_servers.READER_PW not in r.stdout + r.stderr
+
+
+def test_a_slow_query_is_stopped_by_the_statement_timeout(maria_config, mariadb):
+    src = Source.open(mariadb.url(), timeout_s=1)
+    try:
+        with pytest.raises(SourceError) as e, src.connection() as conn:
+            cols, batches = src.rows(conn, "SELECT SLEEP(5) AS s, name FROM `tabSupplier`", "vendors", limit=10)
+            list(batches)
+        assert e.value.kind == "timeout", e.value.as_dict()
+    finally:
+        src.close()
