@@ -70,11 +70,17 @@ def test_inverted_vectors_find_what_exact_search_finds(tmp_path, monkeypatch):
             assert abs(cos - float(stored[ids.index(c)] @ q)) < 1e-5
     assert isinstance(index.impl, vectors._Inverted) and (db.parent / (db.name + ".vectors") / "meta.json").exists()
     assert found / 200 >= 0.9, found
-    # A new embedding moves the version: the files are rebuilt, and the new passage is found.
+    # A new embedding moves the version: the files stay, the new passage is searched beside them;
+    # a deleted passage is never returned.
+    built = (db.parent / (db.name + ".vectors") / "meta.json").stat().st_mtime_ns
     with con:
         con.execute("INSERT INTO chunks(doc_id, seq, page, text) VALUES (1, 9999, NULL, 'new')")
         new_id = con.execute("SELECT MAX(id) FROM chunks").fetchone()[0]
         con.execute("INSERT INTO embeddings(chunk_id, vec) VALUES (?, ?)", (new_id, to_blob(vecs[5] * -1)))
-    assert index.search(con, -vecs[5], 1)[0][0] == new_id
+        gone = index.search(con, vecs[7], 1)[0][0]
+        con.execute("DELETE FROM chunks WHERE id = ?", (gone,))
+    assert index.search(con, -vecs[5], 1)[0][0] == new_id and index.impl.extra is not None
+    assert gone not in {c for c, _ in index.search(con, vecs[7], 10)}
+    assert (db.parent / (db.name + ".vectors") / "meta.json").stat().st_mtime_ns == built
     con.close()
-    assert sqlite3.connect(db).execute("SELECT COUNT(*) FROM embeddings").fetchone()[0] == 3001
+    assert sqlite3.connect(db).execute("SELECT COUNT(*) FROM embeddings").fetchone()[0] == 3000
