@@ -187,8 +187,10 @@ def _search_scale(db: Path, out: dict, queries: int) -> dict:
     s = Searcher(db)
     try:
         t = time.perf_counter()
-        s.search("warm up", 5, "fused" if emb else "keyword")   # loads (at first: builds) the vectors once
+        with _PeakRSS() as mem:
+            s.search("warm up", 5, "fused" if emb else "keyword")   # loads (at first: builds) the vectors once
         out["first_search_ms"] = round((time.perf_counter() - t) * 1000, 1)
+        out["peak_rss_mb_first_search"] = round(mem.peak / 2**20)
         out["load_avg_at_search"] = round(os.getloadavg()[0], 1)
         for mode in ("keyword", "embedding", "fused") if emb else ("keyword",):
             ms = []
