@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 
 from bestbox.bench import db_servers
-from bestbox.bench.db_servers import ADMIN_PW, READER_PW, Postgres, free_port  # noqa: F401 (tests import them)
+from bestbox.bench.db_servers import READER_PW, free_port
+
+__all__ = ["HERE", "ODOO_MAPPING", "READER_PW", "free_port", "running_postgres"]   # what the tests import
 
 HERE = Path(__file__).parent
 

@@ -108,10 +108,7 @@ def _pcts(ms: list[float]) -> dict:
 
 
 def scale(work: Path, n_files: int, total_mb: float, queries: int = 40, log=print) -> dict:
-    import numpy as np
-
-    from ..data.documents import Indexer, Searcher, store
-    from ..data.documents.embed import DIM, get_embedder, to_blob
+    from ..data.documents import Indexer, store
 
     corpus = work / "corpus"
     db = work / "scale.sqlite3"
