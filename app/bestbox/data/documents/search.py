@@ -115,10 +115,12 @@ class Searcher:
     def query_vector(self, query: str) -> np.ndarray:
         """The query's embedding; the same words asked again (the router, then the tool) embed once."""
         v = self._qvec.get(query)
-        if v is None:
-            v = self._qvec[query] = self.embedder.query(query)
-            if len(self._qvec) > 64:
-                self._qvec.popitem(last=False)
+        return v if v is not None else self._remember(query, self.embedder.query(query))
+
+    def _remember(self, query: str, v: np.ndarray) -> np.ndarray:
+        self._qvec[query] = v
+        if len(self._qvec) > 64:
+            self._qvec.popitem(last=False)
         return v
 
     def embedding(self, query: str, n: int = CANDIDATES) -> list[tuple[int, float]]:
@@ -130,7 +132,13 @@ class Searcher:
         """mode: auto (fused when embeddings exist), keyword, embedding, fused."""
         if mode == "auto":
             mode = "fused" if self.mode == "fused" else "keyword"
+        pending = None
+        if mode in ("embedding", "fused") and self.embedder is not None and query not in self._qvec:
+            # The query's embedding (the C engine, without the GIL) runs while SQLite ranks the words.
+            pending = _embed_pool().submit(self.embedder.query, query)
         kw = self.keyword(query) if mode in ("keyword", "fused") else []
+        if pending is not None:
+            self._remember(query, pending.result())
         em = self.embedding(query) if mode in ("embedding", "fused") else []
         scores: dict[int, float] = {}
         if mode in ("keyword", "embedding"):        # each list is in rank order already
@@ -167,6 +175,20 @@ class Searcher:
 def answers(hit: Hit) -> bool:
     """Does this passage plausibly answer the question (vs the best of nothing relevant)?"""
     return hit.coverage >= MIN_WORD_COVERAGE or (hit.cosine is not None and hit.cosine >= MIN_COSINE)
+
+
+_POOL = None
+_pool_lock = threading.Lock()
+
+
+def _embed_pool():
+    global _POOL
+    with _pool_lock:
+        if _POOL is None:
+            from concurrent.futures import ThreadPoolExecutor
+
+            _POOL = ThreadPoolExecutor(1, thread_name_prefix="bestbox-query-embed")
+        return _POOL
 
 
 _SHARED: dict[tuple, Searcher] = {}
