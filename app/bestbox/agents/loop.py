@@ -122,6 +122,7 @@ class AgentRunner:
                        request=_last_user_text(messages), ahead=ahead)
         tools = tools_for(agent)
         messages = await self._fit(agent, messages)
+        st.messages = list(messages)        # for the documents fallback (_no_result)
         if not tools and call is None and reads_documents(agent):
             found = await asyncio.to_thread(look_up, st.request)
             if found is not None:       # the user's documents answer it: cite them (issue 8)
@@ -417,6 +418,14 @@ class AgentRunner:
             st.needs_input = form_request(tool, args, result, st.request)
             yield NeedsInputEvent(st.needs_input)
             return
+        if not st.docs_tried and reads_documents(st.agent) and st.request:
+            st.docs_tried = True        # the agent's own data had no answer: the user's documents may
+            found = await asyncio.to_thread(look_up, st.request)
+            if found is not None:
+                st.mode = f"{st.mode}+documents"
+                async for ev in self._run_given(st, (DOC_TOOL, found), st.messages, None):
+                    yield ev
+                return
         st.unverified = True
         tool_error = (st.records and get_tool(st.last_tool) is not None and not st.last_result.get("unasked")
                       and st.last_result.get("error"))
@@ -533,6 +542,8 @@ class _RunState:
     salvaged: tuple | None = None       # (tool, finished arguments) of a forced call that could not be read
     ahead: "ChoiceAhead | None" = None  # the first tool choice made in the silence window
     ran_ahead: tuple | None = None      # (tool, args, result) run ahead with it
+    messages: list = field(default_factory=list)   # the conversation, for the documents fallback
+    docs_tried: bool = False
 
     def mark_first_token(self) -> None:
         self.end_reasoning()
