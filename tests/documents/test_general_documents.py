@@ -43,11 +43,11 @@ def test_look_up_only_when_the_documents_answer(docs_config):
     assert doc_lookup.look_up("hello there, how are you?") is None
 
 
-def _run(url, messages):
+def _run(url, messages, db):
     async def go():
         client = LLMClient(url, timeout=300)
         try:
-            runner = AgentRunner(client, "unused-demo.sqlite", "auto", answer_max_tokens=40)
+            runner = AgentRunner(client, db, "auto", answer_max_tokens=40)   # the demo db: never read here
             return [ev async for ev in runner.run("general", messages)]
         finally:
             await client.close()
@@ -55,9 +55,9 @@ def _run(url, messages):
 
 
 @pytest.mark.slow
-def test_general_agent_cites_a_document_with_the_demo_model(docs_config, spawn_llama_server):
+def test_general_agent_cites_a_document_with_the_demo_model(docs_config, spawn_llama_server, tmp_path):
     url = spawn_llama_server("--ctx-size", "2048")
-    evs = _run(url, [{"role": "user", "content": FORKLIFT}])
+    evs = _run(url, [{"role": "user", "content": FORKLIFT}], tmp_path / "demo.sqlite")
     assert [e.name for e in evs if isinstance(e, ToolCallEvent)] == ["search_my_files"]
     result = next(e for e in evs if isinstance(e, ToolResultEvent))
     cites, note = citations_of(result.name, result.result)
@@ -65,7 +65,7 @@ def test_general_agent_cites_a_document_with_the_demo_model(docs_config, spawn_l
     done = evs[-1]
     assert isinstance(done, DoneEvent) and done.mode == "documents" and done.text.strip()
 
-    small_talk = _run(url, [{"role": "user", "content": "hello there, how are you?"}])
+    small_talk = _run(url, [{"role": "user", "content": "hello there, how are you?"}], tmp_path / "demo.sqlite")
     assert not [e for e in small_talk if isinstance(e, ToolCallEvent)]
     assert small_talk[-1].mode == "none" and small_talk[-1].text.strip()
 

@@ -84,3 +84,18 @@ def test_inverted_vectors_find_what_exact_search_finds(tmp_path, monkeypatch):
     assert (db.parent / (db.name + ".vectors") / "meta.json").stat().st_mtime_ns == built
     con.close()
     assert sqlite3.connect(db).execute("SELECT COUNT(*) FROM embeddings").fetchone()[0] == 3000
+
+
+def test_a_kept_searcher_sees_what_the_indexer_adds(tmp_path):
+    db = tmp_path / "i.sqlite3"
+    _index(db, ["alpha beta"]).close()
+    s = Searcher(db, use_embeddings=False)
+    try:
+        assert len(s.search("alpha gamma", 5, "keyword")) == 1
+        other = store.connect(db)
+        with other:
+            other.execute("INSERT INTO chunks(doc_id, seq, page, text) VALUES (1, 1, NULL, 'gamma ray')")
+        other.close()
+        assert {h.text for h in s.search("alpha gamma", 5, "keyword")} == {"alpha beta", "gamma ray"}
+    finally:
+        s.close()

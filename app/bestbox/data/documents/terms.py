@@ -41,6 +41,9 @@ class TermStats:
         for term, doc in con.execute("SELECT term, doc FROM temp.q_tok_v"):
             out[doc - 1].append(term)
         con.execute("DELETE FROM temp.q_tok")
+        # sqlite3 opened a transaction for the INSERT: end it, or every later search would read the
+        # index as it was at this moment and never see what the indexer adds.
+        con.commit()
         return out
 
     def doc_freq(self, term: str) -> int:
