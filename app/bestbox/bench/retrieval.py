@@ -10,7 +10,11 @@
   over vectors of the real shape filled in for every chunk (random unit vectors): the time of the
   search does not depend on the vector values; this is said in the output.
 
-Standalone: `python -m bestbox.bench.retrieval [--files N --mb M] [--quality-only]`.
+Search latency is reported as wall time and as CPU time (all threads of the process), since on a
+shared machine only the first grows with the neighbours' load.
+
+Standalone: `python -m bestbox.bench.retrieval [--files N --mb M] [--quality-only | --scale-only]
+[--work DIR]` (DIR keeps the corpus and index; a later run with it measures the search again).
 """
 from __future__ import annotations
 
