@@ -41,6 +41,7 @@ def test_no_folders_means_no_look_up(tmp_config):
 def test_look_up_only_when_the_documents_answer(docs_config):
     assert doc_lookup.look_up(FORKLIFT) == {"query": FORKLIFT}
     assert doc_lookup.look_up("hello there, how are you?") is None
+    assert doc_lookup.look_up("parking!") is None          # one word that a passage holds is not a question
 
 
 def _run(url, messages, db):

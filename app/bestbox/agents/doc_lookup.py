@@ -11,6 +11,7 @@ from ..routing.agents import BY_KEY
 from .tools import documents
 
 TOOL = "search_my_files"
+MIN_WORDS = 2
 
 
 def reads_documents(agent: str) -> bool:
@@ -22,9 +23,12 @@ def look_up(request: str) -> dict | None:
     """The tool's arguments when the indexed documents answer `request`, else None (also when no
     folder is configured or nothing is indexed yet: never an error for a question that needs none)."""
     from ..data.documents import store
+    from ..data.documents.search import words
 
     query = " ".join(request.split())[:300]
-    if len(query) < 2 or not documents._config().data.documents or not store.index_path().exists():
+    # One content word ("thanks", "joke") found in some passage is not a question the documents answer.
+    if len(set(words(query))) < MIN_WORDS or not documents._config().data.documents \
+            or not store.index_path().exists():
         return None
     result = documents.search_my_files(None, documents.MyDocsArgs(query=query))
     return {"query": query} if result.get("answered") else None
