@@ -11,8 +11,8 @@ APT_APP=(python3-venv python3-dev build-essential cmake git libportaudio2 libaso
          libxcb-xinerama0 libxcb-randr0 libxcb-render-util0 libxcb-image0 libegl1 libgl1
          libfontconfig1 libdbus-1-3 libglib2.0-0)
 # Tests: a real X screen with a tray, a virtual microphone, speech synthesis, a real PostgreSQL
-# (tests/records start their own server in a temp dir).
-APT_TEST=(xvfb trayer x11-utils pulseaudio pulseaudio-utils espeak-ng sox postgresql nginx)
+# and MariaDB (tests/records start their own servers in a temp dir).
+APT_TEST=(xvfb trayer x11-utils pulseaudio pulseaudio-utils espeak-ng sox postgresql mariadb-server nginx)
 
 say() { printf '\033[1m[bestbox]\033[0m %s\n' "$*" >&2; }
 

@@ -39,6 +39,7 @@ from .salvage import empty_answer, fit_history, salvage_call, unparsed_form
 from .tool_ranker import shortlist
 from .calls import (CallError, ParsedCall, ToolCallRecord, call_schema, parse_native_call, parse_schema_output,
                     result_for_model, result_summary)
+from .doc_lookup import TOOL as DOC_TOOL, look_up, reads_documents
 from .tools import Tool, get_tool, tools_for
 from .tools.base import today
 
@@ -121,6 +122,11 @@ class AgentRunner:
                        request=_last_user_text(messages), ahead=ahead)
         tools = tools_for(agent)
         messages = await self._fit(agent, messages)
+        st.messages = list(messages)        # for the documents fallback (_no_result)
+        if not tools and call is None and reads_documents(agent):
+            found = await asyncio.to_thread(look_up, st.request)
+            if found is not None:       # the user's documents answer it: cite them (issue 8)
+                tools, call, st.mode = [get_tool(DOC_TOOL)], (DOC_TOOL, found), "documents"
         if not tools:
             st.mode = "none"
             sys = prompts.agent_system_prompt(agent, [], mode="none", today=today())
@@ -129,7 +135,7 @@ class AgentRunner:
             yield st.done()
             return
         if call is not None:
-            st.mode = "form"
+            st.mode = st.mode or "form"
             async for ev in self._run_given(st, call, messages, confirm):
                 yield ev
             yield st.done()
@@ -236,7 +242,7 @@ class AgentRunner:
         """The call a person completed in a form: validated and run as given, then answered."""
         name, args = call
         tool = get_tool(name)
-        if tool is None or tool not in tools_for(st.agent):
+        if tool is None or (tool not in tools_for(st.agent) and not (name == DOC_TOOL and reads_documents(st.agent))):
             parsed: ParsedCall | CallError = CallError(f"unknown tool '{str(name)[:60]}'", raw=str(name)[:100])
         else:
             parsed = ParsedCall(name, dict(args or {}))
@@ -412,6 +418,14 @@ class AgentRunner:
             st.needs_input = form_request(tool, args, result, st.request)
             yield NeedsInputEvent(st.needs_input)
             return
+        if not st.docs_tried and reads_documents(st.agent) and st.request:
+            st.docs_tried = True        # the agent's own data had no answer: the user's documents may
+            found = await asyncio.to_thread(look_up, st.request)
+            if found is not None:
+                st.mode = f"{st.mode}+documents"
+                async for ev in self._run_given(st, (DOC_TOOL, found), st.messages, None):
+                    yield ev
+                return
         st.unverified = True
         tool_error = (st.records and get_tool(st.last_tool) is not None and not st.last_result.get("unasked")
                       and st.last_result.get("error"))
@@ -528,6 +542,8 @@ class _RunState:
     salvaged: tuple | None = None       # (tool, finished arguments) of a forced call that could not be read
     ahead: "ChoiceAhead | None" = None  # the first tool choice made in the silence window
     ran_ahead: tuple | None = None      # (tool, args, result) run ahead with it
+    messages: list = field(default_factory=list)   # the conversation, for the documents fallback
+    docs_tried: bool = False
 
     def mark_first_token(self) -> None:
         self.end_reasoning()

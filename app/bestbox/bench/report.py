@@ -344,6 +344,13 @@ def _retrieval_lines(res: dict, add) -> None:
         add(line)
 
 
+def _records_lines(res: dict, add) -> None:
+    from .records import format_section
+
+    for line in format_section(res.get("records")):
+        add(line)
+
+
 def _calibration_lines(res: dict, add) -> None:
     """The fast path's calibration, the whole router and corrections on the spoken held-out set."""
     if res.get("calibration"):
@@ -361,7 +368,7 @@ def _families_lines(res: dict, add) -> None:
 
 
 SECTION_LINES = (_servers_lines, _router_lines, _calibration_lines, _asr_lines, _cleanup_lines, _turns_lines,
-                 _ui_lines, _supervision_lines, _load_lines, _team_lines, _retrieval_lines, _families_lines,
+                 _ui_lines, _supervision_lines, _load_lines, _team_lines, _retrieval_lines, _records_lines, _families_lines,
                  turn_end_lines, hearing_lines)
 
 

@@ -10,7 +10,11 @@
   over vectors of the real shape filled in for every chunk (random unit vectors): the time of the
   search does not depend on the vector values; this is said in the output.
 
-Standalone: `python -m bestbox.bench.retrieval [--files N --mb M] [--quality-only]`.
+Search latency is reported as wall time and as CPU time (all threads of the process), since on a
+shared machine only the first grows with the neighbours' load.
+
+Standalone: `python -m bestbox.bench.retrieval [--files N --mb M] [--quality-only | --scale-only]
+[--work DIR]` (DIR keeps the corpus and index; a later run with it measures the search again).
 """
 from __future__ import annotations
 
@@ -108,16 +112,17 @@ def _pcts(ms: list[float]) -> dict:
 
 
 def scale(work: Path, n_files: int, total_mb: float, queries: int = 40, log=print) -> dict:
-    import numpy as np
-
-    from ..data.documents import Indexer, Searcher, store
-    from ..data.documents.embed import DIM, get_embedder, to_blob
+    from ..data.documents import Indexer, store
 
     corpus = work / "corpus"
+    db = work / "scale.sqlite3"
+    if db.exists() and corpus.exists():     # --work DIR of an earlier run: measure the search again
+        out = _reused(db, corpus)
+        log(f"  reusing the index of an earlier run: {out['files']} files, {out['chunks']} passages")
+        return _search_scale(db, out, queries)
     t = time.perf_counter()
     files, nbytes = RS.write_scale_corpus(corpus, n_files, total_mb)
     log(f"  corpus: {files} files, {nbytes / 1e6:.0f} MB written in {time.perf_counter() - t:.0f} s")
-    db = work / "scale.sqlite3"
     with _PeakRSS() as mem:
         t, cpu0, load0 = time.perf_counter(), _cpu_s(), os.getloadavg()[0]
         rep = Indexer([str(corpus)], db=db, embed=False).sync()
@@ -132,8 +137,32 @@ def scale(work: Path, n_files: int, total_mb: float, queries: int = 40, log=prin
     log(f"  indexed (keyword stage) in {secs:.0f} s: {out['files_per_s']} files/s, {out['mb_per_s']} MB/s")
     con = store.connect(db)
     out["chunks"] = con.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
+    con.close()
+    return _search_scale(db, out, queries)
+
+
+def _reused(db: Path, corpus: Path) -> dict:
+    from ..data.documents import store
+
+    con = store.connect(db)
+    try:
+        return {"reused_index": True, "files": con.execute("SELECT COUNT(*) FROM documents").fetchone()[0],
+                "mb": round(sum(p.stat().st_size for p in corpus.rglob("*") if p.is_file()) / 1e6, 1),
+                "chunks": con.execute("SELECT COUNT(*) FROM chunks").fetchone()[0],
+                "db_mb": round(db.stat().st_size / 1e6)}
+    finally:
+        con.close()
+
+
+def _search_scale(db: Path, out: dict, queries: int) -> dict:
+    import numpy as np
+
+    from ..data.documents import Searcher, store
+    from ..data.documents.embed import DIM, get_embedder, to_blob
+
+    con = store.connect(db)
     emb = get_embedder()
-    if emb is not None:
+    if emb is not None and con.execute("SELECT COUNT(*) FROM embeddings").fetchone()[0] < out["chunks"]:
         sample = [r[0] for r in con.execute("SELECT text FROM chunks LIMIT 64")]
         t = time.perf_counter()
         emb.passages(sample)
@@ -149,6 +178,7 @@ def scale(work: Path, n_files: int, total_mb: float, queries: int = 40, log=prin
                 con.executemany("INSERT OR REPLACE INTO embeddings(chunk_id, vec) VALUES (?, ?)",
                                 [(c, to_blob(x)) for c, x in zip(ids[i:i + 20000], v)])
             store.set_meta(con, "embed_model", emb.name)
+    if emb is not None:
         out["fused_vectors"] = "random unit vectors of the real shape (384 dims) for every chunk"
     con.close()
     # Query words from the vocabulary's frequent-to-middle ranks (what people type), 2-5 words each.
@@ -158,15 +188,23 @@ def scale(work: Path, n_files: int, total_mb: float, queries: int = 40, log=prin
     s = Searcher(db)
     try:
         t = time.perf_counter()
-        s.search(qs[0], 5, "fused" if emb else "keyword")   # loads the vectors once
+        with _PeakRSS() as mem:
+            s.search("warm up", 5, "fused" if emb else "keyword")   # loads (at first: builds) the vectors once
         out["first_search_ms"] = round((time.perf_counter() - t) * 1000, 1)
-        for mode in ("keyword", "fused") if emb else ("keyword",):
-            ms = []
+        out["peak_rss_mb_first_search"] = round(mem.peak / 2**20)
+        out["load_avg_at_search"] = round(os.getloadavg()[0], 1)
+        for mode in ("keyword", "embedding", "fused") if emb else ("keyword",):
+            ms, cpu = [], []
+            s._qvec.clear()          # every mode embeds its queries itself
             for q in qs:
-                t = time.perf_counter()
+                t, c = time.perf_counter(), time.process_time()
                 s.search(q, 5, mode)
                 ms.append((time.perf_counter() - t) * 1000)
-            out[f"search_{mode}"] = _pcts(ms)
+                cpu.append((time.process_time() - c) * 1000)
+            # CPU time (all threads of this process) does not grow with the neighbours' load as wall
+            # time does: on an idle machine a query's wall time is about its CPU time or less.
+            out[f"search_{mode}"] = {**_pcts(ms), "cpu": _pcts(cpu)}
+        out["load_avg_after_search"] = round(os.getloadavg()[0], 1)
     finally:
         s.close()
     return out
@@ -186,10 +224,12 @@ def format_section(r: dict | None) -> list[str]:
     if sc:
         out.append(f"  scale: {sc.get('files')} files / {sc.get('mb')} MB indexed at {sc.get('files_per_s')} files/s, "
                    f"{sc.get('mb_per_s')} MB/s, peak RSS {sc.get('peak_rss_mb_indexing')} MB; {sc.get('chunks')} passages")
-        for mode in ("keyword", "fused"):
+        for mode in ("keyword", "embedding", "fused"):
             s_ = sc.get(f"search_{mode}")
             if s_:
-                out.append(f"  search {mode}: p50 {s_['p50_ms']} ms, p95 {s_['p95_ms']} ms")
+                c = s_.get("cpu") or {}
+                out.append(f"  search {mode}: p50 {s_['p50_ms']} ms, p95 {s_['p95_ms']} ms "
+                           f"(CPU time p50 {c.get('p50_ms')} ms, p95 {c.get('p95_ms')} ms)")
     return out
 
 
@@ -224,11 +264,16 @@ def main(argv=None) -> int:
     p.add_argument("--mb", type=float, default=50.0)
     p.add_argument("--quality-only", action="store_true")
     p.add_argument("--out", help="also write the JSON here")
+    p.add_argument("--work", help="keep the corpus and index in this folder; a later run with the same folder "
+                                  "measures the search again without rebuilding them")
+    p.add_argument("--scale-only", action="store_true")
     a = p.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="bestbox-retrieval-") as d:
-        res = {"quality": quality(Path(d))}
+        res = {} if a.scale_only else {"quality": quality(Path(d))}
         if not a.quality_only:
-            res["scale"] = scale(Path(d), a.files, a.mb)
+            work = Path(a.work) if a.work else Path(d)
+            work.mkdir(parents=True, exist_ok=True)
+            res["scale"] = scale(work, a.files, a.mb)
     text = json.dumps(res, indent=2)
     print(text)
     if a.out:

@@ -32,7 +32,7 @@ import time
 import traceback
 from pathlib import Path
 
-from . import (asr, calibration, cleanup, families, hearing, load, retrieval, router, servers, supervision, team,
+from . import (asr, calibration, cleanup, families, hearing, load, records, retrieval, router, servers, supervision, team,
                turn_end, turns, ui)
 from . import utterances as U
 from .context import Ctx, Options
@@ -52,6 +52,7 @@ SECTION_FUNCS = {
     "load": load.bench_load,
     "team": team.bench_team,
     "retrieval": retrieval.bench_retrieval,
+    "records": records.bench_records,
     "families": families.bench_families,
     "turn_end": turn_end.bench_turn_end,
     "hearing": hearing.bench_hearing,
@@ -59,7 +60,7 @@ SECTION_FUNCS = {
 # Run only when named in --only (concurrent turns; a throw-away server and N clients; one throw-away
 # server per model family: minutes on a CPU).
 # retrieval: a generated corpus of 5,000 files / 500 MB (--quick: 500 / 50 MB) indexed and searched.
-OPT_IN = {"load", "team", "retrieval", "families", "turn_end", "hearing"}
+OPT_IN = {"load", "team", "retrieval", "records", "families", "turn_end", "hearing"}
 
 NOTE = ("Small-model CPU numbers: SmolLM2-135M as both light and heavy model and Whisper tiny.en on this "
         "machine's CPU cores. Ratios between configurations mean more than absolute times; GPU numbers with "

@@ -24,10 +24,13 @@ def register(sub) -> None:
                         "call, call the first offered tool: random-weight models only (docs/benchmarks.md)")
     p.add_argument("--no-ui", action="store_true", help="skip the window measurements (stalls, launch, memory)")
     p.add_argument("--only", help="comma-separated sections: servers,router,calibration,asr,cleanup,turns,ui,"
-                                  "supervision (and load, team, retrieval, families, turn_end, hearing: run only "
-                                  "when named; calibration alone needs no servers)")
+                                  "supervision (and load, team, retrieval, records, families, turn_end, hearing: run only "
+                                  "when named; calibration, records and retrieval alone need no servers)")
     p.add_argument("--no-start", action="store_true", help="do not start servers that are not running")
     p.set_defaults(func=run)
+
+
+SERVERLESS = {"records", "retrieval"}
 
 
 def run(args) -> int:
@@ -61,6 +64,10 @@ async def _run(args) -> int:
         from ..bench.calibration import run_offline
 
         return _finish(args, await run_offline(opt), out)
+    if opt.sections is not None and set(opt.sections) <= SERVERLESS:    # no model server needed
+        from ..bench.serverless import run_serverless
+
+        return _finish(args, await run_serverless(cfg, opt), out)
     cfg_path = Path(os.environ["BESTBOX_CONFIG"]) if os.environ.get("BESTBOX_CONFIG") else config_mod.load().path
     async with servers_for_cli(cfg, start=not args.no_start, quiet=args.json) as mgr:
         missing = [n for n in ("light", "heavy") if mgr.client(n) is None]

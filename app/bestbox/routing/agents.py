@@ -16,22 +16,27 @@ class AgentInfo:
     word: str         # what the light model says under the grammar: "it" is one token, "it_ops" three
     prompt: str       # the router prompt's description of the agent's requests
     domain: bool = True   # a domain agent answers with the company's tools; "general" does not
+    # The user's indexed documents may answer its requests (agents/doc_lookup.py): looked up in code
+    # before a tool-less agent answers, and when a domain agent's own data gave no result.
+    documents: bool = False
 
 
 TABLE: tuple[AgentInfo, ...] = (
     AgentInfo("erp", "ERP", "purchasing, vendors, invoices, stock", "erp",
               "vendors, suppliers, purchase orders, supplier invoices, spend, procurement, stock, warehouses, "
-              "products, lead times."),
+              "products, lead times.", documents=True),
     AgentInfo("crm", "CRM", "customers, opportunities, complaints", "crm",
               "customers, contacts, leads, opportunities, deals, pipeline, sales, quotes, customer calls, "
-              "complaints."),
+              "complaints.", documents=True),
     AgentInfo("it_ops", "IT Ops", "hosts, incidents, tickets, backups", "it",
-              "servers, hosts, outages, incidents, tickets, backups, logs, passwords, laptops, VPN, wifi, printers."),
+              "servers, hosts, outages, incidents, tickets, backups, logs, passwords, laptops, VPN, wifi, printers.",
+              documents=True),
     AgentInfo("oa", "Office", "policies, leave, rooms, meetings", "oa",
               "meeting rooms, bookings, meetings, calendar, leave and vacation days, policies, templates, "
-              "documents, expenses."),
+              "documents, expenses.", documents=True),
     AgentInfo("general", "General", "everything else, no tools", "general",
-              "greetings, thanks, small talk, jokes, arithmetic, general knowledge, anything else.", domain=False),
+              "greetings, thanks, small talk, jokes, arithmetic, general knowledge, anything else.", domain=False,
+              documents=True),
 )
 
 BY_KEY: dict[str, AgentInfo] = {a.key: a for a in TABLE}

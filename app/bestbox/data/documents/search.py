@@ -5,15 +5,16 @@ embedder never passes silently as "fused".
 from __future__ import annotations
 
 import re
-import sqlite3
 import threading
 import time
+from collections import OrderedDict
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 
-from . import store
+from . import store, vectors
+from .terms import TermStats, match_expressions
 
 RRF_K = 60
 CANDIDATES = 50
@@ -54,11 +55,6 @@ def words(text: str) -> list[str]:
     return [w for w in re.findall(r"\w+", text.lower()) if w not in _STOP and len(w) > 1][:24]
 
 
-def fts_query(text: str) -> str:
-    """Quoted words OR'ed: user text can never be FTS5 syntax; BM25 ranks the chunks with most words."""
-    return " OR ".join(f'"{w}"' for w in dict.fromkeys(words(text)))
-
-
 def snippet(text: str, terms: list[str], width: int = 240) -> str:
     low = text.lower()
     pos = min((i for i in (low.find(t) for t in terms) if i >= 0), default=0)
@@ -67,35 +63,13 @@ def snippet(text: str, terms: list[str], width: int = 240) -> str:
     return ("… " if start else "") + s + (" …" if start + width < len(text) else "")
 
 
-class _Vectors:
-    """All embeddings in memory (float32, L2-normalised), reloaded when the index changed."""
-
-    def __init__(self):
-        self.key = None
-        self.ids = np.zeros(0, dtype=np.int64)
-        self.mat = np.zeros((0, 384), dtype=np.float32)
-        self.lock = threading.Lock()
-
-    def get(self, con: sqlite3.Connection) -> tuple[np.ndarray, np.ndarray]:
-        from .embed import from_blobs
-
-        key = (store.get_meta(con, "embeddings_version"), con.execute("PRAGMA database_list").fetchone()[2])
-        with self.lock:
-            if key != self.key:
-                rows = con.execute("SELECT chunk_id, vec FROM embeddings ORDER BY chunk_id").fetchall()
-                self.ids = np.array([r[0] for r in rows], dtype=np.int64)
-                self.mat = from_blobs([r[1] for r in rows])
-                self.key = key
-            return self.ids, self.mat
-
-
-_VECTORS = _Vectors()
-
-
 class Searcher:
     def __init__(self, db: Path | None = None, *, use_embeddings: bool = True):
         self.con = store.connect(db)
+        self.inode: int | None = None
+        self.terms = TermStats(self.con)
         self.use_embeddings = use_embeddings
+        self._qvec: OrderedDict[str, np.ndarray] = OrderedDict()   # the last queries' embeddings
         self.embedder = None
         self.mode_reason = ""
         if use_embeddings:
@@ -125,41 +99,56 @@ class Searcher:
         return "fused search: keyword (BM25) + embeddings (multilingual-e5-small), reciprocal-rank fusion"
 
     def keyword(self, query: str, n: int = CANDIDATES) -> list[tuple[int, float]]:
-        q = fts_query(query)
-        if not q:
-            return []
+        rows: list[tuple[int, float]] = []
+        for match in match_expressions(self.terms.plan(list(dict.fromkeys(words(query))))):
+            seen = {r[0] for r in rows}
+            rows += [r for r in self._bm25(match, n) if r[0] not in seen][:n - len(rows)]
+            if len(rows) >= n:
+                break
+        return rows
+
+    def _bm25(self, match: str, n: int) -> list[tuple[int, float]]:
         rows = self.con.execute("SELECT rowid, bm25(chunks_fts) FROM chunks_fts WHERE chunks_fts MATCH ? "
-                                "ORDER BY bm25(chunks_fts) LIMIT ?", (q, n)).fetchall()
+                                "ORDER BY bm25(chunks_fts) LIMIT ?", (match, n)).fetchall()
         return [(r[0], -float(r[1])) for r in rows]
+
+    def query_vector(self, query: str) -> np.ndarray:
+        """The query's embedding; the same words asked again (the router, then the tool) embed once."""
+        v = self._qvec.get(query)
+        return v if v is not None else self._remember(query, self.embedder.query(query))
+
+    def _remember(self, query: str, v: np.ndarray) -> np.ndarray:
+        self._qvec[query] = v
+        if len(self._qvec) > 64:
+            self._qvec.popitem(last=False)
+        return v
 
     def embedding(self, query: str, n: int = CANDIDATES) -> list[tuple[int, float]]:
         if self.embedder is None:
             return []
-        ids, mat = _VECTORS.get(self.con)
-        if not len(ids):
-            return []
-        sims = mat @ self.embedder.query(query)
-        k = min(n, len(sims))
-        top = np.argpartition(-sims, k - 1)[:k]
-        top = top[np.argsort(-sims[top])]
-        return [(int(ids[i]), float(sims[i])) for i in top]
+        return vectors.for_file(self.con).search(self.con, self.query_vector(query), n)
 
     def search(self, query: str, limit: int = 5, mode: str = "auto") -> list[Hit]:
         """mode: auto (fused when embeddings exist), keyword, embedding, fused."""
         if mode == "auto":
             mode = "fused" if self.mode == "fused" else "keyword"
+        pending = None
+        if mode in ("embedding", "fused") and self.embedder is not None and query not in self._qvec:
+            # The query's embedding (the C engine, without the GIL) runs while SQLite ranks the words.
+            pending = _embed_pool().submit(self.embedder.query, query)
         kw = self.keyword(query) if mode in ("keyword", "fused") else []
+        if pending is not None:
+            self._remember(query, pending.result())
         em = self.embedding(query) if mode in ("embedding", "fused") else []
         scores: dict[int, float] = {}
-        if mode == "keyword":
-            scores = dict(kw)
-        elif mode == "embedding":
-            scores = dict(em)
+        if mode in ("keyword", "embedding"):        # each list is in rank order already
+            ranked = kw if mode == "keyword" else em
+            scores, best = dict(ranked), [c for c, _ in ranked[:limit]]
         else:
             for ranked in (kw, em):
                 for rank, (cid, _) in enumerate(ranked, start=1):
                     scores[cid] = scores.get(cid, 0.0) + 1.0 / (RRF_K + rank)
-        best = sorted(scores, key=scores.get, reverse=True)[:limit]
+            best = sorted(scores, key=scores.get, reverse=True)[:limit]
         return self._hits(best, scores, query, {c: i for i, (c, _) in enumerate(kw, 1)},
                           {c: i for i, (c, _) in enumerate(em, 1)}, dict(em))
 
@@ -188,13 +177,38 @@ def answers(hit: Hit) -> bool:
     return hit.coverage >= MIN_WORD_COVERAGE or (hit.cosine is not None and hit.cosine >= MIN_COSINE)
 
 
+_POOL = None
+_pool_lock = threading.Lock()
+
+
+def _embed_pool():
+    global _POOL
+    with _pool_lock:
+        if _POOL is None:
+            from concurrent.futures import ThreadPoolExecutor
+
+            _POOL = ThreadPoolExecutor(1, thread_name_prefix="bestbox-query-embed")
+        return _POOL
+
+
+_SHARED: dict[tuple, Searcher] = {}
+_shared_lock = threading.Lock()
+
+
 def search(query: str, limit: int = 5, *, db: Path | None = None, use_embeddings: bool = True) -> dict:
-    """One search as the CLI and the agent tool report it."""
+    """One search as the CLI and the agent tool report it. One Searcher per index file is kept for
+    the process (its connection, term statistics and query embeddings are reused); calls take turns."""
     t0 = time.perf_counter()
-    s = Searcher(db, use_embeddings=use_embeddings)
-    try:
+    path = Path(db or store.index_path())
+    key = (str(path), use_embeddings)
+    with _shared_lock:
+        s = _SHARED.get(key)
+        ino = path.stat().st_ino if path.exists() else None
+        if s is None or s.inode != ino:      # first use, or the file was replaced
+            if s is not None:
+                s.close()
+            s = _SHARED[key] = Searcher(path, use_embeddings=use_embeddings)
+            s.inode = path.stat().st_ino
         hits = s.search(query, limit)
         return {"query": query, "mode": s.mode, "mode_note": s.mode_note(), "hits": hits,
                 "ms": round((time.perf_counter() - t0) * 1000, 1)}
-    finally:
-        s.close()

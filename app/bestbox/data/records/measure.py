@@ -15,9 +15,11 @@ from datetime import timedelta
 
 from .sync import open_source, snapshot_path, sync
 
-LIVE_SQL = """WITH vendors AS ({vendors}), purchase_orders AS ({purchase_orders})
+# The CTEs have names of their own: a source whose tables are called vendors or purchase_orders
+# would otherwise make `WITH purchase_orders AS (... FROM purchase_orders)` refer to itself.
+LIVE_SQL = """WITH bb_vendors AS ({vendors}), bb_purchase_orders AS ({purchase_orders})
 SELECT v.name AS vendor, SUM(po.total_amount) AS spend, COUNT(*) AS po_count
-FROM purchase_orders po JOIN vendors v ON v.id = po.vendor_id
+FROM bb_purchase_orders po JOIN bb_vendors v ON v.id = po.vendor_id
 WHERE po.status IN ('open', 'sent', 'received') AND po.order_date >= '{start}'
 GROUP BY v.id, v.name ORDER BY spend DESC LIMIT 11"""
 
