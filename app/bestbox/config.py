@@ -190,6 +190,22 @@ class DataConfig(_Strict):
                                       "deleted files this often (0: only at start)")
 
 
+class VoiceOutConfig(_Strict):
+    """Spoken replies: the answer is read aloud sentence by sentence while it streams."""
+
+    engine: Literal["piper", "espeak"] = Field("piper", description="piper: the bundled neural voice (espeak-ng "
+                                               "when it cannot load); espeak: espeak-ng, robotic but always there.")
+    voice: str = Field("", description="piper: path to a voice .onnx with its .onnx.json beside it (empty: the "
+                       "bundled en_US joe); espeak: an espeak-ng voice name (empty: en-us).")
+    rate: float = Field(1.0, ge=0.5, le=2.0, description="Speaking speed; 1.0 is the voice's own.")
+    speak_typed: bool = Field(False, description="Speak the answers to typed questions.")
+    speak_spoken: bool = Field(True, description="Speak the answers to spoken questions.")
+    muted: bool = Field(False, description="Never speak (the window's and the tray's mute toggle).")
+    output_device: str = Field("", description="Speaker name (a part of it); empty: the system default.")
+    barge_in: bool = Field(True, description="Speaking while BestBox talks stops it, and what you say is heard "
+                           "as a new request.")
+
+
 def _default_heavy() -> ServerConfig:
     return ServerConfig(**tiers.DEFAULTS["heavy"])
 
@@ -233,6 +249,7 @@ class Config(_Strict):
     routing: RoutingConfig = Field(default_factory=RoutingConfig)
     speech: SpeechConfig = Field(default_factory=SpeechConfig)
     data: DataConfig = Field(default_factory=DataConfig)
+    voice_out: VoiceOutConfig = Field(default_factory=VoiceOutConfig)
 
     def server(self, name: str) -> ServerConfig:
         return getattr(self.servers, name)
