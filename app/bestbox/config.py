@@ -198,6 +198,7 @@ class VoiceOutConfig(_Strict):
     voice: str = Field("", description="piper: path to a voice .onnx with its .onnx.json beside it (empty: the "
                        "bundled en_US joe); espeak: an espeak-ng voice name (empty: en-us).")
     rate: float = Field(1.0, ge=0.5, le=2.0, description="Speaking speed; 1.0 is the voice's own.")
+    volume: float = Field(1.0, ge=0.05, le=1.0, description="Loudness of the voice (1.0: full).")
     speak_typed: bool = Field(False, description="Speak the answers to typed questions.")
     speak_spoken: bool = Field(True, description="Speak the answers to spoken questions.")
     muted: bool = Field(False, description="Never speak (the window's and the tray's mute toggle).")

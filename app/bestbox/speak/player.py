@@ -41,8 +41,10 @@ class Speaker:
     """`output=False` (or no output device) synthesizes only; the reply WAV is still complete."""
 
     def __init__(self, engine, *, output: bool = True, device=None, on_first_audio: Callable[[], None] | None = None,
-                 on_block: Callable[[np.ndarray], None] | None = None, on_finished: Callable[[], None] | None = None):
+                 on_block: Callable[[np.ndarray, float], None] | None = None,
+                 on_finished: Callable[[], None] | None = None, volume: float = 1.0):
         self.engine = engine
+        self.volume = float(np.clip(volume, 0.0, 1.0))
         self.sample_rate = engine.sample_rate
         self.state = SpeakState()
         self.stopped = threading.Event()
@@ -113,6 +115,14 @@ class Speaker:
         return " ".join(out)
 
     @property
+    def output_latency_ms(self) -> float:
+        """What the device reports between our callback and the sound (0 without a stream)."""
+        try:
+            return float(self._stream.latency) * 1000.0 if self._stream is not None else 0.0
+        except Exception:
+            return 0.0
+
+    @property
     def playing(self) -> bool:
         return self._first_done and not self.finished.is_set()
 
@@ -138,7 +148,7 @@ class Speaker:
                 break
             t = time.perf_counter()
             try:
-                audio = self.engine.synthesize(text)
+                audio = self.engine.synthesize(text) * self.volume
             except Exception as e:
                 log.warning("speech synthesis failed for %r: %s", text[:60], e)
                 continue
@@ -185,7 +195,7 @@ class Speaker:
         if pos:
             self._first_audio()
         if self._on_block is not None:
-            self._on_block(out.copy())
+            self._on_block(out.copy(), self.output_latency_ms)
         if drained and self._synth_done.is_set():
             raise sd.CallbackStop
 

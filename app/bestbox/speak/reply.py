@@ -37,12 +37,12 @@ def should_speak(voice_out, source: str) -> bool:
 
 class ReplySpeaker:
     def __init__(self, engine, *, output: bool = True, device=None, trace: TurnTrace | None = None,
-                 on_block=None, on_finished=None):
+                 on_block=None, on_finished=None, volume: float = 1.0):
         self.trace = trace
         self.agg = SentenceAggregator()
         self.streamed = False
         self.speaker = Speaker(engine, output=output, device=device, on_first_audio=self._first_audio,
-                               on_block=on_block, on_finished=on_finished)
+                               on_block=on_block, on_finished=on_finished, volume=volume)
         self.sample_rate = engine.sample_rate
         self.first_audio_ms: float | None = None
 
@@ -77,6 +77,10 @@ class ReplySpeaker:
 
     def close(self) -> None:
         self.speaker.close()
+
+    @property
+    def finished(self):
+        return self.speaker.finished
 
     @property
     def spoken_text(self) -> str:
