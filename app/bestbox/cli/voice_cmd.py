@@ -28,6 +28,10 @@ def register(sub) -> None:
     p.add_argument("--no-cleanup", action="store_true", help="skip the light model's transcript cleanup")
     p.add_argument("--yes", action="store_true", help="confirm data-changing actions without asking")
     p.add_argument("--no-start", action="store_true", help="do not start servers that are not running")
+    p.add_argument("--speak", action="store_true", help="speak the answer as it streams (voice_out settings); "
+                   "the JSON gains reply_audio and timings.first_audio_ms")
+    p.add_argument("--reply-wav", metavar="FILE", help="with --speak: where to write the spoken reply "
+                   "(default: replies/ in the data dir)")
     p.set_defaults(func=run)
 
 
@@ -126,6 +130,8 @@ async def _turn(args, cfg, transcriber, loading, printer, mgr) -> dict:
 
         assistant = Assistant(cfg, mgr)
         answerer = PipelineAnswerer(assistant, on_event=printer.turn_event, auto_confirm=bool(args.yes))
+        if args.speak:
+            answerer = await _speaking(cfg, answerer)
     session = VoiceSession(cfg, transcriber=transcriber, on_event=printer.voice_event, answerer=answerer,
                            endpoints=mgr, cleanup=not args.no_cleanup)
     try:
@@ -134,8 +140,34 @@ async def _turn(args, cfg, transcriber, loading, printer, mgr) -> dict:
         except Exception:
             pass  # the turn reports the model error
         if args.wav:
-            return await session.run_file(args.wav, realtime=args.realtime)
-        return await session.listen(mode="auto")
+            result = await session.run_file(args.wav, realtime=args.realtime)
+        else:
+            result = await session.listen(mode="auto")
+        if args.speak and hasattr(answerer, "finish"):
+            result = await answerer.finish(result, _reply_path(args))
+        return result
     finally:
         if assistant is not None:
             assistant.history.close()
+
+
+async def _speaking(cfg, answerer):
+    """The answerer, also speaking its answer (the voice loads off the event loop)."""
+    from ..speak.reply import engine_for
+    from ..speak.voice_reply import SpeakingAnswerer
+
+    vo = cfg.voice_out
+    engine = await asyncio.get_running_loop().run_in_executor(None, engine_for, vo)
+    if getattr(engine, "fallback_reason", None):
+        print(f"[{engine.fallback_reason}]", file=sys.stderr)
+    return SpeakingAnswerer(answerer, engine, output=not vo.muted, device=vo.output_device or None, volume=vo.volume)
+
+
+def _reply_path(args):
+    if args.reply_wav:
+        return args.reply_wav
+    import time
+
+    from .. import paths
+
+    return paths.data_dir() / "replies" / time.strftime("reply-%Y%m%d-%H%M%S.wav")

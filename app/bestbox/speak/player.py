@@ -45,7 +45,7 @@ class Speaker:
                  on_finished: Callable[[], None] | None = None, volume: float = 1.0):
         self.engine = engine
         self.volume = float(np.clip(volume, 0.0, 1.0))
-        self.sample_rate = engine.sample_rate
+        self.sample_rate = 22050  # the engine's, read in the worker (a voice may still be loading)
         self.state = SpeakState()
         self.stopped = threading.Event()
         self.finished = threading.Event()
@@ -58,7 +58,9 @@ class Speaker:
         self._synth_done = threading.Event()
         self._lock = threading.Lock()
         self.output_error: str | None = None
-        self._stream = self._open(device) if output else None
+        self._output, self._device = output, device
+        self._stream = None
+        self._ready_to_play = threading.Event()
         self._worker = threading.Thread(target=self._synth_loop, name="bestbox-tts", daemon=True)
         self._worker.start()
 
@@ -78,9 +80,10 @@ class Speaker:
         self._queue.put(None)
         with self._lock:
             self._ready.clear()
-        if self._stream is not None:
+        stream = self._stream
+        if stream is not None:
             try:
-                self._stream.abort()
+                stream.abort()
             except Exception:  # already closed
                 pass
         self._done()
@@ -128,6 +131,8 @@ class Speaker:
 
     # ---- internals --------------------------------------------------------------------------
     def _open(self, device):
+        if isinstance(device, str):
+            device = self._find_output(device)
         try:
             import sounddevice as sd
 
@@ -141,7 +146,26 @@ class Speaker:
             log.info("speaker: %s", self.output_error)
             return None
 
+    @staticmethod
+    def _find_output(name: str):
+        """An output device whose name contains `name` (None: the default)."""
+        try:
+            import sounddevice as sd
+
+            for i, d in enumerate(sd.query_devices()):
+                if d["max_output_channels"] > 0 and name.lower() in d["name"].lower():
+                    return i
+        except Exception:
+            pass
+        return None
+
     def _synth_loop(self) -> None:
+        # Opening the device and reading the voice's rate can take a while: here, never on the caller's
+        # (UI) thread.
+        self.sample_rate = self.engine.sample_rate
+        if self._output and not self.stopped.is_set():
+            self._stream = self._open(self._device)
+        self._ready_to_play.set()
         while not self.stopped.is_set():
             text = self._queue.get()
             if text is None:

@@ -65,6 +65,7 @@ class AppController(QObject):
             self.tray.quit_requested.connect(self.request_quit)
             self.tray.talk_requested.connect(self._tray_talk)
             self.window.set_tray(self.tray)
+        self._wire_speak()
         self._primed: set[tuple] = set()
         self.bridge.changed.connect(self._prime_client)
         self.quitting = False
@@ -179,10 +180,21 @@ class AppController(QObject):
             return
         self._spawn(self.quit())
 
+    def _wire_speak(self) -> None:
+        """Spoken replies: one controller for the window's Speak buttons and mute, and the tray's."""
+        from .speak_controller import SpeakController
+        from .speak_widgets import add_tray_mute
+
+        self.speak = SpeakController(self.config.voice_out, getattr(self.loaded, "path", None), self)
+        self.window.set_speak(self.speak)
+        if self.tray is not None:
+            add_tray_mute(self.tray, self.speak)
+
     async def quit(self) -> None:
         if self.quitting:
             return
         self.quitting = True
+        self.speak.close()
         self.window.quitting = True
         self.window.chat.stop()
         self.voice.cancel()

@@ -1,0 +1,56 @@
+"""A voice turn's answer, also spoken: wraps the pipeline's answerer (`speech.handoff.Answerer`), so
+speech and the pipeline stay as they are: the answer's TurnEvents go to the usual listener and to a
+ReplySpeaker, which marks `first_audio` on the turn's own trace."""
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from ..trace import TurnTrace
+from .reply import ReplySpeaker
+
+
+class SpeakingAnswerer:
+    def __init__(self, inner, engine, *, output: bool = True, device=None, volume: float = 1.0):
+        self.inner = inner
+        self.engine = engine
+        self.output, self.device, self.volume = output, device, volume
+        self.reply: ReplySpeaker | None = None
+        self.trace: TurnTrace | None = None
+
+    def preroute(self, text: str) -> None:
+        self.inner.preroute(text)
+
+    async def answer(self, text: str, *, trace: TurnTrace, meta: dict) -> dict:
+        self.trace = trace
+        self.reply = ReplySpeaker(self.engine, output=self.output, device=self.device, trace=trace,
+                                  volume=self.volume)
+        listener = self.inner.on_event
+
+        def both(ev) -> None:
+            self.reply.on_event(ev)
+            if listener is not None:
+                listener(ev)
+
+        self.inner.on_event = both
+        try:
+            return await self.inner.answer(text, trace=trace, meta=meta)
+        finally:
+            self.inner.on_event = listener
+            self.reply.finish()  # idempotent for a turn that ended without "done"
+
+    async def finish(self, result: dict, wav_path: str | Path | None) -> dict:
+        """Wait until the reply is spoken; add `reply_audio` and `timings.first_audio_ms`."""
+        if self.reply is None:
+            return result
+        await asyncio.get_running_loop().run_in_executor(None, self.reply.wait)
+        self.reply.close()
+        if wav_path is not None:
+            written = self.reply.write(wav_path)
+            result["reply_audio"] = str(written) if written else None
+        result["spoken"] = self.reply.spoken_text
+        if self.trace is not None:
+            result.setdefault("timings", {})["first_audio_ms"] = self.trace.timings().get("first_audio_ms")
+        if self.reply.speaker.output_error:
+            result["speak_note"] = self.reply.speaker.output_error
+        return result
