@@ -360,9 +360,15 @@ def _families_lines(res: dict, add) -> None:
         add(line)
 
 
+def _speak_lines(res: dict, add) -> None:
+    from .speak import speak_lines
+
+    speak_lines(res, add)
+
+
 SECTION_LINES = (_servers_lines, _router_lines, _calibration_lines, _asr_lines, _cleanup_lines, _turns_lines,
-                 _ui_lines, _supervision_lines, _load_lines, _team_lines, _retrieval_lines, _families_lines,
-                 turn_end_lines, hearing_lines)
+                 _ui_lines, _speak_lines, _supervision_lines, _load_lines, _team_lines, _retrieval_lines,
+                 _families_lines, turn_end_lines, hearing_lines)
 
 
 def format_report(res: dict) -> str:

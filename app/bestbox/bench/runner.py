@@ -32,8 +32,8 @@ import time
 import traceback
 from pathlib import Path
 
-from . import (asr, calibration, cleanup, families, hearing, load, retrieval, router, servers, supervision, team,
-               turn_end, turns, ui)
+from . import (asr, calibration, cleanup, families, hearing, load, retrieval, router, servers, speak, supervision,
+               team, turn_end, turns, ui)
 from . import utterances as U
 from .context import Ctx, Options
 from .recording import RecordingEndpoints
@@ -48,6 +48,7 @@ SECTION_FUNCS = {
     "cleanup": cleanup.bench_cleanup,
     "turns": turns.bench_turns,
     "ui": ui.bench_ui,
+    "speak": speak.bench_speak,
     "supervision": supervision.bench_supervision,
     "load": load.bench_load,
     "team": team.bench_team,
