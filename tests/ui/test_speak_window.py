@@ -99,3 +99,37 @@ def test_mute_is_one_state_for_window_tray_and_config(qtbot, speaking_window, sh
     tray.actions["mute"].trigger()  # unmute from the tray
     assert not speak.muted and not w.mute_button.isChecked() and "Voice on" in w.mute_button.text()
     assert "muted = false" in loaded.path.read_text()
+
+
+def test_talking_over_a_spoken_answer_stops_it_and_hands_the_request_on(qtbot, speaking_window, tmp_path):
+    """The answer to a spoken question plays into the null sink, whose monitor is the microphone; a
+    person's request is played into the same sink two seconds in."""
+    import os
+    import subprocess
+
+    from bestbox.pipeline.events import TurnEvent
+
+    w, speak, _tray, _ = speaking_window
+    pulse = os.environ.get("BESTBOX_TEST_PULSE_RUNTIME")
+    if not pulse:
+        pytest.skip("needs the PulseAudio virtual microphone (wt-test)")
+    speak.cfg.volume = 0.3  # the echo reaches a microphone ~10 dB below a person talking to it
+    speak.cfg.rate = 1.0
+    hits = []
+    speak.barged_in.connect(hits.append)
+    bubble = w.chat._new_answer("voice")
+    w.chat.apply_event(bubble, TurnEvent("route", {"decision": {}, "turn_id": "t9"}))
+    assert speak.monitor is not None
+    long = " ".join(["Acme billed five thousand dollars in March across twelve invoices."] * 6)
+    w.chat.apply_event(bubble, TurnEvent("token", {"text": long}))
+    w.chat.apply_event(bubble, TurnEvent("done", {"answer": long}))
+    qtbot.waitUntil(lambda: bool(speak.reply.speaker.state.heard), timeout=30_000)
+    if speak.reply.speaker.output_error:
+        pytest.skip(f"no speakers in this process: {speak.reply.speaker.output_error}")
+    req = tmp_path / "req.wav"
+    subprocess.run(["espeak-ng", "-a", "160", "-w", str(req), "open a ticket because the VPN is down"], check=True)
+    qtbot.wait(2000)
+    subprocess.Popen(["paplay", str(req)], env={**os.environ, "XDG_RUNTIME_DIR": pulse})
+    qtbot.waitUntil(lambda: bool(hits), timeout=20_000)
+    assert speak.reply.speaker.stopped.is_set()
+    assert hits[0].spoken_text.endswith("…") and len(hits[0].audio) > 16000  # a second or more of request

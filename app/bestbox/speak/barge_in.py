@@ -45,9 +45,9 @@ class BargeInMonitor:
         self.silence_ms, self.max_record_s = silence_ms, max_record_s
         self.false_alarms = 0
 
-    def on_block(self, block: np.ndarray, latency_ms: float = 0.0) -> None:
+    def on_block(self, block: np.ndarray, latency_ms: float = 0.0, sample_rate: int | None = None) -> None:
         """The player's output callback: what will be heard `latency_ms` from now."""
-        self.gate.add_reference(block, self.sample_rate, now_ms() + latency_ms)
+        self.gate.add_reference(block, sample_rate or self.sample_rate, now_ms() + latency_ms)
 
     async def run(self, speaker) -> BargeIn | None:
         """speaker: a ReplySpeaker (stop(), spoken_text, finished)."""

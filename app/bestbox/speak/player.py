@@ -41,7 +41,7 @@ class Speaker:
     """`output=False` (or no output device) synthesizes only; the reply WAV is still complete."""
 
     def __init__(self, engine, *, output: bool = True, device=None, on_first_audio: Callable[[], None] | None = None,
-                 on_block: Callable[[np.ndarray, float], None] | None = None,
+                 on_block: Callable[[np.ndarray, float, int], None] | None = None,
                  on_finished: Callable[[], None] | None = None, volume: float = 1.0):
         self.engine = engine
         self.volume = float(np.clip(volume, 0.0, 1.0))
@@ -219,7 +219,7 @@ class Speaker:
         if pos:
             self._first_audio()
         if self._on_block is not None:
-            self._on_block(out.copy(), self.output_latency_ms)
+            self._on_block(out.copy(), self.output_latency_ms, self.sample_rate)
         if drained and self._synth_done.is_set():
             raise sd.CallbackStop
 

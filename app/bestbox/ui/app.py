@@ -186,6 +186,8 @@ class AppController(QObject):
         from .speak_widgets import add_tray_mute
 
         self.speak = SpeakController(self.config.voice_out, getattr(self.loaded, "path", None), self)
+        self.speak.microphone = self.config.speech.input_device
+        self.speak.barged_in.connect(lambda hit: self.voice.run_audio(hit.audio))
         self.window.set_speak(self.speak)
         if self.tray is not None:
             add_tray_mute(self.tray, self.speak)

@@ -48,6 +48,7 @@ class _LazyEngine:
 class SpeakController(QObject):
     muted_changed = Signal(bool)
     speaking_changed = Signal(object, bool)  # the answer bubble, speaking or not
+    barged_in = Signal(object)  # speak.barge_in.BargeIn: the user talked over a spoken answer
     _finished = Signal(object)  # from the player's thread
 
     def __init__(self, voice_out, config_path: Path | None = None, parent: QObject | None = None, *, output: bool = True):
@@ -58,6 +59,8 @@ class SpeakController(QObject):
         self.engine = _LazyEngine(voice_out)
         self.reply: ReplySpeaker | None = None
         self.bubble = None
+        self.monitor = None  # BargeInMonitor while a spoken turn's answer plays
+        self._listen_task = None
         self._finished.connect(self._on_finished)
 
     # -- state -----------------------------------------------------------------------------------
@@ -90,7 +93,7 @@ class SpeakController(QObject):
         if ev.kind == "route" and bubble is not self.bubble:
             if self.muted or not should_speak(self.cfg, source):
                 return
-            self._start(bubble)
+            self._start(bubble, listen=source == "voice" and self.cfg.barge_in)
         if bubble is self.bubble and self.reply is not None:
             self.reply.on_event(ev)
 
@@ -111,13 +114,34 @@ class SpeakController(QObject):
         if self.reply is not None:
             self.reply.stop()
 
-    def _start(self, bubble) -> None:
+    def _start(self, bubble, listen: bool = False) -> None:
         self.stop()
         self.bubble = bubble
+        self.monitor = None
+        if listen and self.output:
+            from ..speak.barge_in import BargeInMonitor
+
+            self.monitor = BargeInMonitor(device=self.microphone)
         self.reply = ReplySpeaker(self.engine, output=self.output, device=self.cfg.output_device or None,
-                                  volume=self.cfg.volume,
+                                  volume=self.cfg.volume, on_block=self.monitor.on_block if self.monitor else None,
                                   on_finished=lambda b=bubble: self._finished.emit(b))
         self.speaking_changed.emit(bubble, True)
+        if self.monitor is not None:
+            import asyncio
+
+            self._listen_task = asyncio.ensure_future(self._listen(self.monitor, self.reply))
+
+    microphone = ""  # speech.input_device (set by the app)
+
+    async def _listen(self, monitor, reply) -> None:
+        """Barge-in: the microphone stays open while the answer to a spoken question plays."""
+        try:
+            hit = await monitor.run(reply)
+        except Exception as e:  # noqa: BLE001 - no microphone: the answer still plays
+            log.info("barge-in listening unavailable: %s", e)
+            return
+        if hit is not None and reply is self.reply:
+            self.barged_in.emit(hit)
 
     def _on_finished(self, bubble) -> None:
         self.speaking_changed.emit(bubble, False)
@@ -126,3 +150,5 @@ class SpeakController(QObject):
 
     def close(self) -> None:
         self.stop()
+        if self._listen_task is not None:
+            self._listen_task.cancel()
