@@ -23,9 +23,11 @@ from bestbox.speak.reply import ReplySpeaker
 from bestbox.trace import now_ms
 
 
-def play_interruption(path: str, at_s: float, out: dict) -> None:
+def play_interruption(path: str, at_s: float, out: dict, rs) -> None:
     import sounddevice as sd
 
+    while not rs.speaker.state.heard:  # `at_s` after BestBox's first sound
+        time.sleep(0.01)
     with wave.open(path) as w:
         sr = w.getframerate()
         a = np.frombuffer(w.readframes(w.getnframes()), "<i2").astype(np.float32) / 32768
@@ -47,7 +49,7 @@ async def main(engine_name: str, answer: str, interruption: str | None, at_s: fl
         rs.on_event(TurnEvent("done", {"answer": s}))
     info: dict = {}
     if interruption:
-        threading.Thread(target=play_interruption, args=(interruption, at_s, info), daemon=True).start()
+        threading.Thread(target=play_interruption, args=(interruption, at_s, info, rs), daemon=True).start()
     hit = await mon.run(rs)
     rs.wait(5)
     rs.close()

@@ -131,7 +131,7 @@ async def _turn(args, cfg, transcriber, loading, printer, mgr) -> dict:
         assistant = Assistant(cfg, mgr)
         answerer = PipelineAnswerer(assistant, on_event=printer.turn_event, auto_confirm=bool(args.yes))
         if args.speak:
-            answerer = await _speaking(cfg, answerer)
+            answerer = await _speaking(cfg, answerer, listen=bool(args.listen))
     session = VoiceSession(cfg, transcriber=transcriber, on_event=printer.voice_event, answerer=answerer,
                            endpoints=mgr, cleanup=not args.no_cleanup)
     try:
@@ -145,13 +145,17 @@ async def _turn(args, cfg, transcriber, loading, printer, mgr) -> dict:
             result = await session.listen(mode="auto")
         if args.speak and hasattr(answerer, "finish"):
             result = await answerer.finish(result, _reply_path(args))
+            turn = result
+            while answerer.pending_audio is not None:  # talked over the answer: that is the next turn
+                nxt = await session.run_audio(answerer.pending_audio, source="microphone")
+                turn["followed_by"] = turn = await answerer.finish(nxt, _reply_path(args))
         return result
     finally:
         if assistant is not None:
             assistant.history.close()
 
 
-async def _speaking(cfg, answerer):
+async def _speaking(cfg, answerer, listen: bool = False):
     """The answerer, also speaking its answer (the voice loads off the event loop)."""
     from ..speak.reply import engine_for
     from ..speak.voice_reply import SpeakingAnswerer
@@ -160,7 +164,8 @@ async def _speaking(cfg, answerer):
     engine = await asyncio.get_running_loop().run_in_executor(None, engine_for, vo)
     if getattr(engine, "fallback_reason", None):
         print(f"[{engine.fallback_reason}]", file=sys.stderr)
-    return SpeakingAnswerer(answerer, engine, output=not vo.muted, device=vo.output_device or None, volume=vo.volume)
+    return SpeakingAnswerer(answerer, engine, output=not vo.muted, device=vo.output_device or None, volume=vo.volume,
+                            barge_in=listen and vo.barge_in, microphone=cfg.speech.input_device)
 
 
 def _reply_path(args):

@@ -11,20 +11,33 @@ from .reply import ReplySpeaker
 
 
 class SpeakingAnswerer:
-    def __init__(self, inner, engine, *, output: bool = True, device=None, volume: float = 1.0):
+    def __init__(self, inner, engine, *, output: bool = True, device=None, volume: float = 1.0,
+                 barge_in: bool = False, microphone: str = ""):
+        """barge_in: listen on `microphone` while the answer plays (speak/barge_in.py); a request
+        spoken over it is left in `pending_audio` for the caller's next turn."""
         self.inner = inner
         self.engine = engine
         self.output, self.device, self.volume = output, device, volume
+        self.barge_in, self.microphone = barge_in and output, microphone
         self.reply: ReplySpeaker | None = None
         self.trace: TurnTrace | None = None
+        self._listening: asyncio.Task | None = None
+        self.pending_audio = None
 
     def preroute(self, text: str) -> None:
         self.inner.preroute(text)
 
     async def answer(self, text: str, *, trace: TurnTrace, meta: dict) -> dict:
         self.trace = trace
+        monitor = None
+        if self.barge_in:
+            from .barge_in import BargeInMonitor
+
+            monitor = BargeInMonitor(device=self.microphone)
         self.reply = ReplySpeaker(self.engine, output=self.output, device=self.device, trace=trace,
-                                  volume=self.volume)
+                                  volume=self.volume, on_block=monitor.on_block if monitor else None)
+        if monitor is not None:
+            self._listening = asyncio.ensure_future(monitor.run(self.reply))
         listener = self.inner.on_event
 
         def both(ev) -> None:
@@ -45,6 +58,18 @@ class SpeakingAnswerer:
             return result
         await asyncio.get_running_loop().run_in_executor(None, self.reply.wait)
         self.reply.close()
+        self.pending_audio = None
+        if self._listening is not None:
+            try:
+                hit = await self._listening
+            except Exception as e:  # noqa: BLE001 - no microphone: the answer was still spoken
+                result["barge_in_note"] = f"not listening while speaking: {e}"
+                hit = None
+            self._listening = None
+            if hit is not None:
+                self.pending_audio = hit.audio
+                result["barge_in"] = {"stop_latency_ms": round(hit.stop_latency_ms, 1),
+                                      "request_s": round(len(hit.audio) / 16000, 2), **hit.detail}
         if wav_path is not None:
             written = self.reply.write(wav_path)
             result["reply_audio"] = str(written) if written else None
