@@ -98,7 +98,10 @@ def speak_lines(res: dict, add) -> None:
     s = res.get("speak") or {}
     if not s:
         return
-    med = lambda d: None if not d else d.get("median", d.get("p50"))  # noqa: E731
+    def med(d, nd=0) -> str:
+        v = None if not d else d.get("median")
+        return "—" if v is None else f"{v:.{nd}f}"
+
     add("")
     add("Spoken replies (first sentence ready for the speaker)")
     for name, e in (s.get("engines") or {}).items():
@@ -106,7 +109,7 @@ def speak_lines(res: dict, add) -> None:
             add(f"  {name:<7} {e['error']}")
         else:
             add(f"  {name:<7} load {e['load_ms']:.0f} ms · first audio {med(e['first_audio_ms'])} ms · "
-                f"RTF {med(e['rtf'])}")
+                f"RTF {med(e['rtf'], 2)}")
     v = s.get("voice_to_voice") or {}
     if v.get("error"):
         add(f"  voice to voice: {v['error']}")
