@@ -55,8 +55,12 @@ def test_talking_over_bestbox_stops_it_and_is_heard_whole(virtual_mic, tmp_path,
     with wave.open(info["request"]) as w:
         audio = np.frombuffer(w.readframes(w.getnframes()), "<i2").astype(np.float32) / 32768
     heard = transcribe(whisper, audio, 16000)
-    # Whole: the request's first and last words, as Whisper hears the clean recording.
     with wave.open(str(interruption)) as w:
         clean = np.frombuffer(w.readframes(w.getnframes()), "<i2").astype(np.float32) / 32768
-        words = transcribe(whisper, clean, w.getframerate()).strip(" .").split()
-    assert words[0] in heard and words[-1] in heard, (heard, words)
+        clean_s = len(clean) / w.getframerate()
+        words = [x.strip(",.") for x in transcribe(whisper, clean, w.getframerate()).split()]
+    # Whole: the request spans the whole utterance (from a pre-roll before the detected onset to the
+    # end of speech), and Whisper tiny.en hears its words (it mishears some even in the clean clip).
+    assert len(audio) / 16000 >= 0.9 * clean_s, (len(audio) / 16000, clean_s)
+    shared = {x for x in words if len(x) >= 3 and x in heard}
+    assert len(shared) >= 2, (heard, words)
