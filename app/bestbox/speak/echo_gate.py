@@ -49,8 +49,10 @@ class _Track:
 
 
 class EchoGate:
+    # max_lag_ms: the sound server's buffers put up to 1.4 s between our output callback and the
+    # microphone's copy on this loaded machine (loopback sink, measured); 3 s leaves room.
     def __init__(self, t0_ms: float, *, margin_db: float = 8.0, floor_dbfs: float = -42.0,
-                 min_speech_ms: int = 120, window_ms: int = 200, max_lag_ms: int = 1500,
+                 min_speech_ms: int = 120, window_ms: int = 200, max_lag_ms: int = 3000,
                  tolerance_ms: int = 60):
         self.t0_ms = t0_ms
         self.margin = 10 ** (margin_db / 10)
