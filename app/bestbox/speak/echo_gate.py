@@ -129,11 +129,14 @@ class EchoGate:
         for i in range(n):
             near = float(ref[i:i + width].max())
             user = e_mic[i] > self.floor and e_mic[i] > self.margin * leak * near
-            if near > 1e-5 and not user and self.lag is not None:
-                self._leaks.append(e_mic[i] / near)
+            ratio = e_mic[i] / near if near > 1e-5 else 0.0
+            # Learn the echo level only from frames well under the trigger line: a user talking below
+            # it must not raise the line (that delayed a real barge-in by a second).
+            if near > 1e-5 and self.lag is not None and ratio < 0.5 * self.margin * leak:
+                self._leaks.append(ratio)
                 if len(self._leaks) >= 25:
                     # The 90th percentile: BestBox's own echo stays below the margin.
-                    self.leak = float(np.clip(np.percentile(self._leaks[-500:], 90), 1e-4, 4.0))
+                    self.leak = float(np.clip(np.percentile(self._leaks[-500:], 90), 1e-4, 2.0))
             self._votes.append(user)
             self.user_frames += int(user)
             recent = self._votes[-self.window:]
