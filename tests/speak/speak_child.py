@@ -24,10 +24,8 @@ def main(engine_name: str, answer: str, stop_after_s: float | None = None) -> No
         time.sleep(0.02)
     trace.mark("done")
     rs.on_event(TurnEvent("done", {"answer": answer}))
-    stopped_at = None
     if stop_after_s is not None:
         threading.Event().wait(stop_after_s)
-        stopped_at = time.perf_counter()
         rs.stop()
     rs.wait(120)
     rs.close()

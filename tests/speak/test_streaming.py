@@ -4,7 +4,6 @@ sink's monitor is recorded)."""
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys

@@ -3,7 +3,6 @@ the demo model, real Whisper, espeak-ng voice into the PulseAudio null sink)."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import wave

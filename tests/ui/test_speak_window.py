@@ -3,6 +3,8 @@ default, on when configured; each answer's Speak button reads it and a second cl
 state for the status bar button, the tray menu and the config file."""
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from bestbox.pipeline.history import History
@@ -46,7 +48,8 @@ def speaking_window(qtbot, aloop, tmp_path):
     w.show()
     qtbot.waitExposed(w)
     yield w, speak, tray, loaded
-    speak.close()
+    closing = asyncio.ensure_future(speak.aclose())
+    qtbot.waitUntil(closing.done, timeout=20_000)
 
 
 def test_typed_answers_are_silent_by_default_then_spoken_when_configured(qtbot, speaking_window):

@@ -3,7 +3,6 @@ once and keep recording until they finish, so the new request is heard whole (fr
 pre-roll before the confirmed onset)."""
 from __future__ import annotations
 
-import asyncio
 import logging
 from dataclasses import dataclass, field
 from typing import Any

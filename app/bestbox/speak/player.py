@@ -6,10 +6,12 @@ What was really heard is recorded at the callback (`spoken_text()`), so a barge-
 answer was cut. `stop()` silences the output at the next audio block (~23 ms) and drops the queue."""
 from __future__ import annotations
 
+import atexit
 import logging
 import queue
 import threading
 import time
+import weakref
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Callable
@@ -20,6 +22,17 @@ from .speech_text import for_speech
 
 log = logging.getLogger(__name__)
 BLOCK = 512  # samples per callback at 22.05 kHz ≈ 23 ms: the stop latency floor
+JOIN_S = 15.0  # the longest a synthesis (or the voice's first load) is waited for at close
+_live: weakref.WeakSet = weakref.WeakSet()
+
+
+@atexit.register
+def _stop_all() -> None:
+    """Stop every speaker and wait for its synthesis thread before the interpreter goes away: a process
+    that exits while onnxruntime runs a graph in a daemon thread aborts ("terminate called without an
+    active exception", SIGABRT) when onnxruntime's C++ statics are destroyed under it."""
+    for sp in list(_live):
+        sp.close()
 
 
 @dataclass
@@ -63,6 +76,7 @@ class Speaker:
         self._ready_to_play = threading.Event()
         self._worker = threading.Thread(target=self._synth_loop, name="bestbox-tts", daemon=True)
         self._worker.start()
+        _live.add(self)
 
     # ---- input side -------------------------------------------------------------------------
     def say(self, markdown: str) -> None:
@@ -91,7 +105,9 @@ class Speaker:
     def wait(self, timeout: float | None = None) -> bool:
         return self.finished.wait(timeout)
 
-    def close(self) -> None:
+    def close(self, join_s: float = JOIN_S) -> None:
+        """Stop if still playing, close the output, and wait (up to `join_s`) until the synthesis thread
+        has left the engine. Blocking: not on the UI thread (SpeakController.aclose runs it on a worker)."""
         if not self.finished.is_set():
             self.stop()
         if self._stream is not None:
@@ -99,6 +115,9 @@ class Speaker:
                 self._stream.close()
             except Exception:
                 pass
+        if self._worker is not threading.current_thread():
+            self._worker.join(join_s)
+        _live.discard(self)
 
     # ---- results ----------------------------------------------------------------------------
     def audio(self) -> np.ndarray:

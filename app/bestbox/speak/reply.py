@@ -29,12 +29,6 @@ def engine_for(voice_out) -> object:
         return _cached_engine(voice_out.engine, voice_out.voice, float(voice_out.rate))
 
 
-def should_speak(voice_out, source: str) -> bool:
-    if voice_out.muted:
-        return False
-    return voice_out.speak_spoken if source == "voice" else voice_out.speak_typed
-
-
 class ReplySpeaker:
     def __init__(self, engine, *, output: bool = True, device=None, trace: TurnTrace | None = None,
                  on_block=None, on_finished=None, volume: float = 1.0):
@@ -43,8 +37,12 @@ class ReplySpeaker:
         self.streamed = False
         self.speaker = Speaker(engine, output=output, device=device, on_first_audio=self._first_audio,
                                on_block=on_block, on_finished=on_finished, volume=volume)
-        self.sample_rate = engine.sample_rate
         self.first_audio_ms: float | None = None
+
+    @property
+    def sample_rate(self) -> int:
+        """The engine's rate, read by the speaker's worker (a lazy engine loads there, not here)."""
+        return self.speaker.sample_rate
 
     def _first_audio(self) -> None:
         if self.trace is not None:
@@ -75,8 +73,11 @@ class ReplySpeaker:
     def wait(self, timeout: float | None = None) -> bool:
         return self.speaker.wait(timeout)
 
-    def close(self) -> None:
-        self.speaker.close()
+    def close(self, join_s: float | None = None) -> None:
+        if join_s is None:
+            self.speaker.close()
+        else:
+            self.speaker.close(join_s)
 
     @property
     def finished(self):

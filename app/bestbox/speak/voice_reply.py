@@ -56,8 +56,9 @@ class SpeakingAnswerer:
         """Wait until the reply is spoken; add `reply_audio` and `timings.first_audio_ms`."""
         if self.reply is None:
             return result
-        await asyncio.get_running_loop().run_in_executor(None, self.reply.wait)
-        self.reply.close()
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(None, self.reply.wait)
+        await loop.run_in_executor(None, self.reply.close)  # joins the synthesis thread
         self.pending_audio = None
         if self._listening is not None:
             try:

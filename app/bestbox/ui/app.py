@@ -118,6 +118,7 @@ class AppController(QObject):
         self.warmed_up = True
         if self.voice.available:
             await self.voice.preload()  # Whisper last: its load holds the GIL for a while
+        await self.speak.preload()  # the spoken replies' voice (onnxruntime), after the window and Whisper
         log.debug("froze %d long-lived objects", freeze_long_lived_objects())
         self.startup_done = True
 
@@ -196,13 +197,14 @@ class AppController(QObject):
         if self.quitting:
             return
         self.quitting = True
-        self.speak.close()
+        self.speak.stop()  # silent at once; aclose() below waits for the synthesis thread
         self.window.quitting = True
         self.window.chat.stop()
         self.voice.cancel()
         self.window.hide()
         if self.tray is not None:
             self.tray.hide()
+        await self.speak.aclose()
         try:
             await self.bridge.shutdown()
         except Exception as e:  # noqa: BLE001

@@ -2,47 +2,19 @@
 spoken turns when voice_out.speak_spoken), replays one answer from its Speak button, and holds the
 mute state shared by the window and the tray (saved to the config).
 
-Nothing slow runs on the UI thread: the voice loads on a worker thread, synthesis has its own thread
-and playback is PortAudio's callback. This object only routes TurnEvents to the current ReplySpeaker
-and turns its end into a signal."""
+Nothing slow runs on the UI thread: the voice loads on a worker thread (after start-up, or at the
+first spoken sentence), synthesis has its own thread and playback is PortAudio's callback. This
+object only routes TurnEvents to the current ReplySpeaker and turns its end into a signal."""
 from __future__ import annotations
 
 import logging
-import threading
-from concurrent.futures import Future
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
-from ..speak.reply import ReplySpeaker, engine_for, should_speak
+from ..speak.lazy import LazyEngine, should_speak
 
 log = logging.getLogger(__name__)
-
-
-class _LazyEngine:
-    """The configured engine, loading in the background; synthesis waits for it (in the speaker's
-    worker thread, never here)."""
-
-    def __init__(self, voice_out) -> None:
-        self.future: Future = Future()
-        threading.Thread(target=self._load, args=(voice_out,), name="bestbox-voice-load", daemon=True).start()
-
-    def _load(self, voice_out) -> None:
-        try:
-            self.future.set_result(engine_for(voice_out))
-        except Exception as e:  # noqa: BLE001 - reported when speech is asked for
-            self.future.set_exception(e)
-
-    @property
-    def sample_rate(self) -> int:
-        return self.future.result().sample_rate
-
-    @property
-    def name(self) -> str:
-        return self.future.result().name
-
-    def synthesize(self, text: str):
-        return self.future.result().synthesize(text)
 
 
 class SpeakController(QObject):
@@ -51,13 +23,14 @@ class SpeakController(QObject):
     barged_in = Signal(object)  # speak.barge_in.BargeIn: the user talked over a spoken answer
     _finished = Signal(object)  # from the player's thread
 
-    def __init__(self, voice_out, config_path: Path | None = None, parent: QObject | None = None, *, output: bool = True):
+    def __init__(self, voice_out, config_path: Path | None = None, parent: QObject | None = None, *,
+                 output: bool = True):
         super().__init__(parent)
         self.cfg = voice_out
         self.config_path = config_path
         self.output = output
-        self.engine = _LazyEngine(voice_out)
-        self.reply: ReplySpeaker | None = None
+        self.engine = LazyEngine(voice_out)  # loads on first use or preload(), never here
+        self.reply = None  # speak.reply.ReplySpeaker of the answer being spoken
         self.bubble = None
         self.monitor = None  # BargeInMonitor while a spoken turn's answer plays
         self._listen_task = None
@@ -82,6 +55,18 @@ class SpeakController(QObject):
             except OSError as e:
                 log.warning("could not save voice_out.muted: %s", e)
         self.muted_changed.emit(bool(on))
+
+    async def preload(self) -> None:
+        """Load the voice on a worker (after start-up) when answers will be spoken, so the first spoken
+        answer does not wait seconds for it."""
+        if self.muted or not (self.cfg.speak_spoken or self.cfg.speak_typed):
+            return
+        import asyncio
+
+        try:
+            await asyncio.get_running_loop().run_in_executor(None, self.engine.preload)
+        except Exception as e:  # noqa: BLE001 - said again when speech is asked for
+            log.warning("voice preload failed: %s", e)
 
     @property
     def speaking(self) -> bool:
@@ -118,6 +103,8 @@ class SpeakController(QObject):
         self.stop()
         self.bubble = bubble
         self.monitor = None
+        from ..speak.reply import ReplySpeaker  # numpy: imported at the first spoken answer, not at start
+
         if listen and self.output:
             from ..speak.barge_in import BargeInMonitor
 
@@ -146,9 +133,18 @@ class SpeakController(QObject):
     def _on_finished(self, bubble) -> None:
         self.speaking_changed.emit(bubble, False)
         if bubble is self.bubble and self.reply is not None and self.reply.finished.is_set():
-            self.reply.close()
+            self.reply.close(join_s=0)  # the UI thread never waits for a synthesis; aclose() does
 
-    def close(self) -> None:
+    async def aclose(self) -> None:
+        """At quit: silence, stop listening (the microphone closes), and wait on a worker until the
+        synthesis thread has left the engine (exiting under a running onnxruntime graph aborts)."""
+        import asyncio
+
         self.stop()
-        if self._listen_task is not None:
-            self._listen_task.cancel()
+        task, self._listen_task = self._listen_task, None
+        if task is not None:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+        reply = self.reply
+        if reply is not None:
+            await asyncio.get_running_loop().run_in_executor(None, reply.close)
