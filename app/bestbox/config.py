@@ -207,6 +207,16 @@ class VoiceOutConfig(_Strict):
                            "as a new request.")
 
 
+class VoiceInConfig(_Strict):
+    """Hands-free start (optional, off by default): a local wake word starts a voice turn."""
+
+    wake_word: Literal["", "okay_nabu", "hey_jarvis", "hey_mycroft", "alexa"] = Field(
+        "", description="Empty: off. okay_nabu | hey_jarvis | hey_mycroft | alexa: the microphone stays open "
+                        "and listens for it (models bundled with pymicro-wakeword, run locally).")
+    wake_cutoff: float = Field(0.0, ge=0.0, lt=1.0, description="Detection threshold (0: the model's own, "
+                               "0.85-0.97); lower hears more and errs more (see bestbox bench --only wake).")
+
+
 def _default_heavy() -> ServerConfig:
     return ServerConfig(**tiers.DEFAULTS["heavy"])
 
@@ -251,6 +261,7 @@ class Config(_Strict):
     speech: SpeechConfig = Field(default_factory=SpeechConfig)
     data: DataConfig = Field(default_factory=DataConfig)
     voice_out: VoiceOutConfig = Field(default_factory=VoiceOutConfig)
+    voice_in: VoiceInConfig = Field(default_factory=VoiceInConfig)
 
     def server(self, name: str) -> ServerConfig:
         return getattr(self.servers, name)

@@ -1,4 +1,4 @@
-"""`bestbox voice --wav file.wav [--json]` / `bestbox voice --listen [--json]`: one voice turn
+"""`bestbox voice --wav file.wav [--json]` / `bestbox voice --listen|--wake [WORD] [--json]`: one voice turn
 without a window: the whole turn as `ask` does, plus transcript_raw, transcript_clean and
 timings.asr_ms / cleanup_ms / speech_end_to_first_token_ms.
 
@@ -19,6 +19,9 @@ def register(sub) -> None:
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--wav", metavar="FILE", help="audio file (WAV; other formats via FFmpeg/PyAV)")
     src.add_argument("--listen", action="store_true", help="record from the microphone until you stop talking")
+    src.add_argument("--wake", nargs="?", const="", metavar="WORD",
+                     help="wait for the wake word (voice_in.wake_word, or WORD: okay_nabu, hey_jarvis, hey_mycroft, "
+                     "alexa), then record the request that follows")
     src.add_argument("--list-devices", action="store_true", help="list microphones and exit")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of streaming text")
     p.add_argument("--device", help="microphone name (substring); default: speech.input_device or the system's")
@@ -131,7 +134,7 @@ async def _turn(args, cfg, transcriber, loading, printer, mgr) -> dict:
         assistant = Assistant(cfg, mgr)
         answerer = PipelineAnswerer(assistant, on_event=printer.turn_event, auto_confirm=bool(args.yes))
         if args.speak:
-            answerer = await _speaking(cfg, answerer, listen=bool(args.listen))
+            answerer = await _speaking(cfg, answerer, listen=bool(args.listen or args.wake is not None))
     session = VoiceSession(cfg, transcriber=transcriber, on_event=printer.voice_event, answerer=answerer,
                            endpoints=mgr, cleanup=not args.no_cleanup)
     try:
@@ -141,6 +144,8 @@ async def _turn(args, cfg, transcriber, loading, printer, mgr) -> dict:
             pass  # the turn reports the model error
         if args.wav:
             result = await session.run_file(args.wav, realtime=args.realtime)
+        elif args.wake is not None:
+            result = await _wake_turn(args, cfg, session)
         else:
             result = await session.listen(mode="auto")
         if args.speak and hasattr(answerer, "finish"):
@@ -153,6 +158,31 @@ async def _turn(args, cfg, transcriber, loading, printer, mgr) -> dict:
     finally:
         if assistant is not None:
             assistant.history.close()
+
+
+async def _wake_turn(args, cfg, session) -> dict:
+    """Wait for the wake word, record the request after it, answer it (result["wake"] says how)."""
+    from ..speech.wake import WakeWordUnavailable
+    from ..speech.wake_listener import next_request
+
+    word = args.wake or cfg.voice_in.wake_word
+    if not word:
+        return {"error": "no wake word: set voice_in.wake_word or pass --wake WORD", "error_kind": "internal"}
+
+    def state(s: str) -> None:
+        if s == "listening":
+            print(f"[listening for the wake word {word!r}]", file=sys.stderr, flush=True)
+
+    try:
+        audio, info = await next_request(word, device=cfg.speech.input_device, silence_ms=cfg.speech.vad_silence_ms,
+                                         cutoff=cfg.voice_in.wake_cutoff, on_state=state)
+    except WakeWordUnavailable as e:
+        return {"error": str(e), "error_kind": "internal"}
+    if audio is None:
+        return {"error": "the wake word was heard, but no request after it", "error_kind": "no_speech", "wake": info}
+    result = await session.run_audio(audio, source="microphone")
+    result["wake"] = info
+    return result
 
 
 async def _speaking(cfg, answerer, listen: bool = False):
