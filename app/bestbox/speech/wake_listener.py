@@ -11,9 +11,11 @@ States: "starting", "listening" (for the wake word), "recording" (the request), 
 microphone is closed), "error" (no microphone; `error` says why; retried every `retry_s`), "off"."""
 from __future__ import annotations
 
+import atexit
 import logging
 import threading
 import time
+import weakref
 from typing import Any, Callable
 
 import numpy as np
@@ -26,6 +28,15 @@ from .wake import WakeDetector
 
 log = logging.getLogger(__name__)
 BLOCK_MS = 30
+_live: weakref.WeakSet = weakref.WeakSet()
+
+
+@atexit.register
+def _close_all() -> None:
+    """Close every listener before the interpreter goes: a process that exits while the listener
+    thread is inside PortAudio or the tflite interpreter can crash (seen: SIGSEGV at exit)."""
+    for listener in list(_live):
+        listener.close()
 
 
 class WakeListener:
@@ -54,6 +65,7 @@ class WakeListener:
         if self._thread is None:
             self._thread = threading.Thread(target=self._main, name="bestbox-wake", daemon=True)
             self._thread.start()
+            _live.add(self)
 
     def pause(self) -> None:
         """Close the microphone until resume() (a voice turn or a spoken answer owns it)."""
@@ -68,6 +80,7 @@ class WakeListener:
         t = self._thread
         if t is not None and t is not threading.current_thread():
             t.join(join_s)
+        _live.discard(self)
 
     @property
     def mic_open(self) -> bool:

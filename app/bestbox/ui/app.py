@@ -66,6 +66,7 @@ class AppController(QObject):
             self.tray.talk_requested.connect(self._tray_talk)
             self.window.set_tray(self.tray)
         self._wire_speak()
+        self._wire_wake()
         self._primed: set[tuple] = set()
         self.bridge.changed.connect(self._prime_client)
         self.quitting = False
@@ -119,6 +120,7 @@ class AppController(QObject):
         if self.voice.available:
             await self.voice.preload()  # Whisper last: its load holds the GIL for a while
         await self.speak.preload()  # the spoken replies' voice (onnxruntime), after the window and Whisper
+        self.wake.start()  # hands-free: listen for the wake word once a turn can run at once
         log.debug("froze %d long-lived objects", freeze_long_lived_objects())
         self.startup_done = True
 
@@ -193,10 +195,24 @@ class AppController(QObject):
         if self.tray is not None:
             add_tray_mute(self.tray, self.speak)
 
+    def _wire_wake(self) -> None:
+        """The optional wake word: its listener, the status bar's microphone indicator, the tray entry."""
+        from .mic_indicator import MicIndicator, add_tray_wake
+        from .wake_controller import WakeController
+
+        self.wake = WakeController(self.config.voice_in, self.config.speech, self.voice, self.speak,
+                                   getattr(self.loaded, "path", None), self)
+        self.wake.error.connect(lambda msg: self.window.banners.show_message(msg, "warn", "wake"))
+        self.window.mic_indicator = MicIndicator(self.wake, self.window.status)
+        self.window.status.addPermanentWidget(self.window.mic_indicator)
+        if self.tray is not None:
+            add_tray_wake(self.tray, self.wake)
+
     async def quit(self) -> None:
         if self.quitting:
             return
         self.quitting = True
+        self.wake.stop()  # the microphone closes at once; aclose() below waits for the thread
         self.speak.stop()  # silent at once; aclose() below waits for the synthesis thread
         self.window.quitting = True
         self.window.chat.stop()
@@ -205,6 +221,7 @@ class AppController(QObject):
         if self.tray is not None:
             self.tray.hide()
         await self.speak.aclose()
+        await self.wake.aclose()
         try:
             await self.bridge.shutdown()
         except Exception as e:  # noqa: BLE001

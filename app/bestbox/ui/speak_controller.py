@@ -21,6 +21,7 @@ class SpeakController(QObject):
     muted_changed = Signal(bool)
     speaking_changed = Signal(object, bool)  # the answer bubble, speaking or not
     barged_in = Signal(object)  # speak.barge_in.BargeIn: the user talked over a spoken answer
+    listening_changed = Signal(bool)  # the barge-in monitor holds the microphone open (or no longer)
     _finished = Signal(object)  # from the player's thread
 
     def __init__(self, voice_out, config_path: Path | None = None, parent: QObject | None = None, *,
@@ -122,11 +123,16 @@ class SpeakController(QObject):
 
     async def _listen(self, monitor, reply) -> None:
         """Barge-in: the microphone stays open while the answer to a spoken question plays."""
+        self.listening_changed.emit(True)
         try:
             hit = await monitor.run(reply)
         except Exception as e:  # noqa: BLE001 - no microphone: the answer still plays
             log.info("barge-in listening unavailable: %s", e)
             return
+        finally:
+            if self.monitor is monitor:
+                self.monitor = None
+            self.listening_changed.emit(False)
         if hit is not None and reply is self.reply:
             self.barged_in.emit(hit)
 
