@@ -33,7 +33,7 @@ import traceback
 from pathlib import Path
 
 from . import (asr, calibration, cleanup, families, hearing, load, retrieval, router, servers, speak, supervision,
-               team, turn_end, turns, ui)
+               team, turn_end, turns, ui, wake)
 from . import utterances as U
 from .context import Ctx, Options
 from .recording import RecordingEndpoints
@@ -56,11 +56,12 @@ SECTION_FUNCS = {
     "families": families.bench_families,
     "turn_end": turn_end.bench_turn_end,
     "hearing": hearing.bench_hearing,
+    "wake": wake.bench_wake,
 }
 # Run only when named in --only (concurrent turns; a throw-away server and N clients; one throw-away
 # server per model family: minutes on a CPU).
 # retrieval: a generated corpus of 5,000 files / 500 MB (--quick: 500 / 50 MB) indexed and searched.
-OPT_IN = {"load", "team", "retrieval", "families", "turn_end", "hearing"}
+OPT_IN = {"load", "team", "retrieval", "families", "turn_end", "hearing", "wake"}
 
 NOTE = ("Small-model CPU numbers: SmolLM2-135M as both light and heavy model and Whisper tiny.en on this "
         "machine's CPU cores. Ratios between configurations mean more than absolute times; GPU numbers with "

@@ -25,8 +25,10 @@ async def bench_speak(ctx: Ctx) -> dict:
 
     loop = asyncio.get_running_loop()
     engines = {}
+    vo = ctx.cfg.voice_out
     for name in ("piper", "espeak"):
-        engines[name] = await loop.run_in_executor(None, _engine_first_audio, name, reps(ctx))
+        voice = vo.voice if name == vo.engine else ""  # the configured voice file for its engine
+        engines[name] = await loop.run_in_executor(None, _engine_first_audio, name, reps(ctx), voice)
     out = {"sentence": FIRST, "engines": engines}
     try:
         out["voice_to_voice"] = await _voice_to_voice(ctx)
@@ -35,12 +37,12 @@ async def bench_speak(ctx: Ctx) -> dict:
     return out
 
 
-def _engine_first_audio(name: str, n: int) -> dict:
+def _engine_first_audio(name: str, n: int, voice: str = "") -> dict:
     from ..speak.engines import make_engine
     from ..speak.reply import ReplySpeaker
 
     t = time.perf_counter()
-    engine = make_engine(name)
+    engine = make_engine(name, voice)
     load_ms = (time.perf_counter() - t) * 1000
     if engine.name != name:
         return {"error": getattr(engine, "fallback_reason", "engine unavailable")}
