@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import subprocess
 import threading
 import wave
@@ -27,6 +28,12 @@ PAUSE_S = 0.18  # silence after each sentence: the rhythm of speech, not a gap
 
 class EngineError(RuntimeError):
     pass
+
+
+def piper_threads() -> int:
+    """onnxruntime threads for the voice: all cores but one, at most 4 (the first sentence's synthesis
+    is the voice's share of voice-to-voice; on 2 cores one thread leaves one to the servers)."""
+    return max(1, min(4, (os.cpu_count() or 2) - 1))
 
 
 def _piper_voice_files(voice: str = "") -> tuple[Path, Path]:
@@ -110,7 +117,7 @@ def make_engine(name: str = "piper", voice: str = "", rate: float = 1.0):
         raise EngineError(f"unknown speech engine {name!r} (choose {', '.join(ENGINES)})")
     if name == "piper":
         try:
-            return PiperEngine(voice, rate)
+            return PiperEngine(voice, rate, threads=piper_threads())
         except (EngineError, ImportError, OSError) as e:
             eng = EspeakEngine("", rate)
             eng.fallback_reason = f"Piper voice unavailable ({e}); speaking with espeak-ng"

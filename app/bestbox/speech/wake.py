@@ -7,8 +7,10 @@ state is reset and `refractory_s` of audio is ignored."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import numpy as np
+if TYPE_CHECKING:  # numpy is imported where audio is handled: the window imports phrase() at start
+    import numpy as np
 
 RATE = 16000
 # config value → the phrase a person says (for the UI and the bench's spoken clips)
@@ -55,6 +57,8 @@ class WakeDetector:
         self._features = self._features_cls()
 
     def feed(self, samples: np.ndarray) -> list[Detection]:
+        import numpy as np
+
         pcm = (np.clip(samples, -1.0, 1.0) * 32767.0).astype("<i2")
         hits: list[Detection] = []
         start = self.samples_seen
