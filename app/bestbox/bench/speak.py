@@ -75,7 +75,7 @@ async def _voice_to_voice(ctx: Ctx) -> dict:
     engine = await asyncio.get_running_loop().run_in_executor(None, engine_for, ctx.cfg.voice_out)
     samples = []
     for r in range(1 if ctx.opt.quick else max(1, ctx.opt.repeats - 1)):
-        for u in rot(ctx.sel["voice"], r):
+        for u in rot(ctx.sel["voice"], r)[:2 if ctx.opt.quick else None]:  # --quick: two turns
             if u.key not in ctx.wavs:
                 continue
             ans = SpeakingAnswerer(PipelineAnswerer(ctx.assistants["bestbox"], auto_confirm=False), engine, output=False)
