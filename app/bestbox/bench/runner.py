@@ -61,7 +61,8 @@ SECTION_FUNCS = {
 # Run only when named in --only (concurrent turns; a throw-away server and N clients; one throw-away
 # server per model family: minutes on a CPU).
 # retrieval: a generated corpus of 5,000 files / 500 MB (--quick: 500 / 50 MB) indexed and searched.
-OPT_IN = {"load", "team", "retrieval", "families", "turn_end", "hearing", "wake"}
+# speak: two engines' loads and whole spoken turns (minutes here); wake: an hour of generated speech.
+OPT_IN = {"load", "team", "retrieval", "families", "turn_end", "hearing", "speak", "wake"}
 
 NOTE = ("Small-model CPU numbers: SmolLM2-135M as both light and heavy model and Whisper tiny.en on this "
         "machine's CPU cores. Ratios between configurations mean more than absolute times; GPU numbers with "
