@@ -190,6 +190,33 @@ class DataConfig(_Strict):
                                       "deleted files this often (0: only at start)")
 
 
+class VoiceOutConfig(_Strict):
+    """Spoken replies: the answer is read aloud sentence by sentence while it streams."""
+
+    engine: Literal["piper", "espeak"] = Field("piper", description="piper: the bundled neural voice (espeak-ng "
+                                               "when it cannot load); espeak: espeak-ng, robotic but always there.")
+    voice: str = Field("", description="piper: path to a voice .onnx with its .onnx.json beside it (empty: the "
+                       "bundled en_US joe); espeak: an espeak-ng voice name (empty: en-us).")
+    rate: float = Field(1.0, ge=0.5, le=2.0, description="Speaking speed; 1.0 is the voice's own.")
+    volume: float = Field(1.0, ge=0.05, le=1.0, description="Loudness of the voice (1.0: full).")
+    speak_typed: bool = Field(False, description="Speak the answers to typed questions.")
+    speak_spoken: bool = Field(True, description="Speak the answers to spoken questions.")
+    muted: bool = Field(False, description="Never speak (the window's and the tray's mute toggle).")
+    output_device: str = Field("", description="Speaker name (a part of it); empty: the system default.")
+    barge_in: bool = Field(True, description="Speaking while BestBox talks stops it, and what you say is heard "
+                           "as a new request.")
+
+
+class VoiceInConfig(_Strict):
+    """Hands-free start (optional, off by default): a local wake word starts a voice turn."""
+
+    wake_word: Literal["", "okay_nabu", "hey_jarvis", "hey_mycroft", "alexa"] = Field(
+        "", description="Empty: off. okay_nabu | hey_jarvis | hey_mycroft | alexa: the microphone stays open "
+                        "and listens for it (models bundled with pymicro-wakeword, run locally).")
+    wake_cutoff: float = Field(0.0, ge=0.0, lt=1.0, description="Detection threshold (0: the model's own, "
+                               "0.85-0.97); lower hears more and errs more (see bestbox bench --only wake).")
+
+
 def _default_heavy() -> ServerConfig:
     return ServerConfig(**tiers.DEFAULTS["heavy"])
 
@@ -233,6 +260,8 @@ class Config(_Strict):
     routing: RoutingConfig = Field(default_factory=RoutingConfig)
     speech: SpeechConfig = Field(default_factory=SpeechConfig)
     data: DataConfig = Field(default_factory=DataConfig)
+    voice_out: VoiceOutConfig = Field(default_factory=VoiceOutConfig)
+    voice_in: VoiceInConfig = Field(default_factory=VoiceInConfig)
 
     def server(self, name: str) -> ServerConfig:
         return getattr(self.servers, name)

@@ -93,6 +93,8 @@ class TurnTrace:
                 out[key] = self.marks.get(mark)
             if "vad_end" in self.marks:
                 out["vad_wait_ms"] = self.marks["vad_end"]
+        if "first_audio" in self.marks:  # a spoken reply: its first sound left the speaker
+            out["first_audio_ms"] = self.marks["first_audio"]
         out.update(self.values)
         return {k: (round(v, 2) if isinstance(v, float) else v) for k, v in out.items()}
 

@@ -35,7 +35,8 @@ def test_talk_button_transcribes_and_answers(ui_config, pulse_runtime, tmp_path,
         subprocess.run(["sox", str(raw), str(wav), "pad", "0.3", "1.5"], check=True, capture_output=True)
     else:
         wav = raw
-    env = dict(os.environ, XDG_RUNTIME_DIR=pulse_runtime, QT_QPA_PLATFORM="xcb")
+    # faulthandler: a crash of the child shows its Python stacks in the assertion below
+    env = dict(os.environ, XDG_RUNTIME_DIR=pulse_runtime, QT_QPA_PLATFORM="xcb", PYTHONFAULTHANDLER="1")
     env.pop("PULSE_SERVER", None)
     shot = shots / "window_voice.png"
     child = subprocess.Popen([sys.executable, str(Path(__file__).with_name("voice_gui_turn.py")), str(shot)],
@@ -76,4 +77,4 @@ def test_talk_button_transcribes_and_answers(ui_config, pulse_runtime, tmp_path,
     ran = result["slow_work_threads"]
     assert any(what == "whisper" for what, _, _ in ran), ran
     assert not [r for r in ran if r[2]], f"slow work on the UI thread: {ran}"
-    assert child.returncode == 0
+    assert child.returncode == 0, child.stderr.read()[-6000:]

@@ -12,6 +12,13 @@
 #       (voice turns with the tool choice made in the silence window, each schema-forced tool call
 #       capped at TOOL_CALL_TOKENS=40, a real model's call length: docs/benchmarks.md; the end of
 #       turn fixed vs smart; hearing), then the Qwen3 light model only when FAMILY_S is set
+#   call 3, carry [".gpu3"]: bash tools/gpu-bench/voice-device.sh stage3
+#       spoken replies, part 1 (tools/gpu-bench/pack-speak.sh): onnxruntime and its wheels into
+#       /tmp/site, espeak-ng (a separate GPL program with its own libraries) into /tmp/espeak, the
+#       voice's first 15 MiB into /tmp/voice; checks that onnxruntime imports and espeak-ng speaks
+#   call 4, carry [".gpu4"]: bash tools/gpu-bench/voice-device.sh stage4
+#       the rest of the voice (sha256 checked); `bestbox bench --only speak` (time to first audio per
+#       engine, voice to voice on the GPU servers + Whisper on CUDA) with stage2's config and clips
 #
 # /tmp survives between calls on the same warm machine (the repo's ignored folders do not), so
 # the second call must follow the first within the machine's warm time. Results go to $OUT.
@@ -121,8 +128,51 @@ stage2() {
   tail -n 30 "$O/bench.log"
 }
 
+# SPEAK_TMP (default /tmp) holds espeak-ng and the voice between calls 3 and 4. A dry run HERE, against
+# CPU servers: SPEAK_DRY=1 PY=<venv python> GPU_WORK=<dir with bestbox.toml> SPEAK_TMP=<dir>
+# (no wheels installed: the venv has them).
+T=${SPEAK_TMP:-/tmp}
+PY=${PY:-python3}
+
+stage3() {
+  [ -d .gpu3 ] || { echo "no .gpu3 (tools/gpu-bench/pack-speak.sh)"; return 1; }
+  if [ -z "${SPEAK_DRY:-}" ]; then
+    site || return 1
+    python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site \
+      .gpu3/whl/*.whl || { echo "onnxruntime wheels failed"; return 1; }
+  fi
+  rm -rf "$T/espeak" "$T/voice" && cp -r .gpu3/espeak "$T/espeak" && mkdir -p "$T/voice"
+  cp .gpu3/voice.a "$T/voice/voice.a"
+  PYTHONPATH=/tmp/site "$PY" -c 'import onnxruntime as o; print("onnxruntime", o.__version__, o.get_available_providers())'
+  "$T/espeak/bin/espeak-ng" -q --ipa -v en-us "the top vendors by spend" || { echo "espeak-ng does not run"; return 1; }
+  touch "$T/voice/.stage3"
+}
+
+stage4() {
+  [ -f "$T/voice/.stage3" ] || { echo "run stage3 first (same warm machine)"; return 1; }
+  [ -d .gpu4 ] || { echo "no .gpu4 (tools/gpu-bench/pack-speak.sh)"; return 1; }
+  local V=$T/voice/en_US-joe-medium.onnx
+  cat "$T/voice/voice.a" .gpu4/voice.b > "$V" && cp .gpu4/en_US-joe-medium.onnx.json "$V.json"
+  [ "$(sha256sum "$V" | cut -d' ' -f1)" = "$(cat .gpu4/voice.sha256)" ] || { echo "voice sha256 mismatch"; return 1; }
+  [ -f "$W/bestbox.toml" ] || { [ -d "$W/build-cuda" ] && write_config; } || { echo "no stage1/2 on this machine"; return 1; }
+  { cat "$W/bestbox.toml"; printf '\n[voice_out]\nengine = "piper"\nvoice = "%s"\n' "$V"; } > "$W/bestbox-speak.toml"
+  [ -n "${SPEAK_DRY:-}" ] || cublas_shim
+  mkdir -p "$W/bench-speak" && { [ -d "$W/bench-out/wav" ] && cp -rn "$W/bench-out/wav" "$W/bench-speak/" || true; }
+  local site_dir=/tmp/site; [ -z "${SPEAK_DRY:-}" ] || site_dir=""
+  export PATH=$T/espeak/bin:$PATH PYTHONPATH="${site_dir:+$site_dir:}$R/app" BESTBOX_CONFIG=$W/bestbox-speak.toml \
+    BESTBOX_DATA_DIR=$W/data PYTHONUNBUFFERED=1
+  timeout $(( ${END_BY_S:-570} - $(elapsed) )) "$PY" -m bestbox bench --json --no-ui --out "$W/bench-speak" \
+    --only speak --repeats "${REPEATS:-3}" --tool-call-tokens "${TOOL_CALL_TOKENS:-40}" \
+    > "$O/bench-speak.json" 2> "$O/bench-speak.log"
+  echo "speak bench rc=$? after $(elapsed)s"
+  [ -s "$O/bench-speak.json" ] || cp "$W/bench-speak/bench.partial.json" "$O/bench-speak.json" 2>/dev/null
+  tail -n 20 "$O/bench-speak.log"
+}
+
 case "${1:-}" in
   stage1) stage1 ;;
   stage2) stage2 ;;
-  *) echo "usage: $0 stage1|stage2" >&2; exit 2 ;;
+  stage3) stage3 ;;
+  stage4) stage4 ;;
+  *) echo "usage: $0 stage1|stage2|stage3|stage4" >&2; exit 2 ;;
 esac

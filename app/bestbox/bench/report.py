@@ -6,6 +6,7 @@ from .retrieval import format_section as _format_retrieval
 from .router import ROUTER_LABELS, ROUTER_METHODS
 from .hearing import hearing_lines
 from .turn_end import turn_end_lines
+from .wake import wake_lines
 from .turns import CONFIGS
 
 TARGETS_NOTE = "GPU target; this machine runs small models on CPU: reported, not checked"
@@ -367,9 +368,15 @@ def _families_lines(res: dict, add) -> None:
         add(line)
 
 
+def _speak_lines(res: dict, add) -> None:
+    from .speak import speak_lines
+
+    speak_lines(res, add)
+
+
 SECTION_LINES = (_servers_lines, _router_lines, _calibration_lines, _asr_lines, _cleanup_lines, _turns_lines,
-                 _ui_lines, _supervision_lines, _load_lines, _team_lines, _retrieval_lines, _records_lines, _families_lines,
-                 turn_end_lines, hearing_lines)
+                 _ui_lines, _speak_lines, _supervision_lines, _load_lines, _team_lines, _retrieval_lines,
+                 _records_lines, _families_lines, turn_end_lines, hearing_lines, wake_lines)
 
 
 def format_report(res: dict) -> str:

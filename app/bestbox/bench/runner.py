@@ -32,8 +32,8 @@ import time
 import traceback
 from pathlib import Path
 
-from . import (asr, calibration, cleanup, families, hearing, load, records, retrieval, router, servers, supervision, team,
-               turn_end, turns, ui)
+from . import (asr, calibration, cleanup, families, hearing, load, records, retrieval, router, servers, speak,
+               supervision, team, turn_end, turns, ui, wake)
 from . import utterances as U
 from .context import Ctx, Options
 from .recording import RecordingEndpoints
@@ -48,6 +48,7 @@ SECTION_FUNCS = {
     "cleanup": cleanup.bench_cleanup,
     "turns": turns.bench_turns,
     "ui": ui.bench_ui,
+    "speak": speak.bench_speak,
     "supervision": supervision.bench_supervision,
     "load": load.bench_load,
     "team": team.bench_team,
@@ -56,11 +57,13 @@ SECTION_FUNCS = {
     "families": families.bench_families,
     "turn_end": turn_end.bench_turn_end,
     "hearing": hearing.bench_hearing,
+    "wake": wake.bench_wake,
 }
 # Run only when named in --only (concurrent turns; a throw-away server and N clients; one throw-away
 # server per model family: minutes on a CPU).
 # retrieval: a generated corpus of 5,000 files / 500 MB (--quick: 500 / 50 MB) indexed and searched.
-OPT_IN = {"load", "team", "retrieval", "records", "families", "turn_end", "hearing"}
+# speak: two engines' loads and whole spoken turns (minutes here); wake: an hour of generated speech.
+OPT_IN = {"load", "team", "retrieval", "records", "families", "turn_end", "hearing", "speak", "wake"}
 
 NOTE = ("Small-model CPU numbers: SmolLM2-135M as both light and heavy model and Whisper tiny.en on this "
         "machine's CPU cores. Ratios between configurations mean more than absolute times; GPU numbers with "

@@ -8,8 +8,8 @@ import sys
 from .. import __version__
 
 # Modules that provide `register(subparsers)`; each sets `func` on its parser.
-_COMMANDS = ["gui_cmd", "doctor_cmd", "servers_cmd", "route_cmd", "ask_cmd", "voice_cmd", "bench_cmd", "models_cmd", "data_cmd",
-             "docs_cmd"]
+_COMMANDS = ["gui_cmd", "doctor_cmd", "servers_cmd", "route_cmd", "ask_cmd", "voice_cmd", "say_cmd", "bench_cmd", "models_cmd",
+             "data_cmd", "docs_cmd"]
 
 
 def build_parser() -> argparse.ArgumentParser:

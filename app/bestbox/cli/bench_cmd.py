@@ -24,8 +24,8 @@ def register(sub) -> None:
                         "call, call the first offered tool: random-weight models only (docs/benchmarks.md)")
     p.add_argument("--no-ui", action="store_true", help="skip the window measurements (stalls, launch, memory)")
     p.add_argument("--only", help="comma-separated sections: servers,router,calibration,asr,cleanup,turns,ui,"
-                                  "supervision (and load, team, retrieval, records, families, turn_end, hearing: run only "
-                                  "when named; calibration, records and retrieval alone need no servers)")
+                                  "supervision (and load, team, retrieval, records, families, turn_end, hearing, speak, "
+                                  "wake: run only when named; calibration, records and retrieval alone need no servers)")
     p.add_argument("--no-start", action="store_true", help="do not start servers that are not running")
     p.set_defaults(func=run)
 

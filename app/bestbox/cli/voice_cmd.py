@@ -1,4 +1,4 @@
-"""`bestbox voice --wav file.wav [--json]` / `bestbox voice --listen [--json]`: one voice turn
+"""`bestbox voice --wav file.wav [--json]` / `bestbox voice --listen|--wake [WORD] [--json]`: one voice turn
 without a window: the whole turn as `ask` does, plus transcript_raw, transcript_clean and
 timings.asr_ms / cleanup_ms / speech_end_to_first_token_ms.
 
@@ -19,6 +19,9 @@ def register(sub) -> None:
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--wav", metavar="FILE", help="audio file (WAV; other formats via FFmpeg/PyAV)")
     src.add_argument("--listen", action="store_true", help="record from the microphone until you stop talking")
+    src.add_argument("--wake", nargs="?", const="", metavar="WORD",
+                     help="wait for the wake word (voice_in.wake_word, or WORD: okay_nabu, hey_jarvis, hey_mycroft, "
+                     "alexa), then record the request that follows")
     src.add_argument("--list-devices", action="store_true", help="list microphones and exit")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of streaming text")
     p.add_argument("--device", help="microphone name (substring); default: speech.input_device or the system's")
@@ -28,6 +31,10 @@ def register(sub) -> None:
     p.add_argument("--no-cleanup", action="store_true", help="skip the light model's transcript cleanup")
     p.add_argument("--yes", action="store_true", help="confirm data-changing actions without asking")
     p.add_argument("--no-start", action="store_true", help="do not start servers that are not running")
+    p.add_argument("--speak", action="store_true", help="speak the answer as it streams (voice_out settings); "
+                   "the JSON gains reply_audio and timings.first_audio_ms")
+    p.add_argument("--reply-wav", metavar="FILE", help="with --speak: where to write the spoken reply "
+                   "(default: replies/ in the data dir)")
     p.set_defaults(func=run)
 
 
@@ -126,6 +133,8 @@ async def _turn(args, cfg, transcriber, loading, printer, mgr) -> dict:
 
         assistant = Assistant(cfg, mgr)
         answerer = PipelineAnswerer(assistant, on_event=printer.turn_event, auto_confirm=bool(args.yes))
+        if args.speak:
+            answerer = await _speaking(cfg, answerer, listen=bool(args.listen or args.wake is not None))
     session = VoiceSession(cfg, transcriber=transcriber, on_event=printer.voice_event, answerer=answerer,
                            endpoints=mgr, cleanup=not args.no_cleanup)
     try:
@@ -134,8 +143,66 @@ async def _turn(args, cfg, transcriber, loading, printer, mgr) -> dict:
         except Exception:
             pass  # the turn reports the model error
         if args.wav:
-            return await session.run_file(args.wav, realtime=args.realtime)
-        return await session.listen(mode="auto")
+            result = await session.run_file(args.wav, realtime=args.realtime)
+        elif args.wake is not None:
+            result = await _wake_turn(args, cfg, session)
+        else:
+            result = await session.listen(mode="auto")
+        if args.speak and hasattr(answerer, "finish"):
+            result = await answerer.finish(result, _reply_path(args))
+            turn = result
+            while answerer.pending_audio is not None:  # talked over the answer: that is the next turn
+                nxt = await session.run_audio(answerer.pending_audio, source="microphone")
+                turn["followed_by"] = turn = await answerer.finish(nxt, _reply_path(args))
+        return result
     finally:
         if assistant is not None:
             assistant.history.close()
+
+
+async def _wake_turn(args, cfg, session) -> dict:
+    """Wait for the wake word, record the request after it, answer it (result["wake"] says how)."""
+    from ..speech.wake import WakeWordUnavailable
+    from ..speech.wake_listener import next_request
+
+    word = args.wake or cfg.voice_in.wake_word
+    if not word:
+        return {"error": "no wake word: set voice_in.wake_word or pass --wake WORD", "error_kind": "internal"}
+
+    def state(s: str) -> None:
+        if s == "listening":
+            print(f"[listening for the wake word {word!r}]", file=sys.stderr, flush=True)
+
+    try:
+        audio, info = await next_request(word, device=cfg.speech.input_device, silence_ms=cfg.speech.vad_silence_ms,
+                                         cutoff=cfg.voice_in.wake_cutoff, on_state=state)
+    except WakeWordUnavailable as e:
+        return {"error": str(e), "error_kind": "internal"}
+    if audio is None:
+        return {"error": "the wake word was heard, but no request after it", "error_kind": "no_speech", "wake": info}
+    result = await session.run_audio(audio, source="microphone")
+    result["wake"] = info
+    return result
+
+
+async def _speaking(cfg, answerer, listen: bool = False):
+    """The answerer, also speaking its answer (the voice loads off the event loop)."""
+    from ..speak.reply import engine_for
+    from ..speak.voice_reply import SpeakingAnswerer
+
+    vo = cfg.voice_out
+    engine = await asyncio.get_running_loop().run_in_executor(None, engine_for, vo)
+    if getattr(engine, "fallback_reason", None):
+        print(f"[{engine.fallback_reason}]", file=sys.stderr)
+    return SpeakingAnswerer(answerer, engine, output=not vo.muted, device=vo.output_device or None, volume=vo.volume,
+                            barge_in=listen and vo.barge_in, microphone=cfg.speech.input_device)
+
+
+def _reply_path(args):
+    if args.reply_wav:
+        return args.reply_wav
+    import time
+
+    from .. import paths
+
+    return paths.data_dir() / "replies" / time.strftime("reply-%Y%m%d-%H%M%S.wav")

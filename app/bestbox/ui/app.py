@@ -65,6 +65,8 @@ class AppController(QObject):
             self.tray.quit_requested.connect(self.request_quit)
             self.tray.talk_requested.connect(self._tray_talk)
             self.window.set_tray(self.tray)
+        self._wire_speak()
+        self._wire_wake()
         self._primed: set[tuple] = set()
         self.bridge.changed.connect(self._prime_client)
         self.quitting = False
@@ -117,6 +119,8 @@ class AppController(QObject):
         self.warmed_up = True
         if self.voice.available:
             await self.voice.preload()  # Whisper last: its load holds the GIL for a while
+        await self.speak.preload()  # the spoken replies' voice (onnxruntime), after the window and Whisper
+        self.wake.start()  # hands-free: listen for the wake word once a turn can run at once
         log.debug("froze %d long-lived objects", freeze_long_lived_objects())
         self.startup_done = True
 
@@ -179,16 +183,45 @@ class AppController(QObject):
             return
         self._spawn(self.quit())
 
+    def _wire_speak(self) -> None:
+        """Spoken replies: one controller for the window's Speak buttons and mute, and the tray's."""
+        from .speak_controller import SpeakController
+        from .speak_widgets import add_tray_mute
+
+        self.speak = SpeakController(self.config.voice_out, getattr(self.loaded, "path", None), self)
+        self.speak.microphone = self.config.speech.input_device
+        self.speak.barged_in.connect(lambda hit: self.voice.run_audio(hit.audio))
+        self.window.set_speak(self.speak)
+        if self.tray is not None:
+            add_tray_mute(self.tray, self.speak)
+
+    def _wire_wake(self) -> None:
+        """The optional wake word: its listener, the status bar's microphone indicator, the tray entry."""
+        from .mic_indicator import MicIndicator, add_tray_wake
+        from .wake_controller import WakeController
+
+        self.wake = WakeController(self.config.voice_in, self.config.speech, self.voice, self.speak,
+                                   getattr(self.loaded, "path", None), self)
+        self.wake.error.connect(lambda msg: self.window.banners.show_message(msg, "warn", "wake"))
+        self.window.mic_indicator = MicIndicator(self.wake, self.window.status)
+        self.window.status.addPermanentWidget(self.window.mic_indicator)
+        if self.tray is not None:
+            add_tray_wake(self.tray, self.wake)
+
     async def quit(self) -> None:
         if self.quitting:
             return
         self.quitting = True
+        self.wake.stop()  # the microphone closes at once; aclose() below waits for the thread
+        self.speak.stop()  # silent at once; aclose() below waits for the synthesis thread
         self.window.quitting = True
         self.window.chat.stop()
         self.voice.cancel()
         self.window.hide()
         if self.tray is not None:
             self.tray.hide()
+        await self.speak.aclose()
+        await self.wake.aclose()
         try:
             await self.bridge.shutdown()
         except Exception as e:  # noqa: BLE001

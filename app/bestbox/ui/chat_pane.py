@@ -63,6 +63,7 @@ class ChatPane(ChatActionsMixin, QWidget):
     conversation_started = Signal(str)   # a turn created or used this conversation
     turn_finished = Signal(dict)
     running_changed = Signal(bool)
+    speak_requested = Signal(object)  # an AnswerBubble's Speak button
 
     COLUMN_MAX = 860
 
@@ -76,6 +77,7 @@ class ChatPane(ChatActionsMixin, QWidget):
         self.bubbles: list[QWidget] = []
         self._voice_user: UserBubble | None = None
         self._voice_answer: AnswerBubble | None = None
+        self.answer_listeners: list = []  # (bubble, TurnEvent, source) for every answer event
 
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
@@ -174,8 +176,10 @@ class ChatPane(ChatActionsMixin, QWidget):
             if isinstance(b, UserBubble):
                 b.set_room(room)
 
-    def _new_answer(self) -> AnswerBubble:
+    def _new_answer(self, source: str = "typed") -> AnswerBubble:
         b = AnswerBubble(self.column)
+        b.source = source
+        b.actions.speak.connect(lambda b=b: self.speak_requested.emit(b))
         b.correct_route.connect(self._correct)
         b.start_servers.connect(self.start_servers_requested)
         self._add(b)
@@ -258,6 +262,8 @@ class ChatPane(ChatActionsMixin, QWidget):
             bubble.fail(f"Something went wrong: {e}")
 
     def apply_event(self, bubble: AnswerBubble, ev) -> None:
+        for listen in self.answer_listeners:  # e.g. the spoken reply
+            listen(bubble, ev, getattr(bubble, "source", "typed"))
         d = ev.data
         k = ev.kind
         if k == "route":
@@ -343,7 +349,7 @@ class ChatPane(ChatActionsMixin, QWidget):
                 user.kind.setText("Nothing sent")
         if kind == "turn" and ev is not None:
             if self._voice_answer is None:
-                self._voice_answer = self._new_answer()
+                self._voice_answer = self._new_answer("voice")
                 self._set_running(True)
             self.apply_event(self._voice_answer, ev)
             if ev.kind in ("done", "error"):

@@ -243,6 +243,18 @@ class MainWindow(QMainWindow):
                           "llama.cpp servers: a light model routes and answers quick questions, a heavy "
                           "model runs the agents and tools.")
 
+    def set_speak(self, speak) -> None:
+        """Spoken replies (ui/speak_controller.py): answers' Speak buttons and the status bar's mute."""
+        from .speak_widgets import MuteButton
+
+        self.speak = speak
+        self.chat.answer_listeners.append(speak.on_answer_event)
+        self.chat.speak_requested.connect(speak.replay)
+        speak.speaking_changed.connect(lambda bubble, on: bubble.actions.set_speaking(on))
+        self.mute_button = MuteButton(speak, self.status)
+        self.status.addPermanentWidget(self.mute_button)
+        self.chat.composer.stop_requested.connect(speak.stop)
+
     # -- tray, close and quit --------------------------------------------------------------------
     def set_tray(self, tray) -> None:
         self.tray = tray

@@ -37,9 +37,10 @@ def _flat(text: str, tip: str, parent: QWidget) -> QPushButton:
 
 
 class AnswerActions(QWidget):
-    """Copy and Regenerate under an answer."""
+    """Copy, Regenerate and Speak under an answer."""
 
     regenerate = Signal()
+    speak = Signal()  # read the answer aloud (or stop reading it)
 
     def __init__(self, text_of, parent: QWidget | None = None):
         super().__init__(parent)
@@ -51,9 +52,17 @@ class AnswerActions(QWidget):
         self.copy_btn.clicked.connect(self.copy)
         self.regen_btn = _flat("Regenerate", "Ask the same question again (replaces this answer)", self)
         self.regen_btn.clicked.connect(self.regenerate)
+        self.speak_btn = _flat("Speak", "Read this answer aloud (click again to stop)", self)
+        self.speak_btn.setObjectName("speakButton")
+        self.speak_btn.clicked.connect(self.speak)
         row.addWidget(self.copy_btn)
         row.addWidget(self.regen_btn)
+        row.addWidget(self.speak_btn)
         row.addStretch(1)
+
+    def set_speaking(self, on: bool) -> None:
+        self.speak_btn.setText("\u25A0 Stop" if on else "Speak")
+        self.speak_btn.setToolTip("Stop reading" if on else "Read this answer aloud (click again to stop)")
 
     def copy(self) -> None:
         QGuiApplication.clipboard().setText(self._text_of() or "")

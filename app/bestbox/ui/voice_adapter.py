@@ -119,10 +119,24 @@ class VoiceController(QObject):
         self._task = asyncio.ensure_future(self._run(mode))
         self.active_changed.emit(True)
 
-    async def _run(self, mode: str) -> None:
+    def run_audio(self, audio) -> None:
+        """A turn from speech already captured (a barge-in over a spoken answer: speak/barge_in.py)."""
+        if self.session_factory is None or self.active:
+            return
+        self.mode = "barge_in"
+        self.last_raw = None
+        self._stop_pending = None
+        self.event.emit("recording_started", {"barge_in": True}, None)  # the user's bubble
+        self._task = asyncio.ensure_future(self._run("barge_in", audio))
+        self.active_changed.emit(True)
+
+    async def _run(self, mode: str, audio=None) -> None:
         try:
             session = await self.ensure_session()
-            await session.listen(mode=mode)
+            if audio is not None:
+                await session.run_audio(audio, source="microphone")
+            else:
+                await session.listen(mode=mode)
         except asyncio.CancelledError:
             self.event.emit("cancelled", {}, None)
         except Exception as e:  # noqa: BLE001
