@@ -9,8 +9,6 @@ import os
 import subprocess
 import sys
 
-from conftest import write_config
-
 from bestbox.agents.calls import result_markdown, result_summary
 from bestbox.cli.turn_printer import TurnPrinter
 from bestbox.pipeline.events import TurnEvent
@@ -35,6 +33,15 @@ def test_an_answer_built_from_the_record_prints_it_once():
     assert out.getvalue() == answer + "\n"   # stdout keeps the record: `> answer.txt` has the ref
     assert all(both.count(f) == 1 for f in FIELDS), both
     assert "[tool] open_ticket: 1 row" in err.getvalue().splitlines() and "TCK-" not in err.getvalue()
+
+
+def write_config(cfg, path):
+    """The running servers' config as the CLI reads it (what the tmp_config fixture writes); not
+    imported from conftest, whose module name clashes with tests/ui/conftest.py in a combined run."""
+    import tomlkit
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(tomlkit.dumps(cfg.model_dump(mode="json")), encoding="utf-8")
 
 
 def _ask(tmp_path, *extra):
