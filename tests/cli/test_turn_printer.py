@@ -52,6 +52,10 @@ def test_voice_closing_line():
                              "server": {"tier": "heavy", "where": "remote", "url": "https://gpu.team.lan:8443"}},
                             voice=True)
     assert s.endswith("· heavy @ https://gpu.team.lan:8443]"), s  # the team server that answered
+    s = TurnPrinter.summary({"answer": "ok", "model": "heavy", "timings": {"asr_ms": 812.0, "ttft_ms": 900.0},
+                             "server": {"tier": "heavy", "where": "local", "url": "http://127.0.0.1:8080",
+                                        "stand_in": True}}, voice=True)
+    assert s.endswith("· heavy · local stand-in]"), s  # issue 10: the team server's local stand-in answered
     s = TurnPrinter.summary({"timings": {"asr_ms": 500.0, "cleanup_ms": 900.0}}, voice=True, answer_asked=False)
     assert s == "[asr 500 ms · cleanup 900 ms · no answer asked]"
 

@@ -124,7 +124,8 @@ def test_local_heavy_answers_while_the_team_server_is_away(team, tmp_config, tmp
     notes = [e.data for e in mid if e.kind == "note"]
     assert notes and notes[0]["text"].startswith("Answered by local heavy: team server unreachable"), notes
     assert team.url() in notes[0]["text"] and notes[0]["served_by"] == "heavy"
-    assert notes[0]["server"] == {"tier": "heavy", "where": "local", "url": f"http://127.0.0.1:{local_port}"}
+    assert notes[0]["server"] == {"tier": "heavy", "where": "local", "url": f"http://127.0.0.1:{local_port}",
+                                  "stand_in": True}
     assert mid[-1].kind == "token"
     # Between turns: the team server is known to be down; the local heavy answers at once, with the reason.
     assert out["down"].state is S.UNREACHABLE

@@ -44,7 +44,8 @@ DONE = {"route": ROUTE, "tool_calls": [], "model": "heavy", "partial": False, "t
 
 
 class FormSource(ScriptedSource):
-    """A turn that ends in a form; the submitted form asks for confirmation, then answers with a table."""
+    """A turn that ends in a form; the submitted form runs in the agent loop's order (tool_call,
+    confirm, tool_result, tokens, done) and answers with the booking, as `book_room` returns it."""
 
     def __init__(self, **kw):
         super().__init__(**kw)
@@ -59,15 +60,28 @@ class FormSource(ScriptedSource):
     async def submit_tool(self, tool, arguments, conversation_id=None, *, turn_id=None, auto_confirm=None):
         self.submitted.append((tool, arguments, conversation_id, turn_id))
         yield TurnEvent("route", {"decision": {**ROUTE, "agent": "oa"}, "turn_id": "t9", "conversation_id": "c1"})
+        yield TurnEvent("tool_call", {"name": tool, "arguments": arguments})
         fut = asyncio.get_running_loop().create_future()
         self.confirm_reply = fut
         yield TurnEvent("confirm", {"tool": tool, "arguments": arguments,
                                     "preview": f"Book {arguments.get('room')} on {arguments.get('date')}."}, reply=fut)
         if not await fut:
             yield TurnEvent("note", {"text": f"Cancelled: {tool} was not run."})
-        yield TurnEvent("tool_call", {"name": "top_vendors_by_spend", "arguments": {"limit": 5}})
-        yield TurnEvent("tool_result", {"name": "top_vendors_by_spend", "rows": 5, "summary": "5 vendors",
-                                        "error": None, "result": VENDORS})
-        for t in ("Booked. ", "Here are the vendors."):
+            yield TurnEvent("done", {**DONE, "answer": ""})
+            return
+        booking = booking_of(arguments)
+        yield TurnEvent("tool_result", {"name": tool, "arguments": arguments, "rows": 1, "summary": "1 row",
+                                        "error": None, "result": booking})
+        for t in (f"Booked {booking['room']} ", f"from {booking['from'][11:]} to {booking['to'][11:]}."):
             yield TurnEvent("token", {"text": t})
-        yield TurnEvent("done", {**DONE, "answer": "Booked. Here are the vendors."})
+        yield TurnEvent("done", {**DONE, "answer": f"Booked {booking['room']} from {booking['from'][11:]} "
+                                                   f"to {booking['to'][11:]}."})
+
+
+def booking_of(arguments: dict) -> dict:
+    """What `agents/tools/oa.py:book_room` returns for these arguments (the demo data's shape)."""
+    start = str(arguments.get("start") or f"{arguments.get('date')}T10:00")
+    hh, mm = (int(x) for x in start[11:16].split(":"))
+    end_min = hh * 60 + mm + int(arguments.get("duration_minutes") or 60)
+    return {"booked": True, "booking_id": 7, "room": arguments.get("room"), "from": start[:16],
+            "to": f"{start[:10]}T{end_min // 60:02d}:{end_min % 60:02d}", "title": "Meeting", "row_count": 1}

@@ -39,3 +39,27 @@ def test_an_answer_from_the_team_server_says_so(qtbot, shots):
     qtbot.addWidget(local)
     local.set_result({"tier": "heavy"}, "heavy", {}, {"tier": "heavy", "where": "local", "url": "http://127.0.0.1:8080"})
     assert "heavy model" in [w.text() for w in local.findChildren(object) if hasattr(w, "text") and callable(w.text)]
+
+
+def test_an_answer_from_the_local_stand_in_says_so(qtbot, shots):
+    """Issue 10: the team server was away and this computer's own heavy answered: the badge says so."""
+    from ui_helpers import save_shot
+
+    from bestbox.pipeline.fallback import server_of
+    from bestbox.llm.client import LLMClient
+
+    url = "http://127.0.0.1:8080"
+    server = server_of("heavy", LLMClient(url, name="heavy-local", stand_in=True))
+    assert server == {"tier": "heavy", "where": "local", "url": url, "stand_in": True}
+    row = BadgeRow()
+    qtbot.addWidget(row)
+    row.set_result({"tier": "heavy"}, "heavy", {"ttft_ms": 180.0}, server)
+    badge = next(w for w in row.badges() if w.text().startswith("heavy model"))
+    assert badge.text() == "heavy model · local stand-in", row.texts()
+    assert url in badge.toolTip() and "team server did not answer" in badge.toolTip(), badge.toolTip()
+    row.resize(420, 30)
+    row.show()
+    qtbot.waitExposed(row)
+    save_shot(row, shots / "badges-local-stand-in.png")
+    plain = server_of("heavy", LLMClient(url, name="heavy"))
+    assert "stand_in" not in plain  # an ordinary local heavy: no mark

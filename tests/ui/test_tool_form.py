@@ -106,15 +106,21 @@ def test_chat_form_confirm_table_and_demo_mark(qtbot, pane, shots):
     card = p.answers[-1].confirm_cards[0]
     assert "Cedar" in card.preview.text()
     assert card.detail.text().startswith("book room — room: Cedar") and "{" not in card.detail.text()
+    ans = p.answers[-1]
+    # The agent loop's order: the call is on screen (not yet run) before the card asks.
+    assert [st.name for st in ans.tool_steps] == ["book_room"] and not ans.tool_steps[0].finished
     card.confirm_btn.click()
     qtbot.waitUntil(lambda: not p.running, timeout=5000)
-    ans = p.answers[-1]
     step = ans.tool_steps[0]
-    assert step.table is not None and step.table.model.rowCount() == 5
+    assert len(ans.tool_steps) == 1 and step.finished  # the result filled the same step
+    assert step.table is not None and step.table.record
+    cells = {step.table.proxy.index(r, 0).data(): step.table.proxy.index(r, 1).data()
+             for r in range(step.table.proxy.rowCount())}
+    assert cells["Room"] == "Cedar" and cells["From"].startswith("2026-11-30"), cells
     assert ans.demo and "demo model" in ans.badges.texts()
     assert ans.actions.isVisibleTo(ans) and ans.actions.regen_btn.isVisibleTo(ans)
     ans.actions.copy()
-    assert QApplication.clipboard().text() == "Booked. Here are the vendors."
+    assert QApplication.clipboard().text() == "Booked Cedar from 10:00 to 11:00."
     qtbot.wait(300)
     save_shot(p, shots / "table.png")
 

@@ -102,7 +102,9 @@ class TurnPrinter:
             shown += [f"{label} {v}".strip() for label, v in answer if v is not None]
             if result.get("model"):
                 srv = result.get("server") or {}   # a team server: say which one answered
-                shown.append(str(result["model"]) + (f" @ {srv['url']}" if srv.get("where") == "remote" else ""))
+                where = (f" @ {srv['url']}" if srv.get("where") == "remote"
+                         else " · local stand-in" if srv.get("stand_in") else "")
+                shown.append(str(result["model"]) + where)
         else:
             shown.append(no_answer_reason(result.get("error")))
         return "[" + " · ".join(shown) + "]"

@@ -69,18 +69,20 @@ def request_args(messages: list[dict], *, max_tokens: int, temperature: float, g
 class LLMClient:
     def __init__(self, base_url: str, api_key: str = "", timeout: float = 120.0, name: str = "",
                  adapt: bool = True, *, model: str = "local", ca_bundle: str = "", connect_timeout: float = 3.0,
-                 remote: bool = False):
+                 remote: bool = False, stand_in: bool = False):
         """base_url is the server root, e.g. http://127.0.0.1:8081 (the /v1 is added here).
         adapt: read the server's chat template once (/props, llm/templates.py) and add its end markers
         and thinking switch to every request.
         model: the name sent in requests (llama-server ignores it; a remote vLLM needs its served name).
-        ca_bundle: the PEM of a private CA for a remote server behind TLS."""
+        ca_bundle: the PEM of a private CA for a remote server behind TLS.
+        stand_in: a remote tier's local stand-in (servers/local_fallback.py), named in the turn's record."""
         self.name = name
         self.adapt = adapt
         self.base_url = base_url.rstrip("/")
         self.api_key = api_key or "none"
         self.model = model or "local"
         self.remote = remote
+        self.stand_in = stand_in
         t = httpx.Timeout(timeout, connect=connect_timeout)
         # Plain-http loopback servers need no TLS: skipping the CA bundle saves 30-60 ms per client.
         if self.base_url.startswith("http://"):

@@ -41,11 +41,15 @@ def other_tier(tier: str) -> str:
 
 
 def server_of(served_by: str | None, client) -> dict | None:
-    """Which server answered, for the turn's JSON and history: the tier, remote or local, the address."""
+    """Which server answered, for the turn's JSON and history: the tier, remote or local, the address;
+    `"stand_in": True` when it is a remote tier's local stand-in (the badge and CLI line say so)."""
     if client is None:
         return None
-    return {"tier": served_by, "where": "remote" if getattr(client, "remote", False) else "local",
-            "url": getattr(client, "base_url", "")}
+    out = {"tier": served_by, "where": "remote" if getattr(client, "remote", False) else "local",
+           "url": getattr(client, "base_url", "")}
+    if getattr(client, "stand_in", False):
+        out["stand_in"] = True
+    return out
 
 
 async def stand_in(endpoints, tier: str):

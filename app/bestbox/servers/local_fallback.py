@@ -132,7 +132,7 @@ class LocalFallback:
 
         key = (snap.base_url, id(here))
         if key not in self._clients:
-            self._clients[key] = LLMClient(snap.base_url, self.sup.api_key, name=self.name)
+            self._clients[key] = LLMClient(snap.base_url, self.sup.api_key, name=self.name, stand_in=True)
         return self._clients[key]
 
     async def _serving(self, timeout: float) -> ServerSnapshot:

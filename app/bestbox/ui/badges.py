@@ -215,7 +215,8 @@ class BadgeRow(QWidget):
 
     def set_result(self, route: dict | None, model: str | None, timings: dict | None,
                    server: dict | None = None) -> None:
-        """server: which server answered ({"where": "remote"|"local", "url"}), from the turn's record."""
+        """server: which server answered ({"where": "remote"|"local", "url", "stand_in"?}), from the
+        turn's record."""
         timings = timings or {}
         tier = str((route or {}).get("tier") or "")
         served = model or tier
@@ -226,6 +227,10 @@ class BadgeRow(QWidget):
             if (server or {}).get("where") == "remote":
                 label += " · team server"
                 tip += f" on the team server {server.get('url', '')}"
+            elif (server or {}).get("stand_in"):
+                label += " · local stand-in"
+                tip += (f": this computer's own {served} server ({server.get('url', '')}), "
+                        "because the team server did not answer")
             if tier and served != tier:
                 label += " (fallback)"
                 tip += f"; the router asked for the {tier} model, which was not running"
