@@ -244,8 +244,11 @@ def collect() -> list[Check]:
     for n in ("heavy", "light"):
         if cfg.server(n).enabled and cfg.server(n).runs_local:   # a remote without a stand-in needs no port
             checks.append(check_port(n, cfg))
-    checks.append(check_microphones(cfg))
+    from .doctor_voice import check_voice_out, check_wake
+
+    checks.append(mic := check_microphones(cfg))
     checks.append(check_whisper(cfg))
+    checks += [check_voice_out(cfg), check_wake(cfg, mic.ok)]
     checks.extend(check_display())
     checks.append(check_records(cfg))
     return checks

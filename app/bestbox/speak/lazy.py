@@ -12,12 +12,14 @@ class LazyEngine:
     def __init__(self, voice_out) -> None:
         self.cfg = voice_out
         self._engine = None
+        self._key: tuple = ()
 
     def get(self):
-        if self._engine is None:
+        key = (self.cfg.engine, self.cfg.voice, float(self.cfg.rate))
+        if self._engine is None or key != self._key:  # the settings window changed the voice
             from .reply import engine_for
 
-            self._engine = engine_for(self.cfg)  # locked and cached there
+            self._engine, self._key = engine_for(self.cfg), key  # locked and cached there
         return self._engine
 
     preload = get

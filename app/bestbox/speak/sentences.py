@@ -3,7 +3,12 @@
 After . ? or ! the aggregator waits for the next non-space character before it decides: an upper-case
 letter, a digit, a quote or a new line after a real sentence end splits; "$29." followed by "99",
 "e.g. this" and "Mr. Smith" do not. Markdown blocks (tables, code fences) are held until they close, so
-for_speech can summarise them whole. `flush()` at the end returns the rest."""
+for_speech can summarise them whole. `flush()` at the end returns the rest.
+
+The first chunk only may end at a clause boundary (, ; : or a spaced dash) once it holds `clause_words`
+words: speech starts a sentence earlier, later chunks stay whole sentences so the prosody stays natural.
+"1,200", "1, 2, 3", "e.g., x", hyphenated words and Markdown lines (tables, lists, headings) never cut
+there."""
 from __future__ import annotations
 
 import re
@@ -12,20 +17,30 @@ _ABBREV = {"e.g", "i.e", "etc", "mr", "mrs", "ms", "dr", "prof", "inc", "ltd", "
            "approx", "dept", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov",
            "dec", "fig", "u.s", "a.m", "p.m", "nr", "cf"}
 _WORD_BEFORE = re.compile(r"([A-Za-z][A-Za-z.]*)\.$")
+# A clause ends at , ; : or an em dash, or a dash with a space on each side ("state-of-the-art" does not).
+_CLAUSE = re.compile(r"[,;:\u2014]|(?<=\s)[-\u2013](?=\s)")
+_MARKDOWN_LINE = re.compile(r"\s*([-*+>#|]|\d+[.)]\s|```)")
 
 
 class SentenceAggregator:
-    def __init__(self, min_chars: int = 2) -> None:
+    def __init__(self, min_chars: int = 2, clause_words: int = 6) -> None:
         self.buf = ""
         self.min_chars = min_chars
+        self.clause_words = clause_words  # 0: whole sentences only
+        self.cut_any = False
 
     def feed(self, text: str) -> list[str]:
         self.buf += text
         out = []
         while True:
             cut = self._find_cut()
+            if not self.cut_any and self.clause_words:
+                clause = self._clause_cut()
+                if clause is not None and (cut is None or clause < cut):
+                    cut = clause
             if cut is None:
                 return out
+            self.cut_any = True
             sentence, self.buf = self.buf[:cut].strip(), self.buf[cut:].lstrip()
             if len(sentence) >= self.min_chars:
                 out.append(sentence)
@@ -65,6 +80,28 @@ class SentenceAggregator:
             if b[j].isupper() or b[j].isdigit() or b[j] in "\"'([*#-|`" or "\n" in nxt.group(0):
                 return end
         return self._block_end()
+
+    def _clause_cut(self) -> int | None:
+        """The end of the first clause, when it is long enough and surely not inside a number or list."""
+        b = self.buf
+        if _MARKDOWN_LINE.match(b):
+            return None
+        for m in _CLAUSE.finditer(b):
+            head = b[:m.end()]
+            if "\n" in head or self._in_block(m.start()):
+                return None  # past the first line: the sentence rules take over
+            nxt = re.match(r"\s*", b[m.end():])
+            j = m.end() + nxt.end()
+            if j >= len(b):
+                return None  # wait for the next non-space character ("1," may be "1,200")
+            if m.group(0) in ",;:" and nxt.end() == 0:
+                continue  # "1,200", "3:45", "a;b"
+            before = b[:m.start()].rstrip()
+            if before.endswith(".") or (before[-1:].isdigit() and b[j].isdigit()):
+                continue  # "e.g.," and "1, 2, 3" are no clause ends
+            if len(head.split()) >= self.clause_words:
+                return m.end()
+        return None
 
     def _block_end(self) -> int | None:
         """A finished table (a following line without '|') or code fence is one unit."""

@@ -203,6 +203,7 @@ class AppController(QObject):
         self.wake = WakeController(self.config.voice_in, self.config.speech, self.voice, self.speak,
                                    getattr(self.loaded, "path", None), self)
         self.wake.error.connect(lambda msg: self.window.banners.show_message(msg, "warn", "wake"))
+        self.window.wake = self.wake  # the settings window's wake word changes apply at once
         self.window.mic_indicator = MicIndicator(self.wake, self.window.status)
         self.window.status.addPermanentWidget(self.window.mic_indicator)
         if self.tray is not None:

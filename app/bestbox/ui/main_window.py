@@ -232,6 +232,8 @@ class MainWindow(QMainWindow):
             import asyncio
 
             asyncio.ensure_future(manager.reconfigure(cfg))
+        if getattr(self, "wake", None) is not None and any(k.startswith("voice_in.") for k in keys):
+            self.wake.reconfigure()
 
     def show_routing(self) -> None:
         self.side.setCurrentWidget(self.routing)

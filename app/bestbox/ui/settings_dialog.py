@@ -22,15 +22,18 @@ from . import theme
 
 # Tab title → the config sections on it (dotted paths into Config).
 TABS = (("Models and servers", ("servers.heavy", "servers.light", "llama")),
-        ("Voice", ("speech",)),
+        ("Voice", ("speech", "voice_out", "voice_in")),
         ("Routing", ("routing",)),
         ("Data and app", ("data", "app")))
 SECTION_TITLES = {"servers.heavy": "Heavy model (agents, tools, long answers)",
                   "servers.light": "Light model (routing, quick answers, clean-up)",
                   "llama": "llama.cpp", "speech": "Speech recognition", "routing": "Routing",
+                  "voice_out": "Voice out (spoken replies)", "voice_in": "Wake word (hands-free start)",
                   "data": "Data", "app": "Application"}
 # Sections the running app takes at once; the others need a restart of the servers or the app.
-LIVE = ("app", "routing", "speech")
+LIVE = ("app", "routing", "speech", "voice_out", "voice_in")
+# A float key whose lowest value means "not set": what its spin box shows there.
+ZERO_MEANS = {"voice_in.wake_cutoff": "the model's own"}
 NEEDS_SERVER_RESTART = ("servers", "llama")
 LIST_AS_COMMAND = ("command", "extra_args")
 _WORDS = {"ctx": "context", "vad": "VAD", "ms": "(ms)", "s": "(s)", "llm": "LLM", "api": "API", "cpu": "CPU",
@@ -114,7 +117,7 @@ class _Input:
         elif origin is typing.Literal:
             self.w = QComboBox(parent)
             for opt in typing.get_args(ann):
-                self.w.addItem(str(opt), opt)
+                self.w.addItem(str(opt) if opt != "" else "off", opt)
             self.w.setCurrentIndex(max(0, self.w.findData(value)))
             self.read = self.w.currentData
         elif ann in (int, float):
@@ -125,8 +128,11 @@ class _Input:
             else:
                 self.w = QDoubleSpinBox(parent)
                 share = hi is not None and hi <= 1  # a share (0..1) needs more decimals than seconds
-                self.w.setDecimals(2 if share else 1)
-                self.w.setSingleStep(0.05 if share else 1.0)
+                factor = hi is not None and hi <= 4  # a speed like voice_out.rate (0.5..2)
+                self.w.setDecimals(2 if share or factor else 1)
+                self.w.setSingleStep(0.05 if share else 0.1 if factor else 1.0)
+                if key in ZERO_MEANS:
+                    self.w.setSpecialValueText(ZERO_MEANS[key])
                 self.w.setRange(float(lo if lo is not None else 0), float(hi if hi is not None else 10**7))
             self.w.setValue(value)
             self.read = self.w.value

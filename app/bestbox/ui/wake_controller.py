@@ -92,6 +92,14 @@ class WakeController(QObject):
             self.stop()
         self.enabled_changed.emit(on)
 
+    def reconfigure(self) -> None:
+        """The settings window changed the wake word or its cutoff: listen with the new ones, or stop."""
+        if self.cfg.wake_word:
+            self.model = self.cfg.wake_word
+        self.stop()
+        self.start()
+        self.enabled_changed.emit(self.enabled)
+
     def stop(self) -> None:
         """Close the microphone now (within one 30 ms read); the thread ends on a worker."""
         listener, self.listener = self.listener, None
