@@ -55,7 +55,7 @@ def test_vector_files_build_in_the_background_after_indexing(tmp_path, monkeypat
         ix.vector_build.join(WAIT_S)
         assert not ix.vector_build.is_alive()
         built = [e for e in events if e[0] == "docs-vector-files"]
-        assert [e[1] for e in built][:1] == ["vectors"] and built[-1][1:] == ("done", 4, 4)
+        assert [e[1] for e in built][:1] == ["vectors"] and built[-1][1:] == ("vectors", 4, 4)
         assert (tmp_path / "i.sqlite3.vectors" / "meta.json").exists()
         assert s.search("laptop refresh", 3, "embedding")[0].chunk_id == hits[0].chunk_id
         assert isinstance(vectors.for_file(s.con).impl, vectors._Inverted)   # the new files, once built
@@ -85,6 +85,9 @@ class _HeldEngine:
         self.in_batch.set()
         self.released_by_search.append(self.go_on.wait(WAIT_S))
         return self.real.passage(texts)
+
+    def query(self, text):
+        return self.real.query(text)
 
 
 def test_a_query_does_not_wait_behind_an_indexing_batch(tmp_path, monkeypatch, need_embedder):

@@ -4,7 +4,7 @@ A sync is: scan (stat only) → queue what is new or changed (size/mtime) → dr
 same hash at a vanished path = a rename, no re-reading or re-embedding; else read + chunk) →
 delete what vanished → embed chunks that have no embedding yet → when that changed enough
 passages of a large index, rebuild its vector files on a thread of their own (stage "vectors",
-reported after "done"; searches meanwhile do not wait, see vectors.py). The queue and the "chunks without
+reported through on_progress, done == total when finished; searches meanwhile do not wait, see vectors.py). The queue and the "chunks without
 embeddings" live in the store, so an interrupted sync resumes where it stopped. Pause and cancel
 are checked between files; progress goes to a callback (the CLI's line, the window's widget).
 """
@@ -144,8 +144,9 @@ class Indexer:
         return rep
 
     def _vector_step(self, done: int, total: int, what: str) -> None:
-        """Progress of the vector files' build (its own thread, after this sync's "done")."""
-        self.on_progress(Progress(stage="vectors" if done < total else "done", done=done, total=total, current=what))
+        """Progress of the vector files' build (its own thread; usually after this sync's "done").
+        done == total is its last report; `current` then says "done" or why it failed."""
+        self.on_progress(Progress(stage="vectors", done=done, total=total, current=what))
 
     def _scan(self, con: sqlite3.Connection, settle_s: float) -> list[str]:
         """Queue new and changed files; return the known paths not seen (deleted or renamed)."""
