@@ -260,6 +260,19 @@ def start_build(db_file: str, on_step: Callable[[int, int, str], None] | None = 
         return t
 
 
+def ensure_built(con: sqlite3.Connection) -> bool:
+    """Wait for this index's files (a running build, or one started now when they are due); for the
+    bench, which times searches on them. True when it waited for a build."""
+    db_file = con.execute("PRAGMA database_list").fetchone()[2]
+    t = start_build(db_file) if needs_build(con) else None
+    with _builds_lock:
+        t = t or _BUILDS.get(db_file)
+    if t is None or not t.is_alive():
+        return False
+    t.join()
+    return True
+
+
 def _build(db_file: str, on_step: Callable[[int, int, str], None]) -> None:
     total = 4
     try:
