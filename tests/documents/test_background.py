@@ -50,7 +50,7 @@ def test_vector_files_build_in_the_background_after_indexing(tmp_path, monkeypat
     try:
         hits = s.search("laptop refresh", 3, "embedding")      # answered while the build is held
         assert hits and not release.is_set()
-        assert isinstance(vectors.for_file(s.con).impl, vectors._Exact)
+        assert isinstance(vectors.for_file(s.con).impl, vectors._AllInt8)     # every vector, no files
         release.set()
         ix.vector_build.join(WAIT_S)
         assert not ix.vector_build.is_alive()
