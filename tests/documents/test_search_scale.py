@@ -57,6 +57,7 @@ def test_inverted_vectors_find_what_exact_search_finds(tmp_path, monkeypatch):
     with con:
         con.executemany("INSERT INTO embeddings(chunk_id, vec) VALUES (?, ?)", [(i, to_blob(v)) for i, v in zip(ids, vecs)])
     monkeypatch.setattr(vectors, "EXACT_MAX", 1000)
+    assert vectors.ensure_built(con) and not vectors.ensure_built(con)    # built (on its thread), then due no more
     index = vectors.VectorIndex()
     stored = np.frombuffer(b"".join(r[0] for r in con.execute("SELECT vec FROM embeddings ORDER BY chunk_id")),
                            dtype=np.float16).reshape(-1, DIM).astype(np.float32)

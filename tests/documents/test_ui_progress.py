@@ -102,3 +102,17 @@ def test_citation_links_open_the_file_at_its_page(qtbot, tmp_path):
     assert not opened[1].hasFragment()
     assert citation_url({"path": "/a/b.docx", "page": 3}).hasFragment() is False
     w.grab().save(str(tmp_path / "citations.png"))
+
+
+def test_vector_files_build_shows_beside_the_status(qtbot, tmp_path):
+    widget = DocsProgressWidget(None)
+    qtbot.addWidget(widget)
+    widget.show()
+    widget.on_synced({"failures": [], "mode_note": "fused search: keyword (BM25) + embeddings"})
+    widget.on_progress({"stage": "vectors", "done": 1, "total": 4, "current": "clustering 700000 vectors"})
+    assert widget.label.text() == "Documents: up to date · building the vector files…"
+    assert widget.bar.isVisible() and widget.bar.value() == 1 and not widget.cancel_btn.isVisible()
+    widget.adjustSize()
+    widget.grab().save(str(tmp_path / "docs-progress-vectors.png"))
+    widget.on_progress({"stage": "vectors", "done": 4, "total": 4, "current": "done"})
+    assert widget.label.text() == "Documents: up to date" and not widget.bar.isVisible()

@@ -64,6 +64,9 @@ def _add_folders(dirs: list[str]) -> list[str] | None:
 def _progress_line(p) -> str:
     if p.stage == "scan":
         return "scanning folders …"
+    if p.stage == "vectors":
+        step = p.current if p.done >= p.total else f"step {p.done + 1}/{p.total} · {p.current}"
+        return f"vector files for fast search: {step}"
     if p.stage not in ("read", "embed"):
         return ""
     what = "files" if p.stage == "read" else "passages"
@@ -116,6 +119,8 @@ def _index(args) -> int:
     except KeyboardInterrupt:
         print("\ninterrupted: the rest stays queued; `bestbox docs index` resumes", file=sys.stderr)
         return 130
+    if ix.vector_build is not None:     # its own thread; a one-shot CLI run waits for the files
+        ix.vector_build.join()
     if tty:
         sys.stderr.write("\r\x1b[K")
     out = {"folders": folders, "missing_folders": missing, **rep.as_dict(), "retrieval_mode": _mode_note(cfg)}

@@ -115,6 +115,19 @@ class DocsProgressWidget(QWidget):
         stage = p.get("stage")
         if stage in ("done", "cancelled", "idle"):
             return
+        if stage == "vectors":          # after the sync, on its own thread; search works meanwhile
+            base = self.label.text().split(" · building")[0]
+            if int(p.get("done") or 0) >= int(p.get("total") or 0):
+                self._busy(False)
+                self.label.setText(base)
+                return
+            self._busy(True)
+            self.bar.setRange(0, max(1, int(p.get("total") or 1)))
+            self.bar.setValue(int(p.get("done") or 0))
+            self.pause_btn.setVisible(False)
+            self.cancel_btn.setVisible(False)
+            self.label.setText(base + " · building the vector files…")
+            return
         self._busy(True)
         if stage == "scan":
             self.label.setText("Documents: looking for changes…")

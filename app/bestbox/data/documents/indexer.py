@@ -2,7 +2,9 @@
 
 A sync is: scan (stat only) → queue what is new or changed (size/mtime) → drain the queue (hash;
 same hash at a vanished path = a rename, no re-reading or re-embedding; else read + chunk) →
-delete what vanished → embed chunks that have no embedding yet. The queue and the "chunks without
+delete what vanished → embed chunks that have no embedding yet → when that changed enough
+passages of a large index, rebuild its vector files on a thread of their own (stage "vectors",
+reported through on_progress, done == total when finished; searches meanwhile do not wait, see vectors.py). The queue and the "chunks without
 embeddings" live in the store, so an interrupted sync resumes where it stopped. Pause and cancel
 are checked between files; progress goes to a callback (the CLI's line, the window's widget).
 """
@@ -19,7 +21,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from . import store
+from . import store, vectors
 from .chunk import chunk_blocks
 from .extract import ISOLATED, Unreadable, extract, supported
 
@@ -55,6 +57,7 @@ class SyncReport:
     mb: float = 0.0
     seconds: float = 0.0
     cancelled: bool = False
+    vector_files: bool = False     # a rebuild of the vector files was started (it runs on after sync)
     failures: list[dict] = field(default_factory=list)
 
     def as_dict(self) -> dict:
@@ -85,6 +88,7 @@ class Indexer:
         self._pool_worked = False
         self._pool_broken = False
         self.progress = Progress()
+        self.vector_build: threading.Thread | None = None
 
     # control (any thread) ----------------------------------------------------------------------------
     def pause(self) -> None:
@@ -125,6 +129,10 @@ class Indexer:
                     rep.deleted = store.delete_documents(con, gone)
                 if self.embed:
                     rep.embedded = self._embed_pending(con, rep)
+                if self.embed and not rep.cancelled and (rep.embedded or rep.deleted) and vectors.needs_build(con):
+                    db_file = con.execute("PRAGMA database_list").fetchone()[2]
+                    self.vector_build = vectors.start_build(db_file, self._vector_step)
+                    rep.vector_files = self.vector_build is not None
             rep.failures = [{"path": r["path"], "reason": r["reason"]} for r in con.execute(
                 "SELECT path, reason FROM documents WHERE status = 'failed' ORDER BY path")]
         finally:
@@ -134,6 +142,11 @@ class Indexer:
         self.progress.stage = "cancelled" if rep.cancelled else "done"
         self.on_progress(self.progress)
         return rep
+
+    def _vector_step(self, done: int, total: int, what: str) -> None:
+        """Progress of the vector files' build (its own thread; usually after this sync's "done").
+        done == total is its last report; `current` then says "done" or why it failed."""
+        self.on_progress(Progress(stage="vectors", done=done, total=total, current=what))
 
     def _scan(self, con: sqlite3.Connection, settle_s: float) -> list[str]:
         """Queue new and changed files; return the known paths not seen (deleted or renamed)."""

@@ -73,9 +73,9 @@ class Searcher:
         self.embedder = None
         self.mode_reason = ""
         if use_embeddings:
-            from .embed import get_embedder, unavailable_reason
+            from .embed import get_query_embedder, unavailable_reason
 
-            self.embedder = get_embedder()
+            self.embedder = get_query_embedder()
             if self.embedder is None:
                 self.mode_reason = unavailable_reason() or "embedder unavailable"
         else:
