@@ -18,7 +18,8 @@ import numpy as np
 
 from bestbox.pipeline.events import TurnEvent
 from bestbox.speak.barge_in import BargeInMonitor
-from bestbox.speak.engines import make_engine, write_wav
+from bestbox.audio.wavfile import write_wav
+from bestbox.speak.engines import make_engine
 from bestbox.speak.reply import ReplySpeaker
 from bestbox.trace import now_ms
 

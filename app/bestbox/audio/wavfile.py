@@ -102,3 +102,16 @@ def read_audio(path: str | Path) -> AudioFile:
     if af.audio.size < TARGET_RATE // 10:
         raise AudioFileError(f"{p.name}: contains no audio ({af.duration_s * 1000:.0f} ms)")
     return af
+
+
+def write_wav(path: str | Path, audio: np.ndarray, sample_rate: int) -> Path:
+    """16-bit PCM mono WAV (clipped to [-1, 1]); the parent folder is made if missing."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pcm = (np.clip(audio, -1.0, 1.0) * 32767.0).astype("<i2")
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(sample_rate)
+        w.writeframes(pcm.tobytes())
+    return path

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..audio.wavfile import write_wav
 from . import utterances as U
 from .context import Ctx, rnd
 
@@ -60,7 +61,7 @@ def make_clip(d: Path, key: str, first: str, pause: float | None, second: str) -
         parts += [np.zeros(int(pause * rate), np.float32), _trim(b)]
     end_s = sum(len(p) for p in parts) / rate
     parts.append(np.zeros(int(U.TAIL_SILENCE_S * rate), np.float32))
-    return U._write_wav(d / f"{key}.wav", np.concatenate(parts), rate), end_s
+    return write_wav(d / f"{key}.wav", np.concatenate(parts), rate), end_s
 
 
 class QuickAnswerer:

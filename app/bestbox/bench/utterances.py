@@ -14,6 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..audio.wavfile import write_wav
+
 RATE = 16000
 
 
@@ -83,16 +85,6 @@ class EspeakMissing(RuntimeError):
     pass
 
 
-def _write_wav(path: Path, audio: np.ndarray, rate: int) -> Path:
-    pcm = (np.clip(audio, -1, 1) * 32767).astype("<i2")
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(rate)
-        w.writeframes(pcm.tobytes())
-    return path
-
-
 def speak(text: str, path: Path) -> Path:
     """espeak-ng's voice for `text`, padded with silence before and after, as a 16-bit WAV at
     espeak's own rate (22.05 kHz; the app resamples like a microphone's audio)."""
@@ -109,7 +101,7 @@ def speak(text: str, path: Path) -> Path:
     raw.unlink(missing_ok=True)
     padded = np.concatenate([np.zeros(int(LEAD_SILENCE_S * rate), np.float32), a,
                              np.zeros(int(TAIL_SILENCE_S * rate), np.float32)])
-    return _write_wav(path, padded, rate)
+    return write_wav(path, padded, rate)
 
 
 def make_wavs(out_dir: Path, utterances: list[Utterance]) -> dict[str, Path]:

@@ -30,7 +30,8 @@ def _fail(args, message: str, code: int) -> int:
 def run(args) -> int:
     import time
 
-    from ..speak.engines import EngineError, make_engine, write_wav
+    from ..audio.wavfile import write_wav
+    from ..speak.engines import EngineError, make_engine
     from ..speak.player import Speaker
     from ..speak.sentences import SentenceAggregator
     from ._runtime import load_config_or_warn

@@ -123,15 +123,3 @@ def make_engine(name: str = "piper", voice: str = "", rate: float = 1.0):
             eng.fallback_reason = f"Piper voice unavailable ({e}); speaking with espeak-ng"
             return eng
     return EspeakEngine(voice, rate)
-
-
-def write_wav(path: str | Path, audio: np.ndarray, sample_rate: int) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    pcm = (np.clip(audio, -1.0, 1.0) * 32767.0).astype("<i2")
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(sample_rate)
-        w.writeframes(pcm.tobytes())
-    return path

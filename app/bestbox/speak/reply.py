@@ -10,7 +10,8 @@ from pathlib import Path
 import numpy as np
 
 from ..trace import TurnTrace
-from .engines import make_engine, write_wav
+from ..audio.wavfile import write_wav
+from .engines import make_engine
 from .player import Speaker
 from .sentences import SentenceAggregator
 

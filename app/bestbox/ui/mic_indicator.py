@@ -43,16 +43,6 @@ class MicIndicator(QToolButton):
 
 def add_tray_wake(tray, wake) -> None:
     """A checkable "Listen for “Okay Nabu”" entry in the tray menu, before Quit."""
-    menu = getattr(tray, "menu", None)
-    if menu is None:
-        return
-    act = menu.addAction(f"Listen for \u201C{wake.phrase}\u201D")
-    act.setCheckable(True)
-    act.setChecked(wake.enabled)
-    quit_act = tray.actions.get("quit")
-    if quit_act is not None:
-        menu.removeAction(act)
-        menu.insertAction(quit_act, act)
-    act.toggled.connect(wake.set_enabled)
-    wake.enabled_changed.connect(lambda on: (act.blockSignals(True), act.setChecked(on), act.blockSignals(False)))
-    tray.actions["wake"] = act
+    if getattr(tray, "menu", None) is not None:
+        tray.add_toggle("wake", f"Listen for \u201C{wake.phrase}\u201D", wake.enabled, wake.set_enabled,
+                        wake.enabled_changed)

@@ -40,16 +40,5 @@ class MuteButton(QToolButton):
 
 def add_tray_mute(tray, speak) -> None:
     """A checkable "Mute voice" entry in the tray menu, before Quit."""
-    menu = tray.menu if hasattr(tray, "menu") else None
-    if menu is None:
-        return
-    act = menu.addAction("Mute voice")
-    act.setCheckable(True)
-    act.setChecked(speak.muted)
-    quit_act = tray.actions.get("quit")
-    if quit_act is not None:
-        menu.removeAction(act)
-        menu.insertAction(quit_act, act)
-    act.toggled.connect(speak.set_muted)
-    speak.muted_changed.connect(lambda on: (act.blockSignals(True), act.setChecked(on), act.blockSignals(False)))
-    tray.actions["mute"] = act
+    if getattr(tray, "menu", None) is not None:
+        tray.add_toggle("mute", "Mute voice", speak.muted, speak.set_muted, speak.muted_changed)

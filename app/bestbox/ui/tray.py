@@ -97,6 +97,20 @@ class Tray(QObject):
         self.actions["quit"] = m.addAction("Quit BestBox", self.quit_requested.emit)
         m.aboutToShow.connect(self.refresh)
 
+    def add_toggle(self, key: str, text: str, checked: bool, on_toggled, changed) -> None:
+        """A checkable entry before Quit that follows `changed(bool)` from elsewhere (window, config)
+        without echoing it back to `on_toggled`."""
+        act = self.menu.addAction(text)
+        act.setCheckable(True)
+        act.setChecked(checked)
+        quit_act = self.actions.get("quit")
+        if quit_act is not None:
+            self.menu.removeAction(act)
+            self.menu.insertAction(quit_act, act)
+        act.toggled.connect(on_toggled)
+        changed.connect(lambda on: (act.blockSignals(True), act.setChecked(on), act.blockSignals(False)))
+        self.actions[key] = act
+
     def open_settings(self) -> None:
         if hasattr(self.window, "open_settings"):
             self.window.open_settings()
