@@ -203,6 +203,7 @@ class SettingsDialog(QDialog):
                 tip = info.description or helps.get(key) or helps.get(f"servers.heavy.{name}", "")
                 # The file's TOML examples do not fit a form field that takes plain words.
                 tip = re.split(r"(?:^|\s)(?:Example|e\.g\. \[)", tip)[0].strip()
+                tip = re.sub(r"[,;:]$", ".", tip)   # the cut left "Your own domain words,"
                 self.inputs[key] = inp
                 self.labels[key] = lbl
                 form.addRow(lbl, inp.w)
