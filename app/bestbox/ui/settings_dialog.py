@@ -13,11 +13,14 @@ import typing
 from pathlib import Path
 
 from pydantic import BaseModel, ValidationError
+
+# Before PySide6: shiboken's import hook inspects modules as they load, and pydantic's lazy
+# attributes loaded under it import themselves in a circle when this module is imported first.
+from .. import config as config_mod  # noqa: I001
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFormLayout,
                                QLabel, QLineEdit, QScrollArea, QSpinBox, QTabWidget, QVBoxLayout, QWidget)
 
-from .. import config as config_mod
 from . import theme
 
 # Tab title → the config sections on it (dotted paths into Config).
