@@ -9,14 +9,22 @@ nginx fronts (all https://127.0.0.1:<port>, certificate with an IP SAN for 127.0
 """
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+import pytest
+
+from servers_testutil import free_port
 
 UPSTREAM_HOST = "127.0.0.2"  # not the app's own servers' address
+
+needs_nginx = pytest.mark.skipif(shutil.which("nginx") is None and not os.path.exists("/usr/sbin/nginx"),
+                                 reason="Debian's nginx is needed (launchers/lib/bootstrap.sh APT_TEST)")
 
 
 def _run(*argv: str, cwd: Path) -> None:
@@ -136,3 +144,16 @@ class TeamServer:
         if self.nginx is not None and self.nginx.poll() is None:
             self.nginx.terminate()
             self.nginx.wait(10)
+
+
+@contextmanager
+def team_server(d: Path, binary: Path, model: Path):
+    """A started TeamServer (upstream and nginx) in `d`, closed on exit."""
+    d.mkdir(parents=True, exist_ok=True)
+    ts = TeamServer(d, binary, model, free_port)
+    try:
+        ts.start_upstream()
+        ts.start_nginx()
+        yield ts
+    finally:
+        ts.close()

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shutil
 
 import httpx
 import pytest
@@ -15,23 +14,17 @@ from bestbox.servers import ServerManager
 from bestbox.servers.remote import RemoteSupervisor
 from bestbox.servers.state import ServerState
 
-from servers_testutil import free_port, write_config
-from remote_testutil import TeamServer
+from servers_testutil import write_config
+from remote_testutil import needs_nginx, team_server
 
 S = ServerState
-pytestmark = pytest.mark.skipif(shutil.which("nginx") is None and not os.path.exists("/usr/sbin/nginx"),
-                                reason="Debian's nginx is needed (launchers/lib/bootstrap.sh APT_TEST)")
+pytestmark = needs_nginx
 
 
 @pytest.fixture(scope="module")
 def team(tmp_path_factory, llama_server_bin, demo_model):
-    ts = TeamServer(tmp_path_factory.mktemp("team"), llama_server_bin, demo_model, free_port)
-    try:
-        ts.start_upstream()
-        ts.start_nginx()
+    with team_server(tmp_path_factory.mktemp("team"), llama_server_bin, demo_model) as ts:
         yield ts
-    finally:
-        ts.close()
 
 
 @pytest.fixture

@@ -19,25 +19,19 @@ from bestbox.config import Config
 from bestbox.servers import ServerManager
 from bestbox.servers.state import ServerState
 
-from servers_testutil import free_port, reaper, write_config
-from remote_testutil import TeamServer
+from servers_testutil import reaper, write_config
+from remote_testutil import needs_nginx, team_server
 
 S = ServerState
-pytestmark = pytest.mark.skipif(shutil.which("nginx") is None and not os.path.exists("/usr/sbin/nginx"),
-                                reason="Debian's nginx is needed (launchers/lib/bootstrap.sh APT_TEST)")
+pytestmark = needs_nginx
 _AUTOUSE = (reaper,)  # imported for its autouse: no llama-server may stay on this test's ports
 QUESTION = "explain in detail how to plan a product launch"
 
 
 @pytest.fixture(scope="module")
 def team(tmp_path_factory, llama_server_bin, demo_model):
-    ts = TeamServer(tmp_path_factory.mktemp("team"), llama_server_bin, demo_model, free_port)
-    try:
-        ts.start_upstream()
-        ts.start_nginx()
+    with team_server(tmp_path_factory.mktemp("team"), llama_server_bin, demo_model) as ts:
         yield ts
-    finally:
-        ts.close()
 
 
 def remote_heavy(cfg: Config, team, **kw) -> Config:

@@ -5,7 +5,6 @@ and has the answer; the heavy card shows the team server away, then back after i
 from __future__ import annotations
 
 import os
-import shutil
 import sys
 from pathlib import Path
 
@@ -15,25 +14,18 @@ from PySide6.QtWidgets import QApplication
 from ui_helpers import llama_servers_on, save_shot
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "servers"))
-from remote_testutil import TeamServer  # noqa: E402
-from servers_testutil import free_port, write_config  # noqa: E402
+from remote_testutil import needs_nginx, team_server  # noqa: E402
+from servers_testutil import write_config  # noqa: E402
 
 pytestmark = [pytest.mark.gui,
-              pytest.mark.skipif(shutil.which("nginx") is None and not os.path.exists("/usr/sbin/nginx"),
-                                 reason="Debian's nginx is needed")]
+              needs_nginx]
 QUESTION = "explain in detail how to plan a product launch"
 
 
 @pytest.fixture
 def team(tmp_path, llama_server_bin, demo_model):
-    (tmp_path / "team").mkdir()
-    ts = TeamServer(tmp_path / "team", llama_server_bin, demo_model, free_port)
-    try:
-        ts.start_upstream()
-        ts.start_nginx()
+    with team_server(tmp_path / "team", llama_server_bin, demo_model) as ts:
         yield ts
-    finally:
-        ts.close()
 
 
 def _fits(panel, card) -> bool:

@@ -5,7 +5,6 @@ and the running manager switches without a restart; and back to local."""
 from __future__ import annotations
 
 import os
-import shutil
 import sys
 from pathlib import Path
 
@@ -16,23 +15,16 @@ from bestbox.servers.state import ServerState
 from ui_helpers import run_async, save_shot
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "servers"))
-from remote_testutil import TeamServer  # noqa: E402
-from servers_testutil import free_port  # noqa: E402
+from remote_testutil import needs_nginx, team_server  # noqa: E402
 
 S = ServerState
-pytestmark = pytest.mark.skipif(shutil.which("nginx") is None and not os.path.exists("/usr/sbin/nginx"),
-                                reason="Debian's nginx is needed")
+pytestmark = needs_nginx
 
 
 @pytest.fixture(scope="module")
 def team(tmp_path_factory, llama_server_bin, demo_model):
-    ts = TeamServer(tmp_path_factory.mktemp("team"), llama_server_bin, demo_model, free_port)
-    try:
-        ts.start_upstream()
-        ts.start_nginx()
+    with team_server(tmp_path_factory.mktemp("team"), llama_server_bin, demo_model) as ts:
         yield ts
-    finally:
-        ts.close()
 
 
 def test_switch_heavy_to_the_team_server_and_back(qtbot, aloop, shots, team, tmp_config, tmp_path, monkeypatch):
