@@ -6,29 +6,18 @@ import json
 import subprocess
 import sys
 import wave
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-from bestbox import paths
-from tests.conftest import free_port
-
-APP = str(Path(__file__).resolve().parents[2] / "app")
+from .conftest import demo_cli_env
 
 
 @pytest.mark.slow
 def test_voice_wav_speak_json(virtual_mic, tmp_path):
     q = tmp_path / "q.wav"
     subprocess.run(["espeak-ng", "-w", str(q), "hello, what can you do for me"], check=True)
-    cfg = tmp_path / "config.toml"
-    lines = []
-    for name in ("heavy", "light"):
-        lines += [f"[servers.{name}]", f'model = "{paths.demo_llm_model()}"', f"port = {free_port()}",
-                  "ctx_size = 2048", "start_timeout_s = 90"]
-    lines += ["[voice_out]", 'engine = "espeak"']
-    cfg.write_text("\n".join(lines) + "\n")
-    env = {**virtual_mic, "BESTBOX_CONFIG": str(cfg), "BESTBOX_DATA_DIR": str(tmp_path / "data"), "PYTHONPATH": APP}
+    env = demo_cli_env(tmp_path, virtual_mic, "[voice_out]", 'engine = "espeak"')
     reply = tmp_path / "reply.wav"
     p = subprocess.run([sys.executable, "-m", "bestbox", "voice", "--wav", str(q), "--speak", "--json",
                         "--reply-wav", str(reply)], env=env, capture_output=True, text=True, timeout=600)

@@ -16,13 +16,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bestbox import paths
-from tests.conftest import free_port
 
-from .conftest import transcribe
+from .conftest import APP, demo_cli_env, transcribe
 
 pytest.importorskip("pymicro_wakeword")
-APP = str(Path(__file__).resolve().parents[2] / "app")
 QUESTION = "show me the top vendors by spend"
 
 
@@ -110,14 +107,7 @@ def test_listener_on_the_microphone_hears_the_request_whole(virtual_mic, tmp_pat
 @pytest.mark.slow
 def test_voice_wake_answers_the_spoken_request(virtual_mic, tmp_path):
     clip = wake_then_question(tmp_path / "q.wav")
-    cfg = tmp_path / "config.toml"
-    lines = []
-    for name in ("heavy", "light"):
-        lines += [f"[servers.{name}]", f'model = "{paths.demo_llm_model()}"', f"port = {free_port()}",
-                  "ctx_size = 2048", "start_timeout_s = 90"]
-    lines += ["[voice_in]", 'wake_word = "okay_nabu"']
-    cfg.write_text("\n".join(lines) + "\n")
-    env = {**virtual_mic, "BESTBOX_CONFIG": str(cfg), "BESTBOX_DATA_DIR": str(tmp_path / "data"), "PYTHONPATH": APP}
+    env = demo_cli_env(tmp_path, virtual_mic, "[voice_in]", 'wake_word = "okay_nabu"')
     proc = subprocess.Popen([sys.executable, "-m", "bestbox", "voice", "--wake", "--json", "--no-cleanup"], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:

@@ -7,20 +7,10 @@ import tomllib
 from PySide6.QtWidgets import QCheckBox, QComboBox, QLineEdit, QSpinBox
 
 from bestbox import config as config_mod
-from bestbox.ui.settings_dialog import SettingsDialog, template_help
+from bestbox.ui.settings_dialog import template_help
 
 from ui_helpers import save_shot
-
-
-def _dialog(qtbot, tmp_path):
-    path = tmp_path / "config.toml"
-    path.write_text(config_mod.DEFAULT_TOML.replace("{api_key}", "k3y") + "# my own note\n", encoding="utf-8")
-    loaded = config_mod.load(path)
-    d = SettingsDialog(loaded)
-    qtbot.addWidget(d)
-    d.show()
-    qtbot.waitExposed(d)
-    return d, loaded, path
+from ui_helpers import settings_dialog as _dialog
 
 
 def test_built_from_schema_with_help(qtbot, aloop, tmp_path, shots):  # aloop: the app's theme

@@ -8,20 +8,9 @@ from PySide6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QLineEdit
 
 from bestbox import config as config_mod
 from bestbox.speak.lazy import LazyEngine
-from bestbox.ui.settings_dialog import SettingsDialog
 
 from ui_helpers import save_shot
-
-
-def _dialog(qtbot, tmp_path):
-    path = tmp_path / "config.toml"
-    path.write_text(config_mod.DEFAULT_TOML.replace("{api_key}", "k3y") + "# my own note\n", encoding="utf-8")
-    loaded = config_mod.load(path)
-    d = SettingsDialog(loaded)
-    qtbot.addWidget(d)
-    d.show()
-    qtbot.waitExposed(d)
-    return d, loaded, path
+from ui_helpers import settings_dialog as _dialog
 
 
 def test_voice_tab_shows_voice_out_and_wake_word(qtbot, aloop, tmp_path, shots):

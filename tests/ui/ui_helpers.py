@@ -41,3 +41,18 @@ def run_async(qtbot, loop, coro, timeout_ms: int = 60_000):
     task = asyncio.ensure_future(coro, loop=loop)
     qtbot.waitUntil(task.done, timeout=timeout_ms)
     return task.result()
+
+
+def settings_dialog(qtbot, tmp_path: Path):
+    """The Settings window over a generated config file (with a comment of the user's own), shown."""
+    from bestbox import config as config_mod
+    from bestbox.ui.settings_dialog import SettingsDialog
+
+    path = tmp_path / "config.toml"
+    path.write_text(config_mod.DEFAULT_TOML.replace("{api_key}", "k3y") + "# my own note\n", encoding="utf-8")
+    loaded = config_mod.load(path)
+    d = SettingsDialog(loaded)
+    qtbot.addWidget(d)
+    d.show()
+    qtbot.waitExposed(d)
+    return d, loaded, path
