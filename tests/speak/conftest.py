@@ -46,3 +46,34 @@ def demo_cli_env(tmp_path: Path, virtual_mic: dict, *extra: str) -> dict:
     cfg = tmp_path / "config.toml"
     cfg.write_text("\n".join([*lines, *extra]) + "\n")
     return {**virtual_mic, "BESTBOX_CONFIG": str(cfg), "BESTBOX_DATA_DIR": str(tmp_path / "data"), "PYTHONPATH": APP}
+
+
+def _envelope(audio, sr: int, hop_s: float = 0.01):
+    import numpy as np
+
+    hop = int(sr * hop_s)
+    n = len(audio) // hop
+    return np.sqrt((audio[: n * hop].reshape(n, hop) ** 2).mean(axis=1) + 1e-10)
+
+
+def clip_in_recording(recording, rec_sr: int, clip, clip_sr: int, slack: float = 0.1) -> float:
+    """How well a recording holds the clip's speech (first to last voiced sample) whole, judged on the
+    loudness envelope (10 ms frames), which survives what a real audio path does to the waveform
+    (resampling, an echo mixed in, a dropped block under load) where an ASR transcript of the same
+    audio may not. Returns the envelopes' best correlation over the offsets where the whole clip lies
+    in the recording, allowing `slack` of the clip's speech to fall outside (a tight endpoint cuts a
+    trailing fade); -1 when the recording is too short to hold it."""
+    import numpy as np
+
+    floor = np.log(1e-3)  # below any speech: the noise floor must not decide the match
+    env = _envelope(np.asarray(clip, np.float32), clip_sr)
+    voiced = np.flatnonzero(env > 0.02)
+    ref = np.maximum(np.log(env[int(voiced[0]):int(voiced[-1]) + 1]), floor)
+    pad = np.full(int(slack * len(ref) / 2), floor)
+    rec = np.concatenate([pad, np.maximum(np.log(_envelope(np.asarray(recording, np.float32), rec_sr)), floor), pad])
+    best = -1.0
+    for at in range(len(rec) - len(ref) + 1):
+        seg = rec[at:at + len(ref)]
+        if seg.std() > 0:
+            best = max(best, float(np.corrcoef(seg, ref)[0, 1]))
+    return best

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import transcribe
+from .conftest import clip_in_recording, transcribe
 
 APP = str(Path(__file__).resolve().parents[2] / "app")
 LONG = ("Here is the summary for March. Acme billed five thousand dollars across twelve invoices. "
@@ -56,11 +56,14 @@ def test_talking_over_bestbox_stops_it_and_is_heard_whole(virtual_mic, tmp_path,
         audio = np.frombuffer(w.readframes(w.getnframes()), "<i2").astype(np.float32) / 32768
     heard = transcribe(whisper, audio, 16000)
     with wave.open(str(interruption)) as w:
+        clean_sr = w.getframerate()
         clean = np.frombuffer(w.readframes(w.getnframes()), "<i2").astype(np.float32) / 32768
-        clean_s = len(clean) / w.getframerate()
-        words = [x.strip(",.") for x in transcribe(whisper, clean, w.getframerate()).split()]
-    # Whole: the request spans the whole utterance (from a pre-roll before the detected onset to the
-    # end of speech), and Whisper tiny.en hears its words (it mishears some even in the clean clip).
-    assert len(audio) / 16000 >= 0.9 * clean_s, (len(audio) / 16000, clean_s)
-    shared = {x for x in words if len(x) >= 3 and x in heard}
-    assert len(shared) >= 2, (heard, words)
+    words = {x.strip(",.") for x in transcribe(whisper, clean, clean_sr).split()}
+    # Whole: the request holds the person's utterance from its first to its last voiced sample (a
+    # pre-roll reaches back before the detected onset), judged on the loudness envelope, which the
+    # echo mixed in and a loaded machine's audio path leave standing.
+    assert clip_in_recording(audio, 16000, clean, clean_sr) >= 0.8
+    # Heard: Whisper tiny.en hears the person, not BestBox (it mishears espeak even in the clean clip,
+    # more so with the echo of the cut answer mixed in, so the words are a loose check).
+    assert not {"summary", "march", "acme"} & set(heard.split()), heard
+    assert {x for x in words if len(x) >= 3 and x in heard}, (heard, words)

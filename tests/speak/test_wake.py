@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 
-from .conftest import APP, demo_cli_env, transcribe
+from .conftest import APP, clip_in_recording, demo_cli_env, transcribe
 
 pytest.importorskip("pymicro_wakeword")
 QUESTION = "show me the top vendors by spend"
@@ -100,8 +100,11 @@ def test_listener_on_the_microphone_hears_the_request_whole(virtual_mic, tmp_pat
     with wave.open(res["request"]) as w:
         audio = np.frombuffer(w.readframes(w.getnframes()), "<i2").astype(np.float32) / 32768
     heard = transcribe(whisper, audio, 16000)
-    # the whole question (tiny.en hears espeak's "vendors" as "menders"), and not the wake word
-    assert "show me" in heard and "spend" in heard and "nabu" not in heard, heard
+    # The whole question, judged on its loudness envelope (a loaded machine's audio path may leave
+    # tiny.en mishearing espeak's "vendors by spend" as "menders by fans"), and not the wake word.
+    question, sr = espeak(QUESTION)
+    assert clip_in_recording(audio, 16000, question, sr) >= 0.8
+    assert "show me" in heard and "nabu" not in heard, heard
 
 
 @pytest.mark.slow
