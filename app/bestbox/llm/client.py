@@ -234,3 +234,14 @@ def parse_json_object(text: str) -> dict | None:
                         break
         start = text.find("{", start + 1)
     return None
+
+
+async def close_clients(clients: dict) -> None:
+    """Close every client in `clients` and empty it: one that fails to close (its server already gone)
+    must not keep the others open."""
+    for c in list(clients.values()):
+        try:
+            await c.close()
+        except Exception:
+            pass
+    clients.clear()

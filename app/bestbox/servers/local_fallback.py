@@ -173,12 +173,9 @@ class LocalFallback:
         for t in list(self._tasks):
             t.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
-        for c in self._clients.values():
-            try:
-                await c.close()
-            except Exception:
-                pass
-        self._clients.clear()
+        from ..llm.client import close_clients  # openai loads only where a client was made
+
+        await close_clients(self._clients)
         s = self.sup.snapshot()
         if s.owned or s.adopted or s.state is S.CRASHED:
             await self.sup.stop()

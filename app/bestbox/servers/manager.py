@@ -144,12 +144,9 @@ class ServerManager:
             snap = sup.snapshot()
             if snap.owned or (stop_adopted and snap.adopted) or snap.state is ServerState.CRASHED:
                 await sup.stop()
-        for c in self._clients.values():
-            try:
-                await c.close()
-            except Exception:
-                pass
-        self._clients.clear()
+        from ..llm.client import close_clients  # openai loads only where a client was made
+
+        await close_clients(self._clients)
         for sup in self.supervisors.values():
             await sup.close()
 
