@@ -74,3 +74,26 @@ def test_the_voice_reloads_when_its_settings_change():
     assert lazy.get() is first and first.wpm == 175
     vo.rate = 1.4  # what the settings window's save does to the running config
     assert lazy.get() is not first and lazy.get().wpm == 245
+
+
+def test_path_fields_have_a_browse_button_and_a_cancel_keeps_the_text(qtbot, tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QFileDialog, QPushButton
+
+    d, _, _ = _dialog(qtbot, tmp_path)
+    voice = tmp_path / "en_GB-alan-medium.onnx"
+    asked = []
+
+    def pick(parent, title, start, filters):
+        asked.append(filters)
+        return (str(voice), filters)
+
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", staticmethod(pick))
+    d.findChild(QPushButton, "voice_out.voice.browse").click()
+    assert d.inputs["voice_out.voice"].w.text() == str(voice) and "*.onnx" in asked[0]
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", staticmethod(lambda *a: ("", "")))
+    d.findChild(QPushButton, "voice_out.voice.browse").click()
+    assert d.inputs["voice_out.voice"].w.text() == str(voice)
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", staticmethod(lambda *a: str(tmp_path)))
+    d.findChild(QPushButton, "speech.whisper_model.browse").click()
+    assert d.inputs["speech.whisper_model"].w.text() == str(tmp_path)
+    assert d.findChild(QPushButton, "servers.heavy.model.browse") is not None

@@ -18,8 +18,9 @@ from pydantic import BaseModel, ValidationError
 # attributes loaded under it import themselves in a circle when this module is imported first.
 from .. import config as config_mod  # noqa: I001
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFormLayout,
-                               QLabel, QLineEdit, QScrollArea, QSpinBox, QTabWidget, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFileDialog,
+                               QFormLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton, QScrollArea, QSpinBox,
+                               QTabWidget, QVBoxLayout, QWidget)
 
 from . import theme
 
@@ -39,6 +40,13 @@ LIVE = ("app", "routing", "speech", "voice_out", "voice_in")
 ZERO_MEANS = {"voice_in.wake_cutoff": "the model's own"}
 NEEDS_SERVER_RESTART = ("servers", "llama")
 LIST_AS_COMMAND = ("command", "extra_args")
+# Keys that name a file or a folder: a Browse button beside the field (typing a path still works).
+PICKERS = {"servers.heavy.model": ("file", "GGUF models (*.gguf);;All files (*)"),
+           "servers.light.model": ("file", "GGUF models (*.gguf);;All files (*)"),
+           "llama.server_binary": ("file", "All files (*)"),
+           "speech.whisper_model": ("dir", ""),
+           "voice_out.voice": ("file", "Piper voices (*.onnx);;All files (*)"),
+           "data.database": ("file", "SQLite databases (*.db *.sqlite *.sqlite3);;All files (*)")}
 _WORDS = {"ctx": "context", "vad": "VAD", "ms": "(ms)", "s": "(s)", "llm": "LLM", "api": "API", "cpu": "CPU",
           "gpu": "GPU", "n": "number of", "tools": "tools"}
 
@@ -209,7 +217,7 @@ class SettingsDialog(QDialog):
                 tip = re.sub(r"[,;:]$", ".", tip)   # the cut left "Your own domain words,"
                 self.inputs[key] = inp
                 self.labels[key] = lbl
-                form.addRow(lbl, inp.w)
+                form.addRow(lbl, self._with_picker(key, inp, body) if key in PICKERS else inp.w)
                 if tip:
                     lbl.setToolTip(tip)
                     inp.w.setToolTip(tip)
@@ -222,6 +230,28 @@ class SettingsDialog(QDialog):
         col.addStretch(1)
         scroll.setWidget(body)
         return scroll
+
+    def _with_picker(self, key: str, inp: _Input, parent: QWidget) -> QWidget:
+        row = QWidget(parent)
+        lay = QHBoxLayout(row)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addWidget(inp.w, 1)
+        btn = QPushButton("Browse…", row)
+        btn.setObjectName(f"{key}.browse")
+        btn.clicked.connect(lambda: self._pick(key, inp.w))
+        lay.addWidget(btn)
+        return row
+
+    def _pick(self, key: str, field: QLineEdit) -> None:
+        kind, filters = PICKERS[key]
+        current = field.text().strip()
+        start = str(Path(current).expanduser().parent) if current else str(Path.home())
+        if kind == "dir":
+            chosen = QFileDialog.getExistingDirectory(self, label_for(key.rsplit(".", 1)[1]), start)
+        else:
+            chosen = QFileDialog.getOpenFileName(self, label_for(key.rsplit(".", 1)[1]), start, filters)[0]
+        if chosen:  # a cancelled dialog keeps what was there
+            field.setText(chosen)
 
     def reload(self) -> None:
         """Show the running config's values (it may have changed since the dialog was built)."""
