@@ -133,7 +133,10 @@ def test_procurement_trends_q1(shared_db, today):
     assert run("procurement_trends", shared_db, period="Q1")["period"]["label"] == f"{year}-Q1"
 
 
-def test_overdue_invoices(shared_db, today):
+def test_overdue_invoices(shared_db, today, monkeypatch):
+    from bestbox.agents.tools import erp
+
+    monkeypatch.setattr(erp, "today", lambda: today)  # a run that crosses midnight asks about the same day
     out = run("overdue_invoices", shared_db, limit=10)
     cnt, amt = q(shared_db, "SELECT COUNT(*), SUM(amount - paid_amount) FROM invoices WHERE status != 'paid' "
                             "AND due_date < ?", (today.isoformat(),))[0]
