@@ -19,49 +19,12 @@ from pathlib import Path
 
 import numpy as np
 
-from ..audio.wavfile import write_wav
-from . import utterances as U
+from ..audio.resample import resample
 from .context import Ctx, rnd
+from .turn_end_replay import replay
+from .turn_end_set import CLIPS, QUICK, make_clip
 
-# (key, first part, pause s, second part): pause None = a finished request said in one go.
-CLIPS = [
-    ("c_vendors", "show me the top vendors by spend", None, ""),
-    ("c_overdue", "are any invoices overdue", None, ""),
-    ("c_backup", "did the backup finish without errors", None, ""),
-    ("c_vacation", "how many vacation days do I have left", None, ""),
-    ("c_vpn", "the vpn is down, open a ticket", None, ""),
-    ("c_percent", "what is 15% of 80", None, ""),
-    ("p_invoices", "list the unpaid invoices from", 0.9, "last month"),
-    ("p_vendors", "show me the top vendors for", 1.2, "the third quarter"),
-    ("p_ticket", "open a ticket because the", 0.6, "printer is jammed"),
-    ("p_vacation", "how many vacation days do I", 0.4, "have left"),
-    ("p_room", "book a meeting room for tomorrow at", 0.8, "ten"),
-    # a pause after words that already make a request: the hard case for any text rule
-    ("p_northwind", "call Northwind", 0.5, "about the late delivery"),
-]
-QUICK = ("c_vendors", "c_overdue", "p_invoices", "p_vendors")
-
-
-def _read(path: Path) -> tuple[np.ndarray, int]:
-    with wave.open(str(path), "rb") as w:
-        return np.frombuffer(w.readframes(w.getnframes()), dtype="<i2").astype(np.float32) / 32768, w.getframerate()
-
-
-def _trim(a: np.ndarray) -> np.ndarray:
-    nz = np.nonzero(np.abs(a) > 1e-3)[0]
-    return a[nz[0]:nz[-1] + 1] if len(nz) else a
-
-
-def make_clip(d: Path, key: str, first: str, pause: float | None, second: str) -> tuple[Path, float]:
-    """The clip's WAV and the time (s) its last word ends."""
-    a, rate = _read(U.speak(first, d / f"{key}-a.wav"))
-    parts = [np.zeros(int(U.LEAD_SILENCE_S * rate), np.float32), _trim(a)]
-    if pause is not None:
-        b, _ = _read(U.speak(second, d / f"{key}-b.wav"))
-        parts += [np.zeros(int(pause * rate), np.float32), _trim(b)]
-    end_s = sum(len(p) for p in parts) / rate
-    parts.append(np.zeros(int(U.TAIL_SILENCE_S * rate), np.float32))
-    return write_wav(d / f"{key}.wav", np.concatenate(parts), rate), end_s
+__all__ = ["CLIPS", "make_clip", "bench_turn_end", "turn_end_lines"]  # pack-voice.sh makes the clips
 
 
 class QuickAnswerer:
@@ -106,37 +69,79 @@ def _median(rows: list[dict], key: str):
     return rnd(statistics.median(v), 0) if v else None
 
 
+def _read16(path: Path) -> np.ndarray:
+    with wave.open(str(path), "rb") as w:
+        a = np.frombuffer(w.readframes(w.getnframes()), dtype="<i2").astype(np.float32) / 32768
+        return resample(a, w.getframerate(), 16000).astype(np.float32)
+
+
+def _summary(rs: list[dict], first_token: bool) -> dict:
+    # Latency over the finished requests only: both modes hear all of them, while a paused clip
+    # that one mode cut off is a shorter, different request.
+    done = [r for r in rs if not r["paused"] and not r["cut_off"] and not r.get("error")]
+    out = {"clips": len(rs), "cut_offs": sum(r["cut_off"] for r in rs),
+           "cut": [r["key"] for r in rs if r["cut_off"]], "paused_clips": sum(r["paused"] for r in rs),
+           "median_silence_at_end_ms": _median(done, "silence_at_end_ms")}
+    if first_token:
+        out.update(closed_on_text=sum(bool(r["turn_end"] and r["turn_end"].get("heard") is not None) for r in rs),
+                   median_to_transcript_ms=_median(done, "to_transcript_ms"),
+                   median_to_first_token_ms=_median(done, "to_first_token_ms"), median_asr_ms=_median(rs, "asr_ms"))
+    return out
+
+
+async def _replays(ctx: Ctx, clips, made, modes) -> dict:
+    """Every clip under both policies with Whisper's delay taken out (turn_end_replay.py)."""
+    from ..speech.turn_end import TurnEndPolicy
+
+    hint = ctx.glossary.whisper_prompt(ctx.glossary.for_whisper(None))
+
+    async def transcribe(a):
+        return await ctx.transcriber.transcribe(a, initial_prompt=hint)
+
+    rows: dict[str, list[dict]] = {m: [] for m in modes}
+    for c in clips:
+        path, end_s = made[c.key]
+        audio, cache = _read16(path), {}
+        for m, cfg in modes.items():
+            r = await replay(audio, end_s, TurnEndPolicy.from_config(cfg.speech), transcribe, cache)
+            r.update(key=c.key, split=c.split, paused=c.pause is not None, pause_s=c.pause)
+            rows[m].append(r)
+            ctx.opt.log(f"  replay {m:5s} {c.split:8s} {c.key:12s} cut={r['cut_off']!s:5s} "
+                        f"silence={r['silence_at_end_ms']} heard={[(h['text'], h['verdict']) for h in r['heard']]}")
+    return rows
+
+
+async def _realtime(ctx: Ctx, clips, made, modes) -> dict:
+    rows: dict[str, list[dict]] = {m: [] for m in modes}
+    for i, c in enumerate(clips):
+        order = list(modes) if i % 2 == 0 else list(modes)[::-1]  # drift hits both modes alike
+        for m in order:
+            path, end_s = made[c.key]
+            r = await _turn(ctx, modes[m], path, end_s)
+            r.update(key=c.key, split=c.split, paused=c.pause is not None, pause_s=c.pause)
+            rows[m].append(r)
+            ctx.opt.log(f"  {m:5s} {c.split:8s} {c.key:12s} cut={r['cut_off']!s:5s} silence={r['silence_at_end_ms']} "
+                        f"→token={r['to_first_token_ms']} {r['transcript']!r}")
+    return rows
+
+
 async def bench_turn_end(ctx: Ctx) -> dict:
     await ctx.transcriber_ready()
     d = ctx.opt.out_dir / "wav" / "turn_end"
     d.mkdir(parents=True, exist_ok=True)
-    clips = [c for c in CLIPS if not ctx.opt.quick or c[0] in QUICK]
-    made = {c[0]: make_clip(d, *c) for c in clips}
+    clips = [c for c in CLIPS if not ctx.opt.quick or c.key in QUICK]
+    made = {c.key: make_clip(d, *c) for c in clips}
     modes = {m: ctx.cfg.model_copy(update={"speech": ctx.cfg.speech.model_copy(update={"turn_end": m})})
              for m in ("fixed", "smart")}
-    rows: dict[str, list[dict]] = {m: [] for m in modes}
-    for i, (key, first, pause, second) in enumerate(clips):
-        order = list(modes) if i % 2 == 0 else list(modes)[::-1]  # drift hits both modes alike
-        for m in order:
-            path, end_s = made[key]
-            r = await _turn(ctx, modes[m], path, end_s)
-            r.update(key=key, paused=pause is not None, pause_s=pause)
-            rows[m].append(r)
-            ctx.opt.log(f"  {m:5s} {key:12s} cut={r['cut_off']!s:5s} silence={r['silence_at_end_ms']} "
-                        f"→token={r['to_first_token_ms']} {r['transcript']!r}")
-    out: dict = {"clips": len(clips), "min_ms": ctx.cfg.speech.turn_min_ms, "max_ms": ctx.cfg.speech.turn_max_ms,
-                 "fixed_ms": ctx.cfg.speech.vad_silence_ms, "modes": {}}
-    for m, rs in rows.items():
-        # Latency over the finished requests only: both modes hear all of them, while a paused
-        # clip that one mode cut off is a shorter, different request.
-        done = [r for r in rs if not r["paused"] and not r["cut_off"] and not r["error"]]
-        out["modes"][m] = {
-            "cut_offs": sum(r["cut_off"] for r in rs), "paused_clips": sum(r["paused"] for r in rs),
-            "closed_on_text": sum(bool(r["turn_end"] and r["turn_end"].get("heard") is not None) for r in rs),
-            "median_silence_at_end_ms": _median(rs, "silence_at_end_ms"),
-            "median_to_transcript_ms": _median(done, "to_transcript_ms"),
-            "median_to_first_token_ms": _median(done, "to_first_token_ms"),
-            "median_asr_ms": _median(rs, "asr_ms"), "turns": rs}
+    sp = ctx.cfg.speech
+    out: dict = {"clips": len(clips), "min_ms": sp.turn_min_ms, "max_ms": sp.turn_max_ms,
+                 "fixed_ms": sp.vad_silence_ms, "replay": {}, "modes": {}}
+    runs = {"replay": await _replays(ctx, clips, made, modes), "modes": await _realtime(ctx, clips, made, modes)}
+    for kind, rows in runs.items():
+        for m, rs in rows.items():
+            out[kind][m] = {split: _summary([r for r in rs if r["split"] == split], kind == "modes")
+                            for split in ("dev", "held_out") if any(r["split"] == split for r in rs)}
+            out[kind][m]["turns"] = rs
     return out
 
 
@@ -146,9 +151,16 @@ def turn_end_lines(res: dict, add) -> None:
         return
     add("")
     add(f"End of turn ({s['clips']} clips; fixed {s['fixed_ms']} ms; smart {s['min_ms']}-{s['max_ms']} ms)")
-    for m, v in s["modes"].items():
-        add(f"  {m:5s} cut-offs {v['cut_offs']}/{s['clips']} (paused clips {v['paused_clips']}); median silence "
-            f"at close {v['median_silence_at_end_ms']} ms (closed on the text {v.get('closed_on_text')}); finished "
-            f"requests: last voiced → transcript {v['median_to_transcript_ms']} "
-            f"ms, → first token {v['median_to_first_token_ms']} ms; Whisper {v['median_asr_ms']} ms")
-
+    for kind, title in (("replay", "transcript at once (as on a GPU)"), ("modes", "real time on this machine")):
+        add(f" {title}:")
+        for m, by in s.get(kind, {}).items():
+            for split, v in by.items():
+                if split == "turns":
+                    continue
+                line = (f"  {m:5s} {split:8s} cut-offs {v['cut_offs']}/{v['clips']} (paused clips {v['paused_clips']})"
+                        f" {v['cut']}; finished requests: median silence at close {v['median_silence_at_end_ms']} ms")
+                if "median_to_first_token_ms" in v:
+                    line += (f" (closed on the text {v['closed_on_text']}); last voiced → transcript "
+                             f"{v['median_to_transcript_ms']} ms, → first token {v['median_to_first_token_ms']} ms; "
+                             f"Whisper {v['median_asr_ms']} ms")
+                add(line)

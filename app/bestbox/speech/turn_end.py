@@ -43,7 +43,7 @@ TurnMode = Literal["fixed", "smart"]
 Verdict = Literal["complete", "incomplete", "unknown"]
 
 
-def verdict(text: str | None) -> Verdict:
+def verdict(text: str | None, tr=None) -> Verdict:
     """How the transcript so far reads: a finished request, an unfinished one, or nothing to go on."""
     if text is None:
         return "unknown"
@@ -80,7 +80,7 @@ class TurnEndPolicy:
         """The longest silence any transcript can make the turn wait (the detector's window)."""
         return self.fixed_ms if self.mode == "fixed" else self.max_ms
 
-    def wait_ms(self, text: str | None) -> int:
+    def wait_ms(self, text: str | None, tr=None) -> int:
         if self.mode == "fixed":
             return self.fixed_ms
         v = verdict(text)
