@@ -30,7 +30,7 @@ from .glossary import Glossary
 from .handoff import Answerer
 from .speculation import RATE, TAIL_S, Speculation, Speculator
 from .transcriber import Transcriber, Transcript, TranscriberUnavailable, loudest_frame_dbfs
-from .turn_end import TurnEndPolicy, speculative_text
+from .turn_end import TurnEndPolicy, speculative_transcript
 
 __all__ = ["DIDNT_CATCH", "TAIL_S", "VOICE_EVENT_KINDS", "VoiceEvent", "VoiceInputError", "VoiceSession",
            "has_speech"]
@@ -226,8 +226,9 @@ class VoiceSession:
         policy = self._turn_end_policy()
         async for block in rec.blocks():
             rec.muted = self.muted
-            heard = speculative_text(spec.current, det.last_voiced_sample) if policy.mode == "smart" else None
-            wait = policy.wait_ms(heard) if heard is not None or policy.mode == "fixed" else policy.bound_ms
+            tr = speculative_transcript(spec.current, det.last_voiced_sample) if policy.mode == "smart" else None
+            heard = tr.text if tr is not None else None
+            wait = policy.wait_ms(heard, tr) if heard is not None or policy.mode == "fixed" else policy.bound_ms
             det.set_silence_ms(wait)
             for ev in det.feed(block.samples):
                 if ev.kind == "ended":
