@@ -20,7 +20,8 @@ from .conftest import read_pcm
 
 @pytest.mark.parametrize("text", [
     "Show me the top vendors.", "What is 15% of 80?", "The VPN is down, open a ticket.",
-    "did last night's backups succeed", "Please follow up with them.", "Are any invoices overdue?",
+    "Please follow up with them.", "Are any invoices overdue?", "How many vacation days do I have left?",
+    "Can you approve my expense report?", "Reset the password for my mail account.",
 ])
 def test_finished_requests_read_complete(text):
     assert verdict(text) == "complete"
@@ -30,18 +31,41 @@ def test_finished_requests_read_complete(text):
     "Show me the top vendors for", "show me the top vendors for...", "List the unpaid invoices and",
     "Book a room at um", "What is 15 point", "Open a ticket because the", "Show me,", "Show",
     "how many vacation days do I have, uh",
+    # Whisper's final punctuation on a cut-off request is not trusted (the GPU run's transcripts)
+    "How many vacation days do I?", "How many laptops do we?", "Can you?", "Show me the top vendors for it.",
+    "Send the report to the.", "Could you?", "When does the?",
 ])
 def test_unfinished_requests_read_incomplete(text):
     assert verdict(text) == "incomplete"
 
 
+@pytest.mark.parametrize("text", [
+    "Call Northwind.", "Thank you.", "did last night's backups succeed", "show me the top vendors",
+])
+def test_short_or_unpunctuated_requests_read_unsure(text):
+    assert verdict(text) == "unsure"
+
+
+def test_whisper_not_confident_reads_unsure():
+    class Tr:
+        confident = False
+
+    assert verdict("Get the mark up, finish with our terrains.", Tr()) == "unsure"
+    Tr.confident = True
+    assert verdict("Get the mark up, finish with our terrains.", Tr()) == "complete"
+
+
 def test_wait_follows_mode_and_verdict():
     smart = TurnEndPolicy(mode="smart", fixed_ms=700, min_ms=250, max_ms=1500)
-    assert smart.wait_ms("Show me the top vendors.") == 250
-    assert smart.wait_ms("Show me the top vendors for") == 1500
+    assert smart.wait_ms("Show me the top vendors.") == 250  # closes early on a finished request
+    assert smart.wait_ms("Show me the top vendors for") == 1500  # waits longer on an unfinished one
+    assert smart.wait_ms("How many vacation days do I?") == 1500
+    assert smart.wait_ms("Call Northwind.") == 700  # maybe finished: never sooner than the fixed window
     assert smart.wait_ms("") == 1500 and smart.bound_ms == 1500
+    assert TurnEndPolicy(mode="smart", fixed_ms=2000, min_ms=250, max_ms=1500).wait_ms("Call Northwind.") == 1500
     fixed = TurnEndPolicy(mode="fixed", fixed_ms=700)
     assert fixed.wait_ms("Show me the top vendors.") == 700 == fixed.bound_ms
+    assert fixed.wait_ms("Show me the top vendors for") == 700
     cfg = Config(speech={"turn_end": "smart", "turn_min_ms": 300, "turn_max_ms": 1200})
     assert TurnEndPolicy.from_config(cfg.speech) == TurnEndPolicy("smart", cfg.speech.vad_silence_ms, 300, 1200)
 
