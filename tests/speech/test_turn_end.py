@@ -70,6 +70,13 @@ def test_wait_follows_mode_and_verdict():
     assert TurnEndPolicy.from_config(cfg.speech) == TurnEndPolicy("smart", cfg.speech.vad_silence_ms, 300, 1200)
 
 
+
+def test_default_is_the_fixed_window():
+    # smart stays opt-in until it also starts the answer sooner on a CPU (docs/benchmarks.md)
+    policy = TurnEndPolicy.from_config(Config().speech)
+    assert policy.mode == "fixed" and policy.wait_ms("Show me the top vendors.") == policy.fixed_ms == 700
+
+
 def _say(text: str, tmp_path) -> np.ndarray:
     if not shutil.which("espeak-ng"):
         pytest.skip("espeak-ng is not installed")
