@@ -1,15 +1,18 @@
 """`bestbox bench --only turn_end`: the end of a voice turn, fixed silence window vs smart.
 
-A labelled set of spoken requests (espeak-ng, made at run time): finished requests, and requests
-with a mid-sentence pause of 0.4-1.2 s (two clips joined by silence). Each clip is played through
-the app's real recorder path (`VoiceSession.run_file(realtime=True)`: file source, VAD,
-speculation, the turn-end policy) under `fixed` (speech.vad_silence_ms) and `smart`
-(speech/turn_end.py), and answered by the shipped Router + Assistant. A turn "cut the speaker off"
-when its recording stopped before the clip's last word ended. Cleanup is off in both modes (the
-same for both; it would only add the light server's time to each turn). The first token is the
-light server's first streamed token for the transcript (`QuickAnswerer`): the whole agent turn
-(router, tools, heavy model) costs the same after either mode's close and took minutes per turn on
-the loaded 2-core machine, so it is left to the `turns` section.
+A labelled set of spoken requests (espeak-ng, made at run time; `turn_end_set.py`): finished
+requests, and requests with a mid-sentence pause of 0.4-1.2 s (two clips joined by silence), in a
+`dev` split (the rules were made on it) and a `held_out` split (other phrases and voices). A turn
+"cut the speaker off" when its recording stopped before the clip's last word ended. Two runs:
+
+* replay (`turn_end_replay.py`): every clip, the app's detector and policy with Whisper's text
+  handed over at once, as on a GPU: what the rules decide, whatever this machine's Whisper speed;
+* real time: each clip played through the app's recorder path (`VoiceSession.run_file(realtime=True)`:
+  file source, VAD, speculation, the turn-end policy) under `fixed` and `smart`, answered by the light
+  server (`--quick`: a few clips). Cleanup is off in both modes (the same for both; it would only add
+  the light server's time to each turn). The first token is the light server's first streamed token
+  for the transcript (`QuickAnswerer`): the whole agent turn (router, tools, heavy model) costs the
+  same after either mode's close, so it is left to the `turns` section.
 """
 from __future__ import annotations
 
