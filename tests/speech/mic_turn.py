@@ -14,6 +14,8 @@ async def main() -> int:
 
     cfg = Config()
     cfg.speech.max_record_s = float(sys.argv[1]) if len(sys.argv) > 1 else 20.0
+    if len(sys.argv) > 2:
+        cfg.speech.turn_end = sys.argv[2]
 
     def on_event(ev) -> None:
         if ev.kind in ("level", "ended"):
