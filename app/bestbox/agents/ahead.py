@@ -40,6 +40,18 @@ class ChoiceAhead:
     result: dict | None = None
     run_ms: tuple[float, float] | None = None
     notes: list[str] = field(default_factory=list)
+    asked_ms: float | None = None    # when the speculative transcript asked for it (pipeline.ahead)
+    routed_ms: float | None = None   # when its route was known
+
+
+SERVER_TIMINGS = ("prompt_n", "cache_n", "prompt_ms", "predicted_n", "predicted_ms")
+
+
+def server_detail(timings: dict | None) -> dict:
+    """The server's own numbers of a call that a trace stage keeps (a cache_n near the prompt's
+    length says the prompt was reused, a prompt_ms near the call's time says it was not)."""
+    t = timings or {}
+    return {k: round(t[k], 2) if isinstance(t[k], float) else t[k] for k in SERVER_TIMINGS if k in t}
 
 
 def schema_convo(agent: str, messages: list[dict]) -> list[dict]:
@@ -54,7 +66,8 @@ def choice_key(client: Any, agent: str, convo: list[dict], offered: list[Tool], 
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
-async def choose_ahead(runner, agent: str, messages: list[dict], request: str) -> ChoiceAhead | None:
+async def choose_ahead(runner, agent: str, messages: list[dict], request: str, *,
+                       asked_ms: float | None = None, routed_ms: float | None = None) -> ChoiceAhead | None:
     """The turn's first tool choice for `messages`, asked now; None where the turn would not make one
     the same way (no tools, native mode, thinking)."""
     tools = tools_for(agent)
@@ -67,7 +80,7 @@ async def choose_ahead(runner, agent: str, messages: list[dict], request: str) -
     comp = await runner.client.complete(convo, json_schema=call_schema(offered), temperature=0.0,
                                         max_tokens=runner.call_max_tokens)
     ahead = ChoiceAhead(choice_key(runner.client, agent, convo, offered, runner.call_max_tokens), comp,
-                        start, now_ms())
+                        start, now_ms(), asked_ms=asked_ms, routed_ms=routed_ms)
     parsed = parse_schema_output(comp.text, offered + [t for t in tools if t not in offered])
     tool = get_tool(parsed.name) if isinstance(parsed, ParsedCall) else None
     if tool is None or tool.mutating:

@@ -32,7 +32,7 @@ from ..trace import TurnTrace
 from . import prompts
 from .events import (AgentEvent, ConfirmNeededEvent, DeclinedEvent, DoneEvent, LLMCallEvent,  # noqa: F401
                      NeedsInputEvent, ReasoningEvent, TokenEvent, ToolCallEvent, ToolCallPreview, ToolResultEvent)
-from .ahead import ChoiceAhead, choice_key, schema_convo
+from .ahead import ChoiceAhead, choice_key, schema_convo, server_detail
 from .arguments import apply_request, asks_for_change, settle
 from .needs_input import AnswerGate, call_in_text, form_request
 from .salvage import empty_answer, fit_history, salvage_call, unparsed_form
@@ -184,7 +184,7 @@ class AgentRunner:
         tries = 0
         while tries < attempts:
             t = time.perf_counter()
-            comp = self._take_ahead(st, convo, tools) if tries == 0 else None
+            comp = ahead_comp = self._take_ahead(st, convo, tools) if tries == 0 else None
             try:
                 comp = comp or await self.client.complete([*convo, *extra], json_schema=schema, temperature=0.0,
                                                           max_tokens=self.call_max_tokens)
@@ -193,6 +193,9 @@ class AgentRunner:
                 break
             st.steps += 1
             tries += 1
+            if comp is not ahead_comp:     # the choice made ahead has its own stage (_take_ahead)
+                st.trace.add_stage("tool_choice", t * 1000.0, time.perf_counter() * 1000.0,
+                                   **server_detail(comp.timings))
             yield LLMCallEvent("tool_choice", _ms(t), comp.timings, comp.text[:500])
             # The grammar offers the shortlist; a call of any other tool of this agent is still valid.
             parsed = parse_schema_output(comp.text, _union(tools, tools_for(st.agent)))
@@ -336,8 +339,10 @@ class AgentRunner:
         if ahead.key != choice_key(self.client, st.agent, convo, offered, self.call_max_tokens):
             st.trace.values["tool_choice_ahead"] = "dropped: the turn's request differs"
             return None
+        waits = {k: round(ahead.start_ms - at, 2) for k, at in (("after_asked_ms", ahead.asked_ms),
+                                                                 ("after_routed_ms", ahead.routed_ms)) if at}
         st.trace.add_stage("tool_choice_ahead", ahead.start_ms, ahead.end_ms,
-                           tokens=(ahead.comp.timings or {}).get("predicted_n"))
+                           **server_detail(ahead.comp.timings), **waits)
         st.trace.values["tool_choice_ahead"] = "reused"
         if ahead.run_ms is not None:
             st.trace.add_stage("tool_run_ahead", *ahead.run_ms, tool=ahead.tool)

@@ -59,10 +59,25 @@ def analyse(trace: TurnTrace, calls: list[Call], events: list[tuple[float, str]]
                                   if c.purpose == "tool_choice"),
         "tool_choice_substituted": sum(bool(getattr(c, "substituted", False)) for c in calls),
     }
+    out["tool_choice"] = tool_choice_timeline(trace, lo if voice is not None else None)
     if voice is not None:
         close = lo
         out["close_to_first_token_ms"] = None if out["first_token_ms"] is None else out["first_token_ms"] - close
         out["close_to_first_output_ms"] = None if out["first_output_ms"] is None else out["first_output_ms"] - close
+    return out
+
+
+def tool_choice_timeline(trace: TurnTrace, close: float | None) -> dict | None:
+    """The turn's first tool choice from its trace: made ahead (in the silence window) or by the turn,
+    its start and end from t0 (a voice turn's last voiced sample) and from the close of recording,
+    and the server's timings (agents.ahead.server_detail)."""
+    st = next((s for s in trace.stages if s.name in ("tool_choice_ahead", "tool_choice")), None)
+    if st is None or st.end_ms is None:
+        return None
+    out = {"ahead": st.name == "tool_choice_ahead", "start_ms": round(st.start_ms, 1), "end_ms": round(st.end_ms, 1),
+           "calls": sum(s.name in ("tool_choice_ahead", "tool_choice") for s in trace.stages), **st.detail}
+    if close is not None:
+        out.update(start_after_close_ms=round(st.start_ms - close, 1), end_after_close_ms=round(st.end_ms - close, 1))
     return out
 
 
@@ -122,6 +137,7 @@ def summarise_turns(samples: dict[str, list[dict]], voice: bool) -> dict:
             d["speculation_reused"] = count(s.get("speculation_reused") for s in ok)
             d["route_speculative"] = count(s.get("route_speculative") for s in ok)
             d["tool_choice_ahead"] = count(s.get("tool_choice_ahead") for s in ok if s.get("tool_calls"))
+            d["tool_choice"] = _tool_choice_summary([s.get("tool_choice") for s in ok])
         else:
             d["router_model_said"] = count(s.get("model_said") for s in ok if s.get("model_said") is not None)
         out[c] = d
@@ -152,3 +168,12 @@ def breakdown(ok: list[dict], names: list[str]) -> dict:
             "last_token_ms": mean([s.get("last_token_ms") for s in picked]),
             "questions": len(picked),
             "method": "each question's median turn, averaged over the questions"}
+
+
+def _tool_choice_summary(timelines: list[dict | None]) -> dict:
+    """Medians of the first tool choice's timeline over the turns that made one."""
+    tl = [t for t in timelines if t]
+    keys = ("start_after_close_ms", "end_after_close_ms", "start_ms", "end_ms", "after_asked_ms", "prompt_n",
+            "cache_n", "prompt_ms", "predicted_n", "predicted_ms", "calls")
+    return {"n": len(tl), "ahead": sum(bool(t.get("ahead")) for t in tl),
+            **{k: summary([t.get(k) for t in tl if t.get(k) is not None])["median"] for k in keys}}
