@@ -23,7 +23,7 @@ from typing import Any
 from ..trace import now_ms
 from . import prompts
 from .arguments import apply_request, settle
-from .calls import ParsedCall, call_schema, parse_schema_output
+from .calls import ParsedCall, call_schema, parse_schema_output, result_for_model
 from .tool_ranker import shortlist
 from .tools import Tool, get_tool, tools_for
 from .tools.base import today
@@ -42,6 +42,11 @@ class ChoiceAhead:
     notes: list[str] = field(default_factory=list)
     asked_ms: float | None = None    # when the speculative transcript asked for it (pipeline.ahead)
     routed_ms: float | None = None   # when its route was known
+    prefill: asyncio.Task | None = None   # the answer's prompt, read into the server's cache ahead
+
+    def cancel_prefill(self) -> None:
+        if self.prefill is not None and not self.prefill.done():
+            self.prefill.cancel()
 
 
 SERVER_TIMINGS = ("prompt_n", "cache_n", "prompt_ms", "predicted_n", "predicted_ms")
@@ -58,6 +63,25 @@ def schema_convo(agent: str, messages: list[dict]) -> list[dict]:
     """The first schema-mode request's messages (the turn's `_run_schema` uses the same)."""
     sys = prompts.agent_system_prompt(agent, tools_for(agent), mode="schema", today=today())
     return [{"role": "system", "content": sys}, *messages]
+
+
+# The answer's prompt read ahead (prompt only, max_tokens 0) once a read-only tool ran ahead: the
+# turn's answer then starts from the server's cache instead of reading the tool result after the
+# close (~125 ms for 600 tokens on a 14B on an H200; seconds on the demo model on 2 cores).
+PREFILL_ANSWER = True
+
+
+def result_turns(tool: str, args: dict, result: dict, max_chars: int) -> list[dict]:
+    """The call and its result as the schema-mode conversation continues after a tool choice (the
+    turn's answer prompt is the tool choice's prompt plus these)."""
+    return [{"role": "assistant", "content": json.dumps({"tool": tool, "arguments": args})},
+            {"role": "user", "content": prompts.tool_result_message(tool, args, result_for_model(result, max_chars))}]
+
+
+async def prefill(client: Any, messages: list[dict]) -> Any:
+    """Read `messages` into the server's prompt cache without generating (an optimisation: a
+    failure only means the answer reads its prompt itself)."""
+    return await client.complete(messages, max_tokens=0, temperature=0.0)
 
 
 def choice_key(client: Any, agent: str, convo: list[dict], offered: list[Tool], max_tokens: int) -> str:
@@ -94,4 +118,14 @@ async def choose_ahead(runner, agent: str, messages: list[dict], request: str, *
     t = now_ms()
     ahead.result = await asyncio.to_thread(tool.run, runner.db_path, **args)
     ahead.tool, ahead.args, ahead.run_ms = tool.name, args, (t, now_ms())
+    # Only where the turn will ask the model to answer from the result (no error, some rows).
+    if PREFILL_ANSWER and "error" not in ahead.result and ahead.result.get("rows") != []:
+        msgs = [*convo, *result_turns(tool.name, args, ahead.result, runner.max_result_chars)]
+        ahead.prefill = asyncio.ensure_future(prefill(runner.client, msgs))
+        ahead.prefill.add_done_callback(_quiet)
     return ahead
+
+
+def _quiet(task: asyncio.Task) -> None:
+    if not task.cancelled():
+        task.exception()    # retrieved: a failed prefill is no error of the turn

@@ -32,7 +32,7 @@ from ..trace import TurnTrace
 from . import prompts
 from .events import (AgentEvent, ConfirmNeededEvent, DeclinedEvent, DoneEvent, LLMCallEvent,  # noqa: F401
                      NeedsInputEvent, ReasoningEvent, TokenEvent, ToolCallEvent, ToolCallPreview, ToolResultEvent)
-from .ahead import ChoiceAhead, choice_key, schema_convo, server_detail
+from .ahead import ChoiceAhead, choice_key, result_turns, schema_convo, server_detail
 from .arguments import apply_request, asks_for_change, settle
 from .needs_input import AnswerGate, call_in_text, form_request
 from .salvage import empty_answer, fit_history, salvage_call, unparsed_form
@@ -223,9 +223,7 @@ class AgentRunner:
             async for ev in self._execute(st, name, args, parsed, call_id, confirm):
                 yield ev
             result = st.last_result
-            extra += [{"role": "assistant", "content": json.dumps({"tool": name, "arguments": st.last_args})},
-                      {"role": "user", "content": prompts.tool_result_message(
-                          name, st.last_args, result_for_model(result, self.max_result_chars))}]
+            extra += result_turns(name, st.last_args, result, self.max_result_chars)
             if "error" not in result:
                 break               # one successful call answers the question; an error gets another try
         if not st.succeeded:

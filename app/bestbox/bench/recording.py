@@ -19,7 +19,7 @@ from ..trace import now_ms
 class Call:
     server: str
     kind: str            # "complete" | "stream"
-    purpose: str         # "route" | "cleanup" | "tool_choice" | "answer" (filled in by the caller's analysis)
+    purpose: str         # "route" | "cleanup" | "tool_choice" | "answer" | "prefill" (the answer's prompt read ahead)
     start_ms: float      # our clock (trace.now_ms)
     end_ms: float = 0.0
     first_token_ms: float | None = None
@@ -74,8 +74,9 @@ class RecordingClient:
         return getattr(self._inner, name)
 
     async def complete(self, messages: list[dict], **kw: Any):
-        c = Call(self._inner.name, "complete", _purpose(messages, kw.get("json_schema") is not None,
-                                                        bool(kw.get("grammar"))), now_ms(),
+        purpose = "prefill" if kw.get("max_tokens") == 0 else \
+            _purpose(messages, kw.get("json_schema") is not None, bool(kw.get("grammar")))   # agents.ahead.prefill
+        c = Call(self._inner.name, "complete", purpose, now_ms(),
                  schema=kw.get("json_schema") is not None, grammar=bool(kw.get("grammar")))
         self._log.append(c)
         capped = self.call_cap is not None and c.purpose == "tool_choice"

@@ -26,7 +26,7 @@ def analyse(trace: TurnTrace, calls: list[Call], events: list[tuple[float, str]]
     # transcript (agents/ahead.py) spends the part before it inside the silence window.
     close = seg.get("silence window", 0.0)
     tool_llm = sum(max(0.0, rel(c.end_ms) - max(rel(c.start_ms), close)) for c in calls
-                   if c is not answer and c.purpose != "cleanup" and not in_route(c))
+                   if c is not answer and c.purpose not in ("cleanup", "prefill") and not in_route(c))
     seg["tool choice (LLM)"] = tool_llm
     seg["tool run"] = _tool_run_ms(events)
     if answer is not None:
@@ -60,6 +60,10 @@ def analyse(trace: TurnTrace, calls: list[Call], events: list[tuple[float, str]]
         "tool_choice_substituted": sum(bool(getattr(c, "substituted", False)) for c in calls),
     }
     out["tool_choice"] = tool_choice_timeline(trace, lo if voice is not None else None)
+    pre = next((c for c in calls if c.purpose == "prefill"), None)
+    out["answer_prefill"] = None if pre is None else {
+        "start_ms": round(rel(pre.start_ms), 1), "end_ms": round(rel(pre.end_ms), 1),
+        **{k: pre.timings[k] for k in ("prompt_n", "cache_n", "prompt_ms") if k in (pre.timings or {})}}
     if voice is not None:
         close = lo
         out["close_to_first_token_ms"] = None if out["first_token_ms"] is None else out["first_token_ms"] - close
@@ -112,7 +116,7 @@ def _tool_run_ms(events: list[tuple[float, str]]) -> float:
 def summarise_turns(samples: dict[str, list[dict]], voice: bool) -> dict:
     keys = ["first_token_ms", "first_output_ms", "last_token_ms", "route_ms", "app_overhead_ms",
             "outside_requests_ms", "server_ms",
-            "answer_tokens", "answer_cache_n", "route_tokens", "tool_choice_tokens"]
+            "answer_tokens", "answer_cache_n", "answer_prompt_n", "route_tokens", "tool_choice_tokens"]
     if voice:
         keys += ["close_to_first_token_ms", "close_to_first_output_ms", "asr_ms", "vad_wait_ms"]
     out = {}

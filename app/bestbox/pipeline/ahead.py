@@ -37,6 +37,9 @@ class TurnsAhead:
     def drop(self, why: str) -> None:
         if self._task is not None:
             self._task.cancel()
+            if self._task.done() and not self._task.cancelled() and self._task.exception() is None \
+                    and self._task.result() is not None:
+                self._task.result().cancel_prefill()    # the answer it read ahead will not come
             self.dropped.append(why)
         self._key, self._task = None, None
 
