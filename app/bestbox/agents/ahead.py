@@ -78,10 +78,27 @@ def result_turns(tool: str, args: dict, result: dict, max_chars: int) -> list[di
             {"role": "user", "content": prompts.tool_result_message(tool, args, result_for_model(result, max_chars))}]
 
 
-async def prefill(client: Any, messages: list[dict]) -> Any:
+async def prefill(client: Any, messages: list[dict]) -> tuple[float, float, dict]:
     """Read `messages` into the server's prompt cache without generating (an optimisation: a
-    failure only means the answer reads its prompt itself)."""
-    return await client.complete(messages, max_tokens=0, temperature=0.0)
+    failure only means the answer reads its prompt itself); (start, end, server timings)."""
+    t = now_ms()
+    comp = await client.complete(messages, max_tokens=0, temperature=0.0)
+    return t, now_ms(), dict(comp.timings or {})
+
+
+async def await_prefill(task: asyncio.Task | None, used: bool, trace) -> None:
+    """Before the turn's answer: wait for the prompt read ahead when the turn answers from the same
+    call and result (a server with a free second slot would otherwise read it again beside it, both
+    slower), else cancel it. Its stage goes on the turn's trace."""
+    if task is None:
+        return
+    if not used:
+        task.cancel()
+        return
+    await asyncio.wait([task])
+    if not task.cancelled() and task.exception() is None:
+        start, end, timings = task.result()
+        trace.add_stage("answer_prefill_ahead", start, end, **server_detail(timings))
 
 
 def choice_key(client: Any, agent: str, convo: list[dict], offered: list[Tool], max_tokens: int) -> str:

@@ -32,7 +32,7 @@ from ..trace import TurnTrace
 from . import prompts
 from .events import (AgentEvent, ConfirmNeededEvent, DeclinedEvent, DoneEvent, LLMCallEvent,  # noqa: F401
                      NeedsInputEvent, ReasoningEvent, TokenEvent, ToolCallEvent, ToolCallPreview, ToolResultEvent)
-from .ahead import ChoiceAhead, choice_key, result_turns, schema_convo, server_detail
+from .ahead import ChoiceAhead, await_prefill, choice_key, result_turns, schema_convo, server_detail
 from .arguments import apply_request, asks_for_change, settle
 from .needs_input import AnswerGate, call_in_text, form_request
 from .salvage import empty_answer, fit_history, salvage_call, unparsed_form
@@ -235,6 +235,8 @@ class AgentRunner:
                 yield ev
             return
         # Same system prompt and turns as the tool choice, so llama-server's prompt cache reuses them.
+        await await_prefill(st.prefill, st.trace.values.get("tool_run_ahead") == "reused" and len(extra) == 2,
+                            st.trace)
         async for ev in self._final_answer(st, [*convo, *extra]):
             yield ev
 
@@ -345,6 +347,7 @@ class AgentRunner:
         if ahead.run_ms is not None:
             st.trace.add_stage("tool_run_ahead", *ahead.run_ms, tool=ahead.tool)
             st.ran_ahead = (ahead.tool, ahead.args, ahead.result)
+            st.prefill = ahead.prefill
         return ahead.comp
 
     # shared -----------------------------------------------------------------------------------------
@@ -545,6 +548,7 @@ class _RunState:
     salvaged: tuple | None = None       # (tool, finished arguments) of a forced call that could not be read
     ahead: "ChoiceAhead | None" = None  # the first tool choice made in the silence window
     ran_ahead: tuple | None = None      # (tool, args, result) run ahead with it
+    prefill: "asyncio.Task | None" = None   # its answer prompt, read ahead (agents.ahead.prefill)
     messages: list = field(default_factory=list)   # the conversation, for the documents fallback
     docs_tried: bool = False
 
