@@ -60,3 +60,27 @@ def test_a_capped_assistant_asks_for_one_tool_call_at_most(running_servers, tmp_
     assert not res.get("error"), res
     assert sum(s.name == "tool_choice" for s in trace.stages) <= 1, [s.name for s in trace.stages]
     a.history.close()
+
+
+def test_on_random_weights_a_tool_choice_is_timed_as_a_plain_decode_of_the_call_length(running_servers, tmp_path):
+    import json
+
+    from bestbox.agents.calls import call_schema
+    from bestbox.agents.tools import tools_for
+    from bestbox.bench.recording import RecordingEndpoints
+
+    class Both:
+        def client(self, name):
+            return running_servers.client(name)
+
+    rec = RecordingEndpoints(Both(), call_cap=8)
+    cfg, out = cfg_with("/m/qwen2.5-14b-random-Q4_K_M.gguf"), {}
+    tools = tools_for("erp")[:2]
+    msgs = [{"role": "user", "content": "show me the top vendors"}]
+    with capped_on_random_weights(cfg, Options(out_dir=tmp_path, tool_call_tokens=8), {}, out, rec):
+        comp = asyncio.run(rec.client("heavy").complete(msgs, json_schema=call_schema(tools), max_tokens=200))
+    assert rec.unconstrained is False and "tool_choice_timed_as" in out
+    call = rec.calls[-1]
+    assert call.unconstrained and call.substituted and call.purpose == "tool_choice"
+    assert call.timings["predicted_n"] == 8        # ignore_eos: exactly the call's length
+    assert json.loads(comp.text) == {"tool": tools[0].name, "arguments": {}}

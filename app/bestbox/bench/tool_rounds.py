@@ -22,9 +22,10 @@ def random_weight_tiers(cfg, opt) -> list[str]:
 
 
 @contextmanager
-def capped_on_random_weights(cfg, opt, assistants: dict, out: dict):
+def capped_on_random_weights(cfg, opt, assistants: dict, out: dict, rec=None):
     """Cap every assistant's tool rounds at CAP for the block when a tier serves random weights, and
-    note it in `out`; the assistants get their own bound back afterwards."""
+    note it in `out`; with `--tool-call-tokens`, the recording endpoints `rec` time each tool choice
+    as a plain decode of that many tokens (bench/recording.py). Undone afterwards."""
     tiers = random_weight_tiers(cfg, opt)
     if not tiers:
         yield
@@ -33,6 +34,13 @@ def capped_on_random_weights(cfg, opt, assistants: dict, out: dict):
     out["tool_rounds_cap"] = {"cap": CAP, "tiers": tiers,
                               "why": "random-weight models never stop calling tools; real models are not capped"}
     opt.log(f"  random-weight models on {', '.join(tiers)}: tool rounds capped at {CAP}")
+    calls = getattr(opt, "tool_call_tokens", None)
+    if rec is not None and calls is not None:
+        rec.unconstrained = True
+        out["tool_choice_timed_as"] = (f"unconstrained decode of {calls} tokens (--tool-call-tokens) with a canned "
+                                       "call: random weights make grammar-constrained sampling slow, trained "
+                                       "models do not; the grammar path's cost per token is the router "
+                                       "section's JSON-schema figures")
     for a in assistants.values():
         a.max_tool_rounds = CAP
     try:
@@ -40,3 +48,5 @@ def capped_on_random_weights(cfg, opt, assistants: dict, out: dict):
     finally:
         for k, a in assistants.items():
             a.max_tool_rounds = before[k]
+        if rec is not None:
+            rec.unconstrained = False

@@ -22,7 +22,7 @@ CONFIG_LABELS = {
 
 async def bench_turns(ctx: Ctx) -> dict:
     out: dict = {"configs": CONFIG_LABELS, "answer_tokens_cap": ctx.opt.answer_tokens}
-    with capped_on_random_weights(ctx.cfg, ctx.opt, ctx.assistants, out):
+    with capped_on_random_weights(ctx.cfg, ctx.opt, ctx.assistants, out, ctx.rec):
         return await _bench_turns(ctx, out)
 
 
