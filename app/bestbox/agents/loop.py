@@ -32,7 +32,7 @@ from ..trace import TurnTrace
 from . import prompts
 from .events import (AgentEvent, ConfirmNeededEvent, DeclinedEvent, DoneEvent, LLMCallEvent,  # noqa: F401
                      NeedsInputEvent, ReasoningEvent, TokenEvent, ToolCallEvent, ToolCallPreview, ToolResultEvent)
-from .ahead import ChoiceAhead, choice_key, schema_convo
+from .ahead import ChoiceAhead, await_prefill, choice_key, result_turns, schema_convo, server_detail
 from .arguments import apply_request, asks_for_change, settle
 from .needs_input import AnswerGate, call_in_text, form_request
 from .salvage import empty_answer, fit_history, salvage_call, unparsed_form
@@ -184,7 +184,7 @@ class AgentRunner:
         tries = 0
         while tries < attempts:
             t = time.perf_counter()
-            comp = self._take_ahead(st, convo, tools) if tries == 0 else None
+            comp = ahead_comp = self._take_ahead(st, convo, tools) if tries == 0 else None
             try:
                 comp = comp or await self.client.complete([*convo, *extra], json_schema=schema, temperature=0.0,
                                                           max_tokens=self.call_max_tokens)
@@ -193,6 +193,9 @@ class AgentRunner:
                 break
             st.steps += 1
             tries += 1
+            if comp is not ahead_comp:     # the choice made ahead has its own stage (_take_ahead)
+                st.trace.add_stage("tool_choice", t * 1000.0, time.perf_counter() * 1000.0,
+                                   **server_detail(comp.timings))
             yield LLMCallEvent("tool_choice", _ms(t), comp.timings, comp.text[:500])
             # The grammar offers the shortlist; a call of any other tool of this agent is still valid.
             parsed = parse_schema_output(comp.text, _union(tools, tools_for(st.agent)))
@@ -220,9 +223,7 @@ class AgentRunner:
             async for ev in self._execute(st, name, args, parsed, call_id, confirm):
                 yield ev
             result = st.last_result
-            extra += [{"role": "assistant", "content": json.dumps({"tool": name, "arguments": st.last_args})},
-                      {"role": "user", "content": prompts.tool_result_message(
-                          name, st.last_args, result_for_model(result, self.max_result_chars))}]
+            extra += result_turns(name, st.last_args, result, self.max_result_chars)
             if "error" not in result:
                 break               # one successful call answers the question; an error gets another try
         if not st.succeeded:
@@ -234,6 +235,8 @@ class AgentRunner:
                 yield ev
             return
         # Same system prompt and turns as the tool choice, so llama-server's prompt cache reuses them.
+        await await_prefill(st.prefill, st.trace.values.get("tool_run_ahead") == "reused" and len(extra) == 2,
+                            st.trace)
         async for ev in self._final_answer(st, [*convo, *extra]):
             yield ev
 
@@ -336,12 +339,15 @@ class AgentRunner:
         if ahead.key != choice_key(self.client, st.agent, convo, offered, self.call_max_tokens):
             st.trace.values["tool_choice_ahead"] = "dropped: the turn's request differs"
             return None
+        waits = {k: round(ahead.start_ms - at, 2) for k, at in (("after_asked_ms", ahead.asked_ms),
+                                                                 ("after_routed_ms", ahead.routed_ms)) if at}
         st.trace.add_stage("tool_choice_ahead", ahead.start_ms, ahead.end_ms,
-                           tokens=(ahead.comp.timings or {}).get("predicted_n"))
+                           **server_detail(ahead.comp.timings), **waits)
         st.trace.values["tool_choice_ahead"] = "reused"
         if ahead.run_ms is not None:
             st.trace.add_stage("tool_run_ahead", *ahead.run_ms, tool=ahead.tool)
             st.ran_ahead = (ahead.tool, ahead.args, ahead.result)
+            st.prefill = ahead.prefill
         return ahead.comp
 
     # shared -----------------------------------------------------------------------------------------
@@ -542,6 +548,7 @@ class _RunState:
     salvaged: tuple | None = None       # (tool, finished arguments) of a forced call that could not be read
     ahead: "ChoiceAhead | None" = None  # the first tool choice made in the silence window
     ran_ahead: tuple | None = None      # (tool, args, result) run ahead with it
+    prefill: "asyncio.Task | None" = None   # its answer prompt, read ahead (agents.ahead.prefill)
     messages: list = field(default_factory=list)   # the conversation, for the documents fallback
     docs_tried: bool = False
 

@@ -19,7 +19,7 @@ from ..trace import now_ms
 class Call:
     server: str
     kind: str            # "complete" | "stream"
-    purpose: str         # "route" | "cleanup" | "tool_choice" | "answer" (filled in by the caller's analysis)
+    purpose: str         # "route" | "cleanup" | "tool_choice" | "answer" | "prefill" (the answer's prompt read ahead)
     start_ms: float      # our clock (trace.now_ms)
     end_ms: float = 0.0
     first_token_ms: float | None = None
@@ -27,6 +27,7 @@ class Call:
     schema: bool = False
     grammar: bool = False
     substituted: bool = False   # a capped tool call's text replaced (RecordingClient.call_cap)
+    unconstrained: bool = False  # timed as a plain decode of call_cap tokens (random weights, tool_rounds.py)
 
     @property
     def wall_ms(self) -> float:
@@ -64,30 +65,40 @@ class RecordingClient:
     with no arguments (the loop fills them from the request, as for any call), and the record says
     `substituted`."""
 
-    def __init__(self, inner: Any, log: list[Call], answer_cap: int | None = None, call_cap: int | None = None):
+    def __init__(self, inner: Any, log: list[Call], answer_cap: int | None = None, call_cap: int | None = None,
+                 owner: Any = None):
         self._inner = inner
         self._log = log
         self.answer_cap = answer_cap
         self.call_cap = call_cap
+        self._owner = owner     # RecordingEndpoints: its `unconstrained` switch
 
     def __getattr__(self, name: str) -> Any:  # name, base_url, api_key, close, ...
         return getattr(self._inner, name)
 
     async def complete(self, messages: list[dict], **kw: Any):
-        c = Call(self._inner.name, "complete", _purpose(messages, kw.get("json_schema") is not None,
-                                                        bool(kw.get("grammar"))), now_ms(),
+        purpose = "prefill" if kw.get("max_tokens") == 0 else \
+            _purpose(messages, kw.get("json_schema") is not None, bool(kw.get("grammar")))   # agents.ahead.prefill
+        c = Call(self._inner.name, "complete", purpose, now_ms(),
                  schema=kw.get("json_schema") is not None, grammar=bool(kw.get("grammar")))
         self._log.append(c)
         capped = self.call_cap is not None and c.purpose == "tool_choice"
         if capped:
             kw["max_tokens"] = min(int(kw.get("max_tokens") or self.call_cap), self.call_cap)
+        schema = kw.get("json_schema")
+        if capped and getattr(self._owner, "unconstrained", False):
+            # Random weights fail llama.cpp's grammar check on nearly every token, which then filters
+            # the whole vocabulary (~25-30 ms a token on an H200); a trained model's tokens mostly pass.
+            # So the call is timed as a plain decode of call_cap tokens, and a canned call stands in.
+            kw = {**kw, "json_schema": None, "extra": {**(kw.get("extra") or {}), "ignore_eos": True}}
+            c.unconstrained = True
         try:
             comp = await self._inner.complete(messages, **kw)
         finally:
             c.end_ms = now_ms()
         c.timings = dict(comp.timings or {})
         if capped:
-            c.substituted, comp = _as_call(comp, kw["json_schema"])
+            c.substituted, comp = _as_call(comp, schema, force=c.unconstrained)
         return comp
 
     async def stream(self, messages: list[dict], *, max_tokens: int = 512, **kw: Any) -> AsyncIterator:
@@ -111,9 +122,9 @@ class RecordingClient:
             await agen.aclose()
 
 
-def _as_call(comp: Any, schema: dict) -> tuple[bool, Any]:
+def _as_call(comp: Any, schema: dict, force: bool = False) -> tuple[bool, Any]:
     """(substituted, completion): the completion when its text is a call of a tool the schema
-    offers, else one that calls the first offered tool with no arguments."""
+    offers (and not `force`), else one that calls the first offered tool with no arguments."""
     from dataclasses import replace
 
     from ..llm.client import parse_json_object
@@ -121,7 +132,7 @@ def _as_call(comp: Any, schema: dict) -> tuple[bool, Any]:
     options = schema.get("oneOf") or [schema]
     names = [((o.get("properties") or {}).get("tool") or {}).get("const") for o in options]
     obj = parse_json_object(comp.text or "")
-    if obj is not None and obj.get("tool") in names and isinstance(obj.get("arguments"), dict):
+    if not force and obj is not None and obj.get("tool") in names and isinstance(obj.get("arguments"), dict):
         return False, comp
     return True, replace(comp, text=json.dumps({"tool": names[0], "arguments": {}}), finish_reason="stop")
 
@@ -134,6 +145,7 @@ class RecordingEndpoints:
         self._inner = inner
         self.answer_cap = answer_cap
         self.call_cap = call_cap
+        self.unconstrained = False     # set for random-weight models by bench/tool_rounds.py
         self.calls: list[Call] = []
         self._clients: dict[int, RecordingClient] = {}
 
@@ -143,7 +155,7 @@ class RecordingEndpoints:
             return None
         rc = self._clients.get(id(c))
         if rc is None:
-            rc = self._clients[id(c)] = RecordingClient(c, self.calls, self.answer_cap, self.call_cap)
+            rc = self._clients[id(c)] = RecordingClient(c, self.calls, self.answer_cap, self.call_cap, self)
         return rc
 
     def reset(self) -> list[Call]:

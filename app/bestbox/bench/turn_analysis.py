@@ -26,7 +26,7 @@ def analyse(trace: TurnTrace, calls: list[Call], events: list[tuple[float, str]]
     # transcript (agents/ahead.py) spends the part before it inside the silence window.
     close = seg.get("silence window", 0.0)
     tool_llm = sum(max(0.0, rel(c.end_ms) - max(rel(c.start_ms), close)) for c in calls
-                   if c is not answer and c.purpose != "cleanup" and not in_route(c))
+                   if c is not answer and c.purpose not in ("cleanup", "prefill") and not in_route(c))
     seg["tool choice (LLM)"] = tool_llm
     seg["tool run"] = _tool_run_ms(events)
     if answer is not None:
@@ -59,10 +59,29 @@ def analyse(trace: TurnTrace, calls: list[Call], events: list[tuple[float, str]]
                                   if c.purpose == "tool_choice"),
         "tool_choice_substituted": sum(bool(getattr(c, "substituted", False)) for c in calls),
     }
+    out["tool_choice"] = tool_choice_timeline(trace, lo if voice is not None else None)
+    pre = next((c for c in calls if c.purpose == "prefill"), None)
+    out["answer_prefill"] = None if pre is None else {
+        "start_ms": round(rel(pre.start_ms), 1), "end_ms": round(rel(pre.end_ms), 1),
+        **{k: pre.timings[k] for k in ("prompt_n", "cache_n", "prompt_ms") if k in (pre.timings or {})}}
     if voice is not None:
         close = lo
         out["close_to_first_token_ms"] = None if out["first_token_ms"] is None else out["first_token_ms"] - close
         out["close_to_first_output_ms"] = None if out["first_output_ms"] is None else out["first_output_ms"] - close
+    return out
+
+
+def tool_choice_timeline(trace: TurnTrace, close: float | None) -> dict | None:
+    """The turn's first tool choice from its trace: made ahead (in the silence window) or by the turn,
+    its start and end from t0 (a voice turn's last voiced sample) and from the close of recording,
+    and the server's timings (agents.ahead.server_detail)."""
+    st = next((s for s in trace.stages if s.name in ("tool_choice_ahead", "tool_choice")), None)
+    if st is None or st.end_ms is None:
+        return None
+    out = {"ahead": st.name == "tool_choice_ahead", "start_ms": round(st.start_ms, 1), "end_ms": round(st.end_ms, 1),
+           "calls": sum(s.name in ("tool_choice_ahead", "tool_choice") for s in trace.stages), **st.detail}
+    if close is not None:
+        out.update(start_after_close_ms=round(st.start_ms - close, 1), end_after_close_ms=round(st.end_ms - close, 1))
     return out
 
 
@@ -97,7 +116,7 @@ def _tool_run_ms(events: list[tuple[float, str]]) -> float:
 def summarise_turns(samples: dict[str, list[dict]], voice: bool) -> dict:
     keys = ["first_token_ms", "first_output_ms", "last_token_ms", "route_ms", "app_overhead_ms",
             "outside_requests_ms", "server_ms",
-            "answer_tokens", "answer_cache_n", "route_tokens", "tool_choice_tokens"]
+            "answer_tokens", "answer_cache_n", "answer_prompt_n", "route_tokens", "tool_choice_tokens"]
     if voice:
         keys += ["close_to_first_token_ms", "close_to_first_output_ms", "asr_ms", "vad_wait_ms"]
     out = {}
@@ -122,6 +141,7 @@ def summarise_turns(samples: dict[str, list[dict]], voice: bool) -> dict:
             d["speculation_reused"] = count(s.get("speculation_reused") for s in ok)
             d["route_speculative"] = count(s.get("route_speculative") for s in ok)
             d["tool_choice_ahead"] = count(s.get("tool_choice_ahead") for s in ok if s.get("tool_calls"))
+            d["tool_choice"] = _tool_choice_summary([s.get("tool_choice") for s in ok])
         else:
             d["router_model_said"] = count(s.get("model_said") for s in ok if s.get("model_said") is not None)
         out[c] = d
@@ -152,3 +172,12 @@ def breakdown(ok: list[dict], names: list[str]) -> dict:
             "last_token_ms": mean([s.get("last_token_ms") for s in picked]),
             "questions": len(picked),
             "method": "each question's median turn, averaged over the questions"}
+
+
+def _tool_choice_summary(timelines: list[dict | None]) -> dict:
+    """Medians of the first tool choice's timeline over the turns that made one."""
+    tl = [t for t in timelines if t]
+    keys = ("start_after_close_ms", "end_after_close_ms", "start_ms", "end_ms", "after_asked_ms", "prompt_n",
+            "cache_n", "prompt_ms", "predicted_n", "predicted_ms", "calls")
+    return {"n": len(tl), "ahead": sum(bool(t.get("ahead")) for t in tl),
+            **{k: summary([t.get(k) for t in tl if t.get(k) is not None])["median"] for k in keys}}

@@ -9,6 +9,7 @@ from ..stats import summary
 from ..trace import TurnTrace, now_ms
 from . import utterances as U
 from .context import Ctx, rot
+from .tool_rounds import capped_on_random_weights
 from .turn_analysis import analyse, summarise_turns
 
 CONFIGS = ("single", "dual", "bestbox")
@@ -21,6 +22,11 @@ CONFIG_LABELS = {
 
 async def bench_turns(ctx: Ctx) -> dict:
     out: dict = {"configs": CONFIG_LABELS, "answer_tokens_cap": ctx.opt.answer_tokens}
+    with capped_on_random_weights(ctx.cfg, ctx.opt, ctx.assistants, out, ctx.rec):
+        return await _bench_turns(ctx, out)
+
+
+async def _bench_turns(ctx: Ctx, out: dict) -> dict:
     typed = {c: [] for c in CONFIGS}
     reps = max(1, ctx.opt.repeats)
     # Each question is asked by the three configurations back to back, in an order that rotates,

@@ -14,7 +14,7 @@ import logging
 from ..agents.ahead import ChoiceAhead, choose_ahead
 from ..routing.agents import DOMAIN_AGENTS
 from ..routing.fast_path import norm_key
-from ..trace import TurnTrace
+from ..trace import TurnTrace, now_ms
 
 log = logging.getLogger(__name__)
 
@@ -31,11 +31,15 @@ class TurnsAhead:
             return
         self.drop("a newer speculative transcript")
         self._key = key
-        self._task = asyncio.get_running_loop().create_task(self._choose(assistant, text, conversation_id, route))
+        self._task = asyncio.get_running_loop().create_task(
+            self._choose(assistant, text, conversation_id, route, now_ms()))
 
     def drop(self, why: str) -> None:
         if self._task is not None:
             self._task.cancel()
+            if self._task.done() and not self._task.cancelled() and self._task.exception() is None \
+                    and self._task.result() is not None:
+                self._task.result().cancel_prefill()    # the answer it read ahead will not come
             self.dropped.append(why)
         self._key, self._task = None, None
 
@@ -62,10 +66,12 @@ class TurnsAhead:
             return None
 
     @staticmethod
-    async def _choose(assistant, text: str, conversation_id: str | None, route: asyncio.Task) -> ChoiceAhead | None:
+    async def _choose(assistant, text: str, conversation_id: str | None, route: asyncio.Task,
+                      asked_ms: float) -> ChoiceAhead | None:
         from ..agents.loop import AgentRunner
 
         decision = await asyncio.shield(route)
+        routed_ms = now_ms()
         # Only the tier the policy wants, when it is up: a fallback (or a stand-in to start) is the turn's call.
         served_by, client = decision.tier, assistant.endpoints.client(decision.tier)
         agent = decision.agent if decision.agent in DOMAIN_AGENTS else "general"
@@ -76,4 +82,5 @@ class TurnsAhead:
                              thinking=cfg.thinking and decision.tier == "heavy")
         context = assistant.history.context(conversation_id) if conversation_id else []
         text = text.strip()
-        return await choose_ahead(runner, agent, context + [{"role": "user", "content": text}], text)
+        return await choose_ahead(runner, agent, context + [{"role": "user", "content": text}], text,
+                                  asked_ms=asked_ms, routed_ms=routed_ms)

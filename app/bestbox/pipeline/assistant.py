@@ -48,6 +48,9 @@ class Assistant:
         self.router = router or Router(config, self.corrections)
         self._db_path = db_path
         self.ahead = TurnsAhead()   # the tool choice started on a speculative transcript
+        # None: the agent loop's own bound. The bench sets 1 on random-weight models only, which never
+        # stop calling tools (bench/tool_rounds.py); real models keep the loop's bound.
+        self.max_tool_rounds: int | None = None
 
     async def database(self):
         """The agents' database, generated on first use in a worker thread (a few seconds)."""
@@ -283,7 +286,8 @@ class Assistant:
 
         messages = context if call is not None and context else context + [{"role": "user", "content": text}]
         ahead = await self.ahead.take(text, trace) if call is None else None
-        agen = runner.run(agent, messages, confirm=confirm, call=call, trace=trace, ahead=ahead)
+        steps = {} if self.max_tool_rounds is None else {"max_steps": self.max_tool_rounds + 1}  # + the answer
+        agen = runner.run(agent, messages, confirm=confirm, call=call, trace=trace, ahead=ahead, **steps)
         async for ev in _merge(agen, pending):
             if isinstance(ev, TurnEvent):
                 yield ev
