@@ -63,7 +63,8 @@ class SpeakingAnswerer:
         rewrite = self.text_shim() if self.text_shim else None
 
         def both(ev) -> None:
-            self.reply.on_event(_shimmed(ev, rewrite) if rewrite is not None else ev)
+            for e in _shimmed(ev, rewrite) if rewrite is not None else (ev,):
+                self.reply.on_event(e)
             if listener is not None:
                 listener(ev)
 
@@ -104,10 +105,11 @@ class SpeakingAnswerer:
         return result
 
 
-def _shimmed(ev, rewrite):
-    """The event the speaker gets under a text shim: tokens and the end carry the shim's text."""
+def _shimmed(ev, rewrite) -> tuple:
+    """The events the speaker gets under a text shim: tokens carry the shim's text, and the end its rest."""
     if ev.kind == "token":
-        return TurnEvent("token", {"text": rewrite("token", ev.data.get("text", ""))})
+        return (TurnEvent("token", {"text": rewrite("token", ev.data.get("text", ""))}),)
     if ev.kind == "done":
-        return TurnEvent("done", {**ev.data, "answer": rewrite("done")})
-    return ev
+        rest = rewrite("done")
+        return (TurnEvent("token", {"text": rest}), TurnEvent("done", {**ev.data, "answer": rest}))
+    return (ev,)
