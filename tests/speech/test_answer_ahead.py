@@ -135,3 +135,35 @@ def test_tool_question_starts_no_answer_ahead(assistant):
 
     ahead = asyncio.run(go())
     assert ahead.state == "skipped" and ahead.events == [] and seen == []
+
+
+def test_spoken_no_tool_question_plays_the_clause_made_in_the_silence_window(transcriber, assistant, tmp_path):
+    """The app's path: a spoken clip in real time → recorder → VoiceSession (speculation, preroute)
+    → pipeline → SpeakingAnswerer; the turn took the answer made ahead and played its clause first."""
+    from bestbox.audio.filesource import FileSoundDevice
+    from bestbox.audio.wavfile import read_audio
+    from bestbox.bench.utterances import speak
+    from bestbox.speech.voice_turn import VoiceSession
+
+    cfg = assistant.config.model_copy(update={"speech": assistant.config.speech.model_copy(
+        update={"turn_end": "fixed"})})
+    audio = read_audio(speak(NO_TOOL, tmp_path / "q.wav")).audio
+    fake = FileSoundDevice(audio, 16000, speed=1.0, tail_silence_s=3.0)
+    ans, shown = _speaker(assistant)
+    s = VoiceSession(cfg, transcriber=transcriber, sounddevice=fake, answerer=ans, cleanup=False)
+
+    async def go():
+        r = await s.listen()
+        return await ans.finish(r, None)
+
+    r = asyncio.run(go())
+    ans.detach()
+    assert not r.get("error"), r
+    t = r["timings"]
+    if not t["speculation_reused"]:
+        pytest.skip("Whisper's speculative transcript was not reused on this run: nothing was made ahead")
+    assert r["route"]["agent"] == "general", r["route"]
+    assert t.get("answer_ahead") == "taken", t
+    assert "answer_ahead_started_ms" in t   # when, against the end of speech: a timing, for the bench
+    assert ans.reply.speaker.state.premade_first and ans.ahead.made[-1].used
+    assert t["first_audio_ms"] is not None
