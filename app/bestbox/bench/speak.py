@@ -121,6 +121,8 @@ async def _voice_to_voice(ctx: Ctx) -> dict:
             ok = [s for s in samples if s["kind"] == kind and s["mode"] == mode and s["first_audio_ms"] is not None]
             if ok:
                 group[mode] = {"voice_to_voice_ms": summary([s["first_audio_ms"] for s in ok]),
+                               "close_to_first_audio_ms": summary([s["close_to_first_audio_ms"] for s in ok
+                                                                   if s["close_to_first_audio_ms"] is not None]),
                                "first_token_ms": summary([s["first_token_ms"] for s in ok
                                                           if s["first_token_ms"] is not None]),
                                "taken_ahead": sum(1 for s in ok if s["answer_ahead"] == "taken"), "turns": len(ok)}
@@ -133,14 +135,24 @@ async def _voice_to_voice(ctx: Ctx) -> dict:
     return out
 
 
+def _minus(a, b):
+    return None if a is None or b is None else round(a - b, 1)
+
+
 def _paired(samples: list[dict]) -> dict | None:
-    """answer_ahead / no_answer_ahead voice-to-voice, per clip and repeat (the two ran back to back)."""
-    by: dict = {}
-    for s in samples:
-        if s["kind"] == "no_tool" and s["first_audio_ms"] is not None:
-            by.setdefault((s["key"], s["rep"]), {})[s["mode"]] = s["first_audio_ms"]
-    ratios = [p[MODES[0]] / p[MODES[1]] for p in by.values() if len(p) == 2 and p[MODES[1]]]
-    return {"ahead_over_plain": summary(ratios), "pairs": len(ratios)} if ratios else None
+    """answer_ahead / no_answer_ahead, per clip and repeat (the two ran back to back): voice to voice,
+    and close of recording → first audio (the part the window does not fix)."""
+    out = {}
+    for field in ("first_audio_ms", "close_to_first_audio_ms"):
+        by: dict = {}
+        for s in samples:
+            if s["kind"] == "no_tool" and s[field] is not None:
+                by.setdefault((s["key"], s["rep"]), {})[s["mode"]] = s[field]
+        ratios = [p[MODES[0]] / p[MODES[1]] for p in by.values() if len(p) == 2 and p[MODES[1]] > 0]
+        if ratios:
+            out["ahead_over_plain" if field == "first_audio_ms" else "close_ahead_over_plain"] = summary(ratios)
+            out["pairs"] = len(ratios)
+    return out or None
 
 
 async def _one_turn(ctx: Ctx, engine, wav, u, kind: str, mode: str, shim: bool, rep: int) -> dict:
@@ -167,6 +179,9 @@ async def _one_turn(ctx: Ctx, engine, wav, u, kind: str, mode: str, shim: bool, 
     t = res.get("timings") or {}
     return {"key": u.key, "text": u.text, "kind": kind, "mode": mode, "rep": rep,
             "first_token_ms": t.get("speech_end_to_first_token_ms"), "first_audio_ms": t.get("first_audio_ms"),
+            "close_ms": t.get("vad_wait_ms"), "close_to_first_audio_ms": _minus(t.get("first_audio_ms"),
+                                                                               t.get("vad_wait_ms")),
+            "answer_ahead_started_ms": t.get("answer_ahead_started_ms"),
             "answer_ahead": t.get("answer_ahead"), "answer_ahead_dropped": t.get("answer_ahead_dropped"),
             "premade_first_clause": bool(ans.reply and ans.reply.speaker.state.premade_first),
             "spoken": (res.get("spoken") or "")[:80], "answer": (res.get("answer") or "")[:80],
@@ -201,9 +216,10 @@ def speak_lines(res: dict, add) -> None:
             for mode, g in (v.get(kind) or {}).items():
                 if mode == "paired_ratio" or not g:
                     continue
-                add(f"    {title:<18} {mode:<16} {med(g['voice_to_voice_ms'])} ms "
-                    f"(first token {med(g['first_token_ms'])} ms; taken ahead {g['taken_ahead']}/{g['turns']})")
+                add(f"    {title:<18} {mode:<16} {med(g['voice_to_voice_ms'])} ms, close → first audio "
+                    f"{med(g.get('close_to_first_audio_ms'))} ms (first token {med(g['first_token_ms'])} ms; "
+                    f"taken ahead {g['taken_ahead']}/{g['turns']})")
             pr = (v.get(kind) or {}).get("paired_ratio")
             if pr:
-                add(f"    {title:<18} answer_ahead / no_answer_ahead, paired: {med(pr['ahead_over_plain'], 2)} "
-                    f"({pr['pairs']} pairs)")
+                add(f"    {title:<18} answer_ahead / no_answer_ahead, paired: {med(pr.get('ahead_over_plain'), 2)} "
+                    f"(close → first audio {med(pr.get('close_ahead_over_plain'), 2)}; {pr['pairs']} pairs)")
