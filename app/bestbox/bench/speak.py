@@ -10,9 +10,10 @@
   first clause can start in the silence window, `speech.answer_ahead`; each clip runs with it on and
   off back to back, and the paired ratio on/off is the figure that survives a noisy machine) and the
   run's tool questions (shipped configuration only: their answer never starts ahead);
-- random-weight models (`--tool-call-tokens`, or a model file named "random"): their text has no
-  sentence ends, so the speaker gets a fixed answer instead, word by word as the server streams as
-  many tokens (speak/shim.py); the output says `text_shim.used`.
+- random-weight models (`--tool-call-tokens`, or a model file named "random"; or
+  `BESTBOX_BENCH_TEXT_SHIM=1`): their text has no sentence ends, so the speaker gets a fixed answer
+  instead, word by word as the server streams as many tokens (speak/shim.py); the output says
+  `text_shim.used` and why.
 No output device is opened (a bench box may have none): "first audio" is the moment the first
 sentence's samples are ready for the speaker."""
 from __future__ import annotations
@@ -79,11 +80,19 @@ NO_TOOL = [Utterance("v_joke", "tell me a short joke about computers", "general"
 MODES = ("answer_ahead", "no_answer_ahead")   # speech.answer_ahead on (shipped) / off, paired per clip
 
 
-def random_weights(ctx: Ctx) -> bool:
-    """The servers run random-weight models: `--tool-call-tokens` is for them only (docs/benchmarks.md),
-    and `bench.gguf_random` files are named so."""
+def shim_reason(ctx: Ctx) -> str | None:
+    """Why the speaker gets the fixed answer (speak/shim.py), or None: the servers run random-weight
+    models (`--tool-call-tokens` is for them only, docs/benchmarks.md; `bench.gguf_random` files are
+    named so), or `BESTBOX_BENCH_TEXT_SHIM=1` asks for it (the CPU check with the demo model, whose
+    answers hold no clause end within the token cap either)."""
+    import os
+
     models = [str(getattr(ctx.cfg.server(n), "model", "")) for n in ("heavy", "light")]
-    return ctx.opt.tool_call_tokens is not None or any("random" in m.lower() for m in models)
+    if ctx.opt.tool_call_tokens is not None or any("random" in m.lower() for m in models):
+        return "random-weight models"
+    if os.environ.get("BESTBOX_BENCH_TEXT_SHIM") == "1":
+        return "BESTBOX_BENCH_TEXT_SHIM=1"
+    return None
 
 
 async def _voice_to_voice(ctx: Ctx) -> dict:
@@ -93,7 +102,8 @@ async def _voice_to_voice(ctx: Ctx) -> dict:
 
     await ctx.transcriber_ready()
     engine = await asyncio.get_running_loop().run_in_executor(None, engine_for, ctx.cfg.voice_out)
-    shim = random_weights(ctx)
+    why = shim_reason(ctx)
+    shim = why is not None
     no_tool = NO_TOOL[:1] if ctx.opt.quick else NO_TOOL
     try:
         wavs = {**ctx.wavs, **make_wavs(ctx.opt.out_dir, no_tool)}
@@ -112,9 +122,10 @@ async def _voice_to_voice(ctx: Ctx) -> dict:
                 samples.append(await _one_turn(ctx, engine, wavs[u.key], u, "tool", MODES[0], shim, r))
     out = {"engine": engine.name, "turns": len(samples),
            "text_shim": ({"used": True, "answer": ShimAnswer,
-                          "why": "random-weight models: the speaker got this fixed answer, word by word as the "
-                                 "server streamed as many tokens (speak/shim.py); every voice_to_voice figure "
-                                 "here comes from it, first_token_ms does not"} if shim else {"used": False})}
+                          "why": f"{why}: the speaker got this fixed answer, word by word as the server "
+                                 "streamed as many tokens (speak/shim.py); every voice_to_voice and first "
+                                 "audio figure here comes from it, first_token_ms does not"}
+                         if shim else {"used": False})}
     for kind in ("no_tool", "tool"):
         group = {}
         for mode in MODES:
