@@ -163,6 +163,9 @@ class SpeechConfig(_Strict):
     tool_choice_ahead: bool = Field(True, description="Start the tool choice (and a tool that only reads) on the "
                                     "speculative transcript in the silence window; kept when the final text "
                                     "matches (agents/ahead.py).")
+    answer_ahead: bool = Field(True, description="Start the answer of a question that needs no tool on the "
+                               "speculative transcript in the silence window (and synthesize its first clause); "
+                               "kept only when the final request matches (pipeline/answer_ahead.py).")
     max_record_s: float = Field(30.0, gt=0, le=600, description="A recording stops after this many seconds.")
     glossary_extra: list[str] = Field([], description='Your own domain words, e.g. ["Contoso", "SAP"].')
 

@@ -18,6 +18,7 @@ from ..agents.needs_input import tool_title
 from ..agents.tools import get_tool
 from . import fallback, stored_results
 from .ahead import TurnsAhead
+from .answer_ahead import AnswersAhead
 from .events import TurnEvent
 from .history import History
 from .turn_marks import form_route, form_text, is_demo_model
@@ -48,6 +49,7 @@ class Assistant:
         self.router = router or Router(config, self.corrections)
         self._db_path = db_path
         self.ahead = TurnsAhead()   # the tool choice started on a speculative transcript
+        self.answers_ahead = AnswersAhead()   # a no-tool answer started on it (answer_ahead.py)
         # None: the agent loop's own bound. The bench sets 1 on random-weight models only, which never
         # stop calling tools (bench/tool_rounds.py); real models keep the loop's bound.
         self.max_tool_rounds: int | None = None
@@ -82,10 +84,13 @@ class Assistant:
             task = self.router.preroute(text, self.endpoints.client("light"), self.endpoints.client("heavy"))
             if task is not None and self.config.speech.tool_choice_ahead:
                 self.ahead.start(self, text, conversation_id, task)
+            if task is not None and self.config.speech.answer_ahead:
+                self.answers_ahead.start(self, text, conversation_id, task)
 
     def drop_ahead(self, why: str = "speech resumed") -> None:
         """Speech went on after a speculative transcript: its tool choice no longer applies."""
         self.ahead.drop(why)
+        self.answers_ahead.drop(why)
 
     def routing_report(self) -> dict:
         return self.corrections.report()
@@ -287,7 +292,9 @@ class Assistant:
         messages = context if call is not None and context else context + [{"role": "user", "content": text}]
         ahead = await self.ahead.take(text, trace) if call is None else None
         steps = {} if self.max_tool_rounds is None else {"max_steps": self.max_tool_rounds + 1}  # + the answer
-        agen = runner.run(agent, messages, confirm=confirm, call=call, trace=trace, ahead=ahead, **steps)
+        made = None if call is not None else await self.answers_ahead.take(text, agent, client, thinking, messages,
+                                                                            trace)
+        agen = made or runner.run(agent, messages, confirm=confirm, call=call, trace=trace, ahead=ahead, **steps)
         async for ev in _merge(agen, pending):
             if isinstance(ev, TurnEvent):
                 yield ev

@@ -47,6 +47,7 @@ class Piece:
 class SpeakState:
     queued: list[str] = field(default_factory=list)  # sentences (for speech) in order
     synth_ms: list[float] = field(default_factory=list)
+    premade_first: bool = False  # the first sentence's audio was made ahead of the turn
     heard: dict[int, float] = field(default_factory=dict)  # sentence index → fraction played
 
 
@@ -55,8 +56,12 @@ class Speaker:
 
     def __init__(self, engine, *, output: bool = True, device=None, on_first_audio: Callable[[], None] | None = None,
                  on_block: Callable[[np.ndarray, float, int], None] | None = None,
-                 on_finished: Callable[[], None] | None = None, volume: float = 1.0):
+                 on_finished: Callable[[], None] | None = None, volume: float = 1.0,
+                 premade: Callable[[str], np.ndarray | None] | None = None):
+        """premade: audio already made for a first sentence (`speak.ahead.FirstClauseAhead.audio_for`),
+        asked for the first sentence only; None means synthesize it as usual."""
         self.engine = engine
+        self._premade = premade
         self.volume = float(np.clip(volume, 0.0, 1.0))
         self.sample_rate = 22050  # the engine's, read in the worker (a voice may still be loading)
         self.state = SpeakState()
@@ -191,7 +196,9 @@ class Speaker:
                 break
             t = time.perf_counter()
             try:
-                audio = self.engine.synthesize(text) * self.volume
+                made = self._premade(text) if self._premade is not None and not self.state.queued else None
+                self.state.premade_first = made is not None or self.state.premade_first
+                audio = (made if made is not None else self.engine.synthesize(text)) * self.volume
             except Exception as e:
                 log.warning("speech synthesis failed for %r: %s", text[:60], e)
                 continue

@@ -32,12 +32,12 @@ def engine_for(voice_out) -> object:
 
 class ReplySpeaker:
     def __init__(self, engine, *, output: bool = True, device=None, trace: TurnTrace | None = None,
-                 on_block=None, on_finished=None, volume: float = 1.0):
+                 on_block=None, on_finished=None, volume: float = 1.0, premade=None):
         self.trace = trace
         self.agg = SentenceAggregator()
         self.streamed = False
         self.speaker = Speaker(engine, output=output, device=device, on_first_audio=self._first_audio,
-                               on_block=on_block, on_finished=on_finished, volume=volume)
+                               on_block=on_block, on_finished=on_finished, volume=volume, premade=premade)
         self.first_audio_ms: float | None = None
 
     @property

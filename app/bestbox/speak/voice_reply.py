@@ -6,15 +6,19 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+from ..pipeline.events import TurnEvent
 from ..trace import TurnTrace
+from .ahead import FirstClauseAhead
 from .reply import ReplySpeaker
 
 
 class SpeakingAnswerer:
     def __init__(self, inner, engine, *, output: bool = True, device=None, volume: float = 1.0,
-                 barge_in: bool = False, microphone: str = ""):
+                 barge_in: bool = False, microphone: str = "", text_shim=None):
         """barge_in: listen on `microphone` while the answer plays (speak/barge_in.py); a request
-        spoken over it is left in `pending_audio` for the caller's next turn."""
+        spoken over it is left in `pending_audio` for the caller's next turn. text_shim: a factory of
+        `speak.shim.TextShim` (bench, random-weight models only): the speaker gets its fixed text,
+        paced by the answer's tokens, instead of the answer's own text."""
         self.inner = inner
         self.engine = engine
         self.output, self.device, self.volume = output, device, volume
@@ -23,9 +27,25 @@ class SpeakingAnswerer:
         self.trace: TurnTrace | None = None
         self._listening: asyncio.Task | None = None
         self.pending_audio = None
+        self.text_shim = text_shim
+        # The first clause of an answer started in the silence window (pipeline/answer_ahead.py).
+        self.ahead = FirstClauseAhead(engine, text_shim)
+        self._answers = getattr(getattr(inner, "turns", None), "answers_ahead", None)
+        if self._answers is not None:
+            self._answers.watchers.append(self.ahead.watch)
+
+    def detach(self) -> None:
+        """Stop following answers made ahead (an answerer that is thrown away)."""
+        if self._answers is not None and self.ahead.watch in self._answers.watchers:
+            self._answers.watchers.remove(self.ahead.watch)
 
     def preroute(self, text: str) -> None:
         self.inner.preroute(text)
+
+    def drop_ahead(self) -> None:
+        drop = getattr(self.inner, "drop_ahead", None)
+        if drop is not None:
+            drop()
 
     async def answer(self, text: str, *, trace: TurnTrace, meta: dict) -> dict:
         self.trace = trace
@@ -35,13 +55,16 @@ class SpeakingAnswerer:
 
             monitor = BargeInMonitor(device=self.microphone)
         self.reply = ReplySpeaker(self.engine, output=self.output, device=self.device, trace=trace,
-                                  volume=self.volume, on_block=monitor.on_block if monitor else None)
+                                  volume=self.volume, on_block=monitor.on_block if monitor else None,
+                                  premade=self.ahead.audio_for)
         if monitor is not None:
             self._listening = asyncio.ensure_future(monitor.run(self.reply))
         listener = self.inner.on_event
+        rewrite = self.text_shim() if self.text_shim else None
 
         def both(ev) -> None:
-            self.reply.on_event(ev)
+            for e in _shimmed(ev, rewrite) if rewrite is not None else (ev,):
+                self.reply.on_event(e)
             if listener is not None:
                 listener(ev)
 
@@ -80,3 +103,13 @@ class SpeakingAnswerer:
         if self.reply.speaker.output_error:
             result["speak_note"] = self.reply.speaker.output_error
         return result
+
+
+def _shimmed(ev, rewrite) -> tuple:
+    """The events the speaker gets under a text shim: tokens carry the shim's text, and the end its rest."""
+    if ev.kind == "token":
+        return (TurnEvent("token", {"text": rewrite("token", ev.data.get("text", ""))}),)
+    if ev.kind == "done":
+        rest = rewrite("done")
+        return (TurnEvent("token", {"text": rest}), TurnEvent("done", {**ev.data, "answer": rest}))
+    return (ev,)
