@@ -85,7 +85,7 @@ SHAPES: dict[str, Shape] = {
     "tiny": Shape("tiny", hidden=64, layers=2, ffn=128, heads=4, kv_heads=2, vocab=0, context=2048),
     # For CPU tests of the K-quant files: row lengths that are multiples of 256, 8 layers so the
     # *_M mixes' use_more_bits pattern shows.
-    "small": Shape("small", hidden=256, layers=8, ffn=768, heads=4, kv_heads=2, vocab=0, context=2048),
+    "small": Shape("small", hidden=256, layers=8, ffn=768, heads=4, kv_heads=2, vocab=0),
     "tiny-qwen3": Shape("tiny-qwen3", hidden=64, layers=2, ffn=128, heads=4, kv_heads=2, vocab=0, context=2048,
                         arch="qwen3", head_size=32),
 }
