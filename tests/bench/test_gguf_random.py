@@ -8,6 +8,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 gguf = pytest.importorskip("gguf")
@@ -80,6 +81,11 @@ def test_direct_kquant_file_has_llama_quantizes_types(tmp_path: Path):
         assert direct.stat().st_size == quant.stat().st_size
         r = gguf.GGUFReader(str(direct))
         assert r.fields["general.file_type"].contents() == gguf.LlamaFileType[f"MOSTLY_{ftype}"]
+        # the weights dequantize to finite values spread like the F16 path's N(0, 0.02)
+        for t in r.tensors:
+            if t.name in ("blk.1.ffn_up.weight", "blk.0.ffn_down.weight"):
+                w = gguf.quants.dequantize(t.data, t.tensor_type)
+                assert np.isfinite(w).all() and 0.015 < w.std() < 0.03 and abs(w.mean()) < 0.005
 
 
 def test_kquant_plan_of_the_14b_file():
