@@ -141,11 +141,12 @@ left=$(( END_BY - $(elapsed) - 10 ))
 # Sections and repeats from the time left. On the H200 (2026-11-30) turns took 155 s at 3 repeats
 # (3 typed rounds of 9 turns, 2 voice rounds of 6), asr 16 s; starting the servers and Whisper
 # ~30 s. So ~185 s for 3 repeats, ~150 for 2, ~125 for 1 (its voice round is the same as 2's);
-# with less, asr alone (GPU Whisper figures at least). The section only lands in the JSON whole.
+# the thresholds keep ~25 % spare, since a section lands in the JSON only whole; with less than
+# a round of turns needs, asr alone (GPU Whisper figures at least).
 reps=3; sections=turns
 if [ $left -ge 300 ]; then sections=asr,turns
-elif [ $left -ge 210 ]; then :
-elif [ $left -ge 165 ]; then reps=2
+elif [ $left -ge 240 ]; then :
+elif [ $left -ge 180 ]; then reps=2
 elif [ $left -ge 130 ]; then reps=1
 else reps=1; sections=asr; fi
 reps=${REPEATS:-$reps}; sections=${SECTIONS:-$sections}
