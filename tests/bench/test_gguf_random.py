@@ -8,11 +8,13 @@ import time
 import urllib.request
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 gguf = pytest.importorskip("gguf")
 
 from bestbox import paths  # noqa: E402
+from bestbox.bench import gguf_kquant as kq  # noqa: E402
 from bestbox.bench import gguf_random as gr  # noqa: E402
 from bestbox.bench import gguf_vocab as gv  # noqa: E402
 
@@ -60,18 +62,58 @@ def _get(url: str, timeout: float = 2.0) -> tuple[int, bytes]:
         return e.code, b""
 
 
-@pytest.mark.parametrize("shape", ["tiny", "tiny-qwen3"])
-def test_tiny_gguf_loads_and_answers(tmp_path: Path, shape: str):
+def _types(path: Path) -> dict[str, tuple[str, tuple[int, ...]]]:
+    return {t.name: (t.tensor_type.name, tuple(int(d) for d in t.shape)) for t in gguf.GGUFReader(str(path)).tensors}
+
+
+def test_direct_kquant_file_has_llama_quantizes_types(tmp_path: Path):
+    """--direct writes the tensor types and sizes llama-quantize gives the same shape."""
+    binary, where = paths.find_llama_server()
+    quantizer = binary.with_name("llama-quantize") if binary else None
+    if quantizer is None or not quantizer.exists():
+        pytest.skip(f"no llama-quantize beside the llama-server ({where})")
+    for ftype in ("Q4_K_M", "Q5_K_M"):
+        direct, quant = tmp_path / f"direct-{ftype}.gguf", tmp_path / f"quant-{ftype}.gguf"
+        assert gr.main(["--shape", "small", "--out", str(direct), "--quantize", ftype, "--direct"]) == 0
+        assert gr.main(["--shape", "small", "--out", str(quant), "--quantize", ftype,
+                        "--llama-quantize", str(quantizer), "--threads", "1"]) == 0
+        assert _types(direct) == _types(quant)
+        assert direct.stat().st_size == quant.stat().st_size
+        r = gguf.GGUFReader(str(direct))
+        assert r.fields["general.file_type"].contents() == gguf.LlamaFileType[f"MOSTLY_{ftype}"]
+        # the weights dequantize to finite values spread like the F16 path's N(0, 0.02)
+        for t in r.tensors:
+            if t.name in ("blk.1.ffn_up.weight", "blk.0.ffn_down.weight"):
+                w = gguf.quants.dequantize(t.data, t.tensor_type)
+                assert np.isfinite(w).all() and 0.015 < w.std() < 0.03 and abs(w.mean()) < 0.005
+
+
+def test_kquant_plan_of_the_14b_file():
+    """Q4_K_M on 48 layers: Q6_K for output.weight and for attn_v / ffn_down in the first and last
+    six layers and every third between (what llama-quantize logged on the GPU machine)."""
+    s = gr.SHAPES["14b"]
+    q6 = sorted({int(n.split(".")[1]) for n, _, k in gr.tensor_plan(s)
+                 if n.startswith("blk.") and kq.tensor_type(n, k, 5120, "Q4_K_M", s.layers) == "Q6_K"})
+    assert q6 == [0, 1, 2, 3, 4, 5, 8, 11, 14, 17, 20, 23, 26, 29, 32, 35, 38, 41, 42, 43, 44, 45, 46, 47]
+    assert kq.tensor_type("output.weight", "w", 5120, "Q4_K_M", 48) == "Q6_K"
+    assert kq.tensor_type("token_embd.weight", "w", 5120, "Q4_K_M", 48) == "Q4_K"
+    assert kq.tensor_type("blk.7.ffn_down.weight", "w", 13824, "Q5_K_M", 48) == "Q5_K"
+    with pytest.raises(ValueError, match="multiple of 256"):
+        kq.tensor_type("blk.0.attn_q.weight", "w", 64, "Q4_K_M", 2)
+
+
+@pytest.mark.parametrize("shape,extra", [("tiny", []), ("tiny-qwen3", []), ("small", ["--quantize", "Q4_K_M", "--direct"])])
+def test_tiny_gguf_loads_and_answers(tmp_path: Path, shape: str, extra: list[str]):
     binary, where = paths.find_llama_server()
     if binary is None:
         pytest.skip(where)
     out = tmp_path / "tiny.gguf"
-    assert gr.main(["--shape", shape, "--out", str(out)]) == 0
+    assert gr.main(["--shape", shape, "--out", str(out), *extra]) == 0
 
     arch = gr.SHAPES[shape].arch
     r = gguf.GGUFReader(str(out))
     assert r.fields["general.architecture"].contents() == arch
-    assert r.fields[f"{arch}.embedding_length"].contents() == 64
+    assert r.fields[f"{arch}.embedding_length"].contents() == gr.SHAPES[shape].hidden
     assert "<|im_start|>" in r.fields["tokenizer.chat_template"].contents()
 
     port = _free_port()

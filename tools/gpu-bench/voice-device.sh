@@ -169,6 +169,8 @@ stage4() {
   tail -n 20 "$O/bench-speak.log"
 }
 
+# Sourced (fast-device.sh reuses site, cublas_shim, write_config): define only, run nothing.
+[ "${BASH_SOURCE[0]}" = "$0" ] || return 0
 case "${1:-}" in
   stage1) stage1 ;;
   stage2) stage2 ;;

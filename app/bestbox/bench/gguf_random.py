@@ -21,7 +21,10 @@ wherever the real one cannot be had (no network, no licence click-through, a CI 
 - Chat template: Qwen2.5-Instruct's own (ChatML with tool support), so `--jinja` renders tools
   the way the real model's GGUF does; `--chat-template chatml` gives a plain ChatML one.
 - `--quantize TYPE` then runs `llama-quantize` (F16 → e.g. Q5_K_M / Q4_K_M) and deletes the F16
-  file unless `--keep-f16`.
+  file unless `--keep-f16`. `--quantize Q4_K_M --direct` (or Q5_K_M) writes the quantized file
+  itself instead: random K-quant blocks in the tensor types llama-quantize picks (`gguf_kquant`),
+  seconds instead of the minutes quantizing a 14B F16 file takes; the shape's row lengths must be
+  multiples of 256 (all but `tiny`).
 
 `qwen3-8b` gives a current family's shapes (the qwen3 architecture); the tokenizer side lives in
 `gguf_vocab.py`.
@@ -39,6 +42,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import gguf_kquant as KQ
 from .gguf_vocab import CHATML_TEMPLATE, QWEN25_CHAT_TEMPLATE, Vocab, readable_rows, synthetic_vocab, vocab_from_gguf
 
 @dataclass(frozen=True)
@@ -79,6 +83,9 @@ SHAPES: dict[str, Shape] = {
                       context=40960, arch="qwen3", head_size=128),
     # For CPU tests: a vocabulary just large enough for the byte tokens, merges and specials.
     "tiny": Shape("tiny", hidden=64, layers=2, ffn=128, heads=4, kv_heads=2, vocab=0, context=2048),
+    # For CPU tests of the K-quant files: row lengths that are multiples of 256, 8 layers so the
+    # *_M mixes' use_more_bits pattern shows.
+    "small": Shape("small", hidden=256, layers=8, ffn=768, heads=4, kv_heads=2, vocab=0),
     "tiny-qwen3": Shape("tiny-qwen3", hidden=64, layers=2, ffn=128, heads=4, kv_heads=2, vocab=0, context=2048,
                         arch="qwen3", head_size=32),
 }
@@ -166,7 +173,9 @@ def _write_readable_output(fout, pool, shp: tuple[int, int], readable) -> None:
 
 
 def write_gguf(shape: Shape, out: Path, *, vocab: Vocab, chat_template: str, seed: int = 0,
-               log=print, readable_output: bool = True) -> Path:
+               log=print, readable_output: bool = True, qtype: str | None = None) -> Path:
+    """An F16 file, or with `qtype` (Q4_K_M / Q5_K_M) the quantized file itself, its K-quant
+    blocks random (`gguf_kquant`): the types llama-quantize would write, with no F16 step."""
     import gguf
     import numpy as np
 
@@ -190,7 +199,11 @@ def write_gguf(shape: Shape, out: Path, *, vocab: Vocab, chat_template: str, see
         w.add_value_length(shape.head_size)
     w.add_rope_freq_base(shape.rope_base)
     w.add_layer_norm_rms_eps(shape.rms_eps)
-    w.add_file_type(1)  # LLAMA_FTYPE_MOSTLY_F16
+    if qtype:
+        w.add_file_type(KQ.FTYPES[qtype][0])
+        w.add_quantization_version(gguf.GGML_QUANT_VERSION)
+    else:
+        w.add_file_type(1)  # LLAMA_FTYPE_MOSTLY_F16
     w.add_tokenizer_model("gpt2")
     w.add_tokenizer_pre("qwen2")
     w.add_token_list(vocab.tokens)
@@ -204,12 +217,19 @@ def write_gguf(shape: Shape, out: Path, *, vocab: Vocab, chat_template: str, see
 
     readable = readable_rows(vocab.tokens, vocab.types) if readable_output else None
     plan = tensor_plan(shape)
+    types = {name: (KQ.tensor_type(name, kind, shp[-1], qtype, shape.layers) if qtype else
+                    "F16" if kind == "w" else "F32") for name, shp, kind in plan}
+    sizes: dict[str, int] = {}
     for name, shp, kind in plan:
-        dt = np.float16 if kind == "w" else np.float32
-        n = 1
-        for d in shp:
-            n *= d
-        w.add_tensor_info(name, shp, np.dtype(dt), n * np.dtype(dt).itemsize)
+        t = types[name]
+        if t in KQ.BLOCK_BYTES:
+            sizes[name] = KQ.nbytes(t, shp[0], shp[1])
+            w.add_tensor_info(name, (shp[0], sizes[name] // shp[0]), np.dtype(np.uint8), sizes[name],
+                              raw_dtype=gguf.GGMLQuantizationType[t])
+        else:
+            dt = np.dtype(np.float16 if t == "F16" else np.float32)
+            sizes[name] = int(np.prod(shp)) * dt.itemsize
+            w.add_tensor_info(name, shp, dt, sizes[name])
 
     w.write_header_to_file()
     w.write_kv_data_to_file()
@@ -217,13 +237,27 @@ def write_gguf(shape: Shape, out: Path, *, vocab: Vocab, chat_template: str, see
     fout = w.fout[0]
     biggest = max(int(np.prod(s)) for _, s, _ in plan)
     pool = RandomPool(seed, size=min(2 * CHUNK, 2 * biggest))
-    total = sum(int(np.prod(s)) * (2 if k == "w" else 4) for _, s, k in plan)
+    rng = np.random.default_rng(seed + 1)
+    blocks = {t: KQ.RandomBlocks(t, rng) for t in set(types.values()) if t in KQ.BLOCK_BYTES}
+    # the readable output rows at 8x the usual scale, as in _write_readable_output
+    out_blocks = (KQ.RandomBlocks(types["output.weight"], rng, scale=8.0 if readable is not None else 1.0)
+                  if qtype else None)
+    total = sum(sizes.values())
     t0 = time.monotonic()
     done, last = 0, t0
     for name, shp, kind in plan:
         n = int(np.prod(shp))
+        t = types[name]
         w.write_padding(fout, fout.tell())      # align the tensor's start, as write_tensor_data does
-        if name == "output.weight" and readable is not None:
+        if t in blocks:
+            if name == "output.weight" and readable is not None:
+                out_blocks.write_rows(fout, shp[0], shp[1], readable)
+            elif name == "output.weight":
+                out_blocks.write(fout, sizes[name] // KQ.BLOCK_BYTES[t])
+            else:
+                blocks[t].write(fout, sizes[name] // KQ.BLOCK_BYTES[t])
+            nbytes = sizes[name]
+        elif name == "output.weight" and readable is not None:
             _write_readable_output(fout, pool, shp, readable)
             nbytes = 2 * n
         elif kind == "w":
@@ -272,6 +306,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--shape", choices=sorted(SHAPES), required=True)
     ap.add_argument("--out", required=True, help="the GGUF to write (the quantized one with --quantize)")
     ap.add_argument("--quantize", metavar="TYPE", help="e.g. Q5_K_M, Q4_K_M (runs llama-quantize)")
+    ap.add_argument("--direct", action="store_true",
+                    help="with --quantize Q4_K_M/Q5_K_M: write the quantized file itself (random K-quant blocks, "
+                         "no F16 file, no llama-quantize; seconds instead of minutes)")
     ap.add_argument("--llama-quantize", metavar="PATH", default=shutil.which("llama-quantize") or "llama-quantize")
     ap.add_argument("--threads", type=int, default=None, help="llama-quantize threads (default: its own)")
     ap.add_argument("--f16-out", metavar="PATH", help="where the F16 file goes with --quantize (default: next to --out)")
@@ -298,8 +335,11 @@ def main(argv: list[str] | None = None) -> int:
     def log(msg: str) -> None:
         print(msg, flush=True)
 
-    if not a.quantize:
-        write_gguf(shape, out, vocab=vocab, chat_template=template, seed=a.seed, log=log)
+    if a.direct and a.quantize not in KQ.FTYPES:
+        raise SystemExit(f"--direct writes {', '.join(KQ.FTYPES)} (got --quantize {a.quantize})")
+    if not a.quantize or a.direct:
+        write_gguf(shape, out, vocab=vocab, chat_template=template, seed=a.seed, log=log,
+                   qtype=a.quantize if a.direct else None)
         return 0
     f16 = Path(a.f16_out) if a.f16_out else out.with_name(out.stem + ".f16.gguf")
     write_gguf(shape, f16, vocab=vocab, chat_template=template, seed=a.seed, log=log)
