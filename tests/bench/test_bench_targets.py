@@ -29,3 +29,11 @@ def test_gpu_targets_are_only_reported_on_the_demo_model_or_without_a_gpu():
     for gpu, demo in ((None, False), ("NVIDIA H200", True)):
         checks = _by_name(_result(gpu, demo))
         assert all(c["ok"] is None and "note" in c for c in checks.values()), checks
+
+
+def test_a_turns_only_run_is_judged_by_the_models_it_ran():
+    res = _result("NVIDIA H200", demo=False)
+    del res["servers"]
+    assert all(c["ok"] is None for c in add_checks(res))  # nothing says which models ran
+    res["meta"]["demo_model"] = False
+    assert _by_name(res)["voice: close of recording -> first output (median)"]["ok"] is True

@@ -15,9 +15,13 @@ TARGETS_NOTE = "GPU target; this machine runs small models on CPU: reported, not
 def _gpu_checked(res: dict) -> bool:
     """GPU targets are checked where they mean something: a GPU in the machine and models of the real
     sizes on both servers (random weights time like the real ones), not the CPU demo model."""
-    servers = (res.get("servers") or {}).values()
-    return bool(((res.get("meta") or {}).get("machine") or {}).get("gpu")) and bool(servers) and \
-        not any(s.get("demo_model", True) for s in servers if isinstance(s, dict))
+    meta = res.get("meta") or {}
+    if not (meta.get("machine") or {}).get("gpu"):
+        return False
+    if "demo_model" in meta:
+        return not meta["demo_model"]
+    servers = [s for s in (res.get("servers") or {}).values() if isinstance(s, dict)]
+    return bool(servers) and not any(s.get("demo_model", True) for s in servers)
 
 
 def _gpu_check(res: dict, check, name: str, value, limit: float) -> None:

@@ -68,6 +68,8 @@ OPT_IN = {"load", "team", "retrieval", "records", "families", "turn_end", "heari
 NOTE = ("Small-model CPU numbers: SmolLM2-135M as both light and heavy model and Whisper tiny.en on this "
         "machine's CPU cores. Ratios between configurations mean more than absolute times; GPU numbers with "
         "7B/14B-shaped models are in the GPU section of docs/benchmarks.md.")
+REAL_SIZE_NOTE = ("Models of the real sizes (7B/14B-shaped; random weights time like trained ones, but their "
+                  "answers are noise and bench/tool_rounds.py says how their tool calls are timed).")
 
 
 def _machine() -> dict:
@@ -140,6 +142,10 @@ async def run_bench(cfg, mgr, opt: Options, *, config_path: Path | None = None) 
         n: (res.get("servers", {}).get(n, {}).get("model_name") or mgr.snapshot(n).model_name) for n in ("light", "heavy")}
     wname = getattr(ctx.transcriber, "model_name", "")
     res["meta"]["models"]["whisper"] = "tiny.en (bundled)" if wname in ("", "model") else wname
+    # Whether the GPU targets can be judged (report._gpu_checked): not on the CPU demo model.
+    res["meta"]["demo_model"] = any(bool(getattr(mgr.snapshot(n), "using_demo_model", True)) for n in ("light", "heavy"))
+    if not res["meta"]["demo_model"]:
+        res["meta"]["note"] = REAL_SIZE_NOTE
     return res
 
 
