@@ -143,10 +143,23 @@ async def run_bench(cfg, mgr, opt: Options, *, config_path: Path | None = None) 
     wname = getattr(ctx.transcriber, "model_name", "")
     res["meta"]["models"]["whisper"] = "tiny.en (bundled)" if wname in ("", "model") else wname
     # Whether the GPU targets can be judged (report._gpu_checked): not on the CPU demo model.
-    res["meta"]["demo_model"] = any(bool(getattr(mgr.snapshot(n), "using_demo_model", True)) for n in ("light", "heavy"))
+    res["meta"]["demo_model"] = any(_runs_demo_model(mgr.snapshot(n)) for n in ("light", "heavy"))
     if not res["meta"]["demo_model"]:
         res["meta"]["note"] = REAL_SIZE_NOTE
     return res
+
+
+def _runs_demo_model(snap) -> bool:
+    """The bundled demo model, whether the config names it or fell back to it (a missing GGUF)."""
+    from ..paths import demo_llm_model
+
+    if getattr(snap, "using_demo_model", False):
+        return True
+    demo = demo_llm_model()
+    try:
+        return bool(demo and snap.model_path) and Path(snap.model_path).resolve() == demo.resolve()
+    except OSError:
+        return False
 
 
 async def _prepare(ctx: Ctx, res: dict) -> None:
