@@ -12,7 +12,6 @@ import asyncio
 import logging
 
 from ..agents.ahead import ChoiceAhead, choose_ahead
-from ..routing.agents import DOMAIN_AGENTS
 from ..routing.fast_path import norm_key
 from ..trace import TurnTrace, now_ms
 
@@ -68,19 +67,15 @@ class TurnsAhead:
     @staticmethod
     async def _choose(assistant, text: str, conversation_id: str | None, route: asyncio.Task,
                       asked_ms: float) -> ChoiceAhead | None:
-        from ..agents.loop import AgentRunner
+        from .assistant import agent_of
 
         decision = await asyncio.shield(route)
         routed_ms = now_ms()
         # Only the tier the policy wants, when it is up: a fallback (or a stand-in to start) is the turn's call.
-        served_by, client = decision.tier, assistant.endpoints.client(decision.tier)
-        agent = decision.agent if decision.agent in DOMAIN_AGENTS else "general"
+        client = assistant.endpoints.client(decision.tier)
         if client is None:
             return None
-        cfg = assistant.config.server(served_by)
-        runner = AgentRunner(client, await assistant.database(), tools_mode=cfg.tools_mode,
-                             thinking=cfg.thinking and decision.tier == "heavy")
-        context = assistant.history.context(conversation_id) if conversation_id else []
+        runner, _ = await assistant.runner_for(decision, decision.tier, client)
         text = text.strip()
-        return await choose_ahead(runner, agent, context + [{"role": "user", "content": text}], text,
+        return await choose_ahead(runner, agent_of(decision), assistant.ahead_messages(conversation_id, text), text,
                                   asked_ms=asked_ms, routed_ms=routed_ms)

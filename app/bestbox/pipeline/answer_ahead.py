@@ -20,7 +20,6 @@ import json
 import logging
 from typing import Any, AsyncIterator, Callable
 
-from ..routing.agents import DOMAIN_AGENTS
 from ..routing.fast_path import norm_key
 from ..trace import TurnTrace, now_ms
 
@@ -187,21 +186,18 @@ class AnswersAhead:
     async def _prepare(ahead: AnswerAhead, assistant, text: str, conversation_id: str | None, route: asyncio.Task):
         """(runner, agent, messages) when the question needs no tool; (None, None, None) otherwise."""
         from ..agents.doc_lookup import look_up, reads_documents
-        from ..agents.loop import AgentRunner
         from ..agents.tools import tools_for
+        from .assistant import agent_of
 
         decision = await asyncio.shield(route)
-        agent = decision.agent if decision.agent in DOMAIN_AGENTS else "general"
+        agent = agent_of(decision)
         client = assistant.endpoints.client(decision.tier)
         if client is None or tools_for(agent):
             return None, None, None
         text = text.strip()
         if reads_documents(agent) and await asyncio.to_thread(look_up, text) is not None:
             return None, None, None   # the documents answer it: a tool call (issue 8), left to the turn
-        cfg = assistant.config.server(decision.tier)
-        thinking = cfg.thinking and decision.tier == "heavy"
-        runner = AgentRunner(client, await assistant.database(), tools_mode=cfg.tools_mode, thinking=thinking)
-        context = assistant.history.context(conversation_id) if conversation_id else []
-        messages = context + [{"role": "user", "content": text}]
+        runner, thinking = await assistant.runner_for(decision, decision.tier, client)
+        messages = assistant.ahead_messages(conversation_id, text)
         ahead.request = request_key(agent, client, thinking, messages)
         return runner, agent, messages

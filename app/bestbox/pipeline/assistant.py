@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from typing import AsyncIterator, Protocol
+from typing import Any, AsyncIterator, Protocol
 
 from ..agents.tools.documents import citations_of
 from ..config import Config
@@ -30,6 +30,11 @@ class Endpoints(Protocol):
     """What the pipeline needs of the server supervision: a client for a ready server, or None."""
 
     def client(self, name: str) -> LLMClient | None: ...
+
+
+def agent_of(decision) -> str:
+    """The agent that answers a route: a domain agent, else the general one."""
+    return decision.agent if decision.agent in DOMAIN_AGENTS else "general"
 
 
 class ServerFailed(RuntimeError):
@@ -269,16 +274,27 @@ class Assistant:
         async for ev in self._answer(decision, backup, name, text, context, trace, auto_confirm, call):
             yield ev
 
+    async def runner_for(self, decision, served_by: str, client) -> tuple[Any, bool]:
+        """The agent runner for a route served by `served_by`, and whether it thinks: one place, so the
+        work started ahead of a turn (pipeline/ahead.py, answer_ahead.py) asks what the turn will."""
+        from ..agents.loop import AgentRunner
+
+        cfg = self.config.server(served_by)
+        # Thinking only where it can pay: heavy-tier answers on a server configured for it.
+        thinking = cfg.thinking and decision.tier == "heavy"
+        return AgentRunner(client, await self.database(), tools_mode=cfg.tools_mode, thinking=thinking), thinking
+
+    def ahead_messages(self, conversation_id: str | None, text: str) -> list[dict]:
+        """The messages a turn for `text` will send, for work started before the turn (its history
+        then gets the user message the turn adds)."""
+        context = self.history.context(conversation_id) if conversation_id else []
+        return context + [{"role": "user", "content": text}]
+
     async def _answer(self, decision, client: LLMClient, served_by: str, text: str, context: list[dict],
                       trace: TurnTrace, auto_confirm: bool | None,
                       call: tuple[str, dict] | None = None) -> AsyncIterator[TurnEvent]:
-        from ..agents.loop import AgentRunner
-
-        agent = decision.agent if decision.agent in DOMAIN_AGENTS else "general"
-        mode = self.config.server(served_by).tools_mode
-        # Thinking only where it can pay: heavy-tier answers on a server configured for it.
-        thinking = self.config.server(served_by).thinking and decision.tier == "heavy"
-        runner = AgentRunner(client, await self.database(), tools_mode=mode, thinking=thinking)
+        agent = agent_of(decision)
+        runner, thinking = await self.runner_for(decision, served_by, client)
         pending: asyncio.Queue = asyncio.Queue()
 
         async def confirm(preview) -> bool:
