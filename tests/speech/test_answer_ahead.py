@@ -11,8 +11,6 @@ import time
 import pytest
 
 from bestbox.pipeline.answerer import PipelineAnswerer
-from bestbox.pipeline.assistant import Assistant
-from bestbox.pipeline.history import History
 from bestbox.speak.engines import EspeakEngine
 from bestbox.speak.voice_reply import SpeakingAnswerer
 from bestbox.trace import TurnTrace
@@ -21,20 +19,6 @@ NO_TOOL = "tell me a short joke about computers"
 TOOL = "show me the top vendors by spend"
 
 
-class Both:
-    def __init__(self, rs):
-        self.rs = rs
-
-    def client(self, name):
-        return self.rs.client(name)
-
-
-@pytest.fixture
-def assistant(running_servers, tmp_path, monkeypatch):
-    monkeypatch.setenv("BESTBOX_DATA_DIR", str(tmp_path / "data"))
-    a = Assistant(running_servers.config, Both(running_servers), history=History(tmp_path / "h.sqlite"))
-    yield a
-    a.history.close()
 
 
 class Counting(EspeakEngine):

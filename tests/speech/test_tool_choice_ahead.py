@@ -6,31 +6,15 @@ from __future__ import annotations
 import asyncio
 
 import numpy as np
-import pytest
 
 from bestbox.audio.filesource import FileSoundDevice
 from bestbox.audio.wavfile import read_audio
 from bestbox.pipeline.answerer import PipelineAnswerer
-from bestbox.pipeline.assistant import Assistant, run_text_turn
-from bestbox.pipeline.history import History
+from bestbox.pipeline.assistant import run_text_turn
 from bestbox.speech.voice_turn import VoiceSession
 from bestbox.trace import TurnTrace
 
 
-class Both:
-    def __init__(self, rs):
-        self.rs = rs
-
-    def client(self, name):
-        return self.rs.client(name)
-
-
-@pytest.fixture
-def assistant(running_servers, tmp_path, monkeypatch):
-    monkeypatch.setenv("BESTBOX_DATA_DIR", str(tmp_path / "data"))
-    a = Assistant(running_servers.config, Both(running_servers), history=History(tmp_path / "h.sqlite"))
-    yield a
-    a.history.close()
 
 
 def test_spoken_tool_question_reuses_the_tool_choice_made_in_the_silence_window(espeak_wavs, transcriber,

@@ -12,28 +12,16 @@ from bestbox.audio.filesource import FileSoundDevice
 from bestbox.audio.wavfile import read_audio
 from bestbox.pipeline.answerer import PipelineAnswerer
 from bestbox.pipeline.assistant import Assistant, run_text_turn
-from bestbox.pipeline.history import History
 from bestbox.speech.voice_turn import VoiceSession
 from bestbox.trace import TurnTrace
 
 TEXT = "show me the top vendors by spend"
 
 
-class Both:
-    def __init__(self, rs):
-        self.rs = rs
-
-    def client(self, name):
-        return self.rs.client(name)
-
-
 @pytest.fixture
-def assistant(running_servers, tmp_path, monkeypatch):
-    monkeypatch.setenv("BESTBOX_DATA_DIR", str(tmp_path / "data"))
-    a = Assistant(running_servers.config, Both(running_servers), history=History(tmp_path / "h.sqlite"))
-    asyncio.run(a.database())   # generated before: the choice then starts as soon as its route is known
-    yield a
-    a.history.close()
+def assistant(assistant):
+    asyncio.run(assistant.database())   # generated before: the choice then starts as soon as its route is known
+    return assistant
 
 
 def stage(trace: TurnTrace, name: str):
