@@ -84,3 +84,41 @@ def test_on_random_weights_a_tool_choice_is_timed_as_a_plain_decode_of_the_call_
     assert call.unconstrained and call.substituted and call.purpose == "tool_choice"
     assert call.timings["predicted_n"] == 8        # ignore_eos: exactly the call's length
     assert json.loads(comp.text) == {"tool": tools[0].name, "arguments": {}}
+
+
+def test_auto_call_tokens_count_the_apps_example_calls_with_the_servers_tokenizer(running_servers):
+    """`--tool-call-tokens auto`: the median example call, tokenized by the heavy server, + 1."""
+    import statistics
+
+    from bestbox.agents.prompts import EXAMPLES
+    from bestbox.bench.llama_http import Endpoint
+    from bestbox.bench.tool_rounds import call_tokens_of_examples
+
+    ep = Endpoint("heavy", running_servers.base_url("heavy"), running_servers.config.llama.api_key)
+    n, detail = asyncio.run(call_tokens_of_examples(ep))
+    counts = list(detail["per_call"].values())
+    assert len(counts) == sum(len(v) for v in EXAMPLES.values()) and all(c and c > 5 for c in counts)
+    assert n == int(statistics.median(counts)) + 1 == detail["tokens"]
+
+
+def test_auto_call_tokens_say_so_when_the_server_cannot_tokenize():
+    import pytest
+
+    from bestbox.bench.llama_http import Endpoint
+    from bestbox.bench.tool_rounds import call_tokens_of_examples
+
+    with pytest.raises(RuntimeError, match="tokenize"):
+        asyncio.run(call_tokens_of_examples(Endpoint("heavy", "http://127.0.0.1:9")))
+
+
+def test_the_bench_flag_takes_a_number_or_auto():
+    import argparse
+
+    import pytest
+
+    from bestbox.cli.bench_cmd import _call_tokens
+
+    assert _call_tokens("auto") == "auto" and _call_tokens("21") == 21
+    for bad in ("many", "0"):
+        with pytest.raises(argparse.ArgumentTypeError):
+            _call_tokens(bad)

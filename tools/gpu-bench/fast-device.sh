@@ -159,7 +159,7 @@ fi
 ( while sleep 10; do cp "$W/bench-out/bench.partial.json" "$O/bench.partial.json" 2>/dev/null; done ) &
 COPIER=$!
 timeout "$left" "$PY" -m bestbox bench --json --no-ui --out "$W/bench-out" --only "$sections" --repeats "$reps" \
-  --tool-call-tokens "${TOOL_CALL_TOKENS:-40}" ${BENCH_ARGS:-} > "$O/bench.json" 2> "$O/bench.log"
+  --tool-call-tokens "${TOOL_CALL_TOKENS:-auto}" ${BENCH_ARGS:-} > "$O/bench.json" 2> "$O/bench.log"
 log "bench rc=$? ($(grep -c . "$O/bench.log") log lines)"
 kill $COPIER ${MON:-} 2>/dev/null
 cp "$W/bench-out/bench.partial.json" "$O/bench.partial.json" 2>/dev/null

@@ -108,7 +108,7 @@ stage2() {
   local sections=${SECTIONS:-servers,router,asr,cleanup,turns,load,team,turn_end,hearing}
   echo "bench until ${main_end}s, sections $sections"
   timeout $(( main_end - $(elapsed) )) python3 -m bestbox bench --json --no-ui --out "$W/bench-out" \
-    --only "$sections" --repeats "${REPEATS:-3}" --tool-call-tokens "${TOOL_CALL_TOKENS:-40}" \
+    --only "$sections" --repeats "${REPEATS:-3}" --tool-call-tokens "${TOOL_CALL_TOKENS:-auto}" \
     > "$O/bench.json" 2> "$O/bench.log"
   echo "bench rc=$? after $(elapsed)s"
   [ -s "$O/bench.json" ] || cp "$W/bench-out/bench.partial.json" "$O/bench.json" 2>/dev/null
@@ -162,7 +162,7 @@ stage4() {
   export PATH=$T/espeak/bin:$PATH PYTHONPATH="${site_dir:+$site_dir:}$R/app" BESTBOX_CONFIG=$W/bestbox-speak.toml \
     BESTBOX_DATA_DIR=$W/data PYTHONUNBUFFERED=1
   timeout $(( ${END_BY_S:-570} - $(elapsed) )) "$PY" -m bestbox bench --json --no-ui --out "$W/bench-speak" \
-    --only speak --repeats "${REPEATS:-3}" --tool-call-tokens "${TOOL_CALL_TOKENS:-40}" \
+    --only speak --repeats "${REPEATS:-3}" --tool-call-tokens "${TOOL_CALL_TOKENS:-auto}" \
     > "$O/bench-speak.json" 2> "$O/bench-speak.log"
   echo "speak bench rc=$? after $(elapsed)s"
   [ -s "$O/bench-speak.json" ] || cp "$W/bench-speak/bench.partial.json" "$O/bench-speak.json" 2>/dev/null

@@ -14,7 +14,7 @@ class Options:
     repeats: int = 3
     quick: bool = False
     answer_tokens: int = 48
-    tool_call_tokens: int | None = None   # random-weight models: a real call's length (recording.py)
+    tool_call_tokens: int | str | None = None   # random-weight models: a real call's length (recording.py); "auto" until run_bench resolves it
     ui: bool = True
     log: Callable[[str], None] = lambda m: None
     sections: tuple[str, ...] | None = None   # None: every section (runner.SECTION_FUNCS)

@@ -121,6 +121,15 @@ async def run_bench(cfg, mgr, opt: Options, *, config_path: Path | None = None) 
         if mgr.client(name) is None:
             raise RuntimeError(f"the {name} server is not running; `bestbox bench` needs both "
                                f"({mgr.snapshot(name).message})")
+    if opt.tool_call_tokens == "auto":
+        from .llama_http import Endpoint
+        from .tool_rounds import call_tokens_of_examples
+
+        heavy = mgr.snapshot("heavy")
+        opt.tool_call_tokens, res["meta"]["tool_call_tokens_auto"] = await call_tokens_of_examples(
+            Endpoint("heavy", heavy.base_url, cfg.llama.api_key))
+        res["meta"]["tool_call_tokens"] = opt.tool_call_tokens
+        opt.log(f"tool calls timed as {opt.tool_call_tokens} tokens (the app's example calls, median + 1)")
     ctx = Ctx(cfg, mgr, opt, config_path=config_path, sel=U.selection(opt.quick))
     try:
         await _prepare(ctx, res)

@@ -4,6 +4,7 @@ random weights (`bench.gguf_random`); their calls are noise, so the agent loop a
 loop at one tool round and says so in its output; real models keep the loop's own bound."""
 from __future__ import annotations
 
+import statistics
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -50,3 +51,22 @@ def capped_on_random_weights(cfg, opt, assistants: dict, out: dict, rec=None):
             a.max_tool_rounds = before[k]
         if rec is not None:
             rec.unconstrained = False
+
+
+async def call_tokens_of_examples(endpoint) -> tuple[int, dict]:
+    """`--tool-call-tokens auto`: how long a trained model's call is, from the calls the app's own
+    prompts show as examples (agents/prompts.EXAMPLES, the form a model imitates), counted by the
+    heavy server's tokenizer (the GPU bench's random models carry Qwen2's real vocabulary), plus the
+    end-of-generation token. The median, so one long call (a room booking) does not set it."""
+    from ..agents.prompts import EXAMPLES
+    from .llama_http import count_tokens, make_client
+
+    calls = [c for pairs in EXAMPLES.values() for _q, c in pairs]
+    async with make_client(30.0) as client:
+        counts = [await count_tokens(client, endpoint, c) for c in calls]
+    known = [n for n in counts if n]
+    if not known:
+        raise RuntimeError(f"--tool-call-tokens auto: the {endpoint.name} server's /tokenize did not answer")
+    n = int(statistics.median(known)) + 1
+    return n, {"tokens": n, "from": "median of the app's example calls (agents/prompts.EXAMPLES), by the "
+               f"{endpoint.name} server's tokenizer, + 1 end token", "per_call": dict(zip(calls, counts))}

@@ -5,6 +5,7 @@ missing ones started and stopped again afterwards).
 Writes DIR/bench.json and DIR/*.png; prints a table (or, with --json, the JSON document)."""
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
 import sys
@@ -19,9 +20,10 @@ def register(sub) -> None:
     p.add_argument("--quick", action="store_true", help="few repeats and short utterances (about two minutes)")
     p.add_argument("--answer-tokens", type=int, default=None,
                    help="answer length cap, the same for every configuration (default 32, --quick 16)")
-    p.add_argument("--tool-call-tokens", type=int, default=None,
+    p.add_argument("--tool-call-tokens", type=_call_tokens, default=None, metavar="N|auto",
                    help="cap each schema-forced tool call at N tokens and, where the capped text is no valid "
-                        "call, call the first offered tool: random-weight models only (docs/benchmarks.md)")
+                        "call, call the first offered tool: random-weight models only (docs/benchmarks.md); "
+                        "auto: the median length of the app's example calls by the heavy server's tokenizer")
     p.add_argument("--no-ui", action="store_true", help="skip the window measurements (stalls, launch, memory)")
     p.add_argument("--only", help="comma-separated sections: servers,router,calibration,asr,cleanup,turns,ui,"
                                   "supervision (and load, team, retrieval, records, families, turn_end, hearing, speak, "
@@ -31,6 +33,18 @@ def register(sub) -> None:
 
 
 SERVERLESS = {"records", "retrieval"}
+
+
+def _call_tokens(value: str):
+    if value == "auto":
+        return value
+    try:
+        n = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of tokens or 'auto', got {value!r}") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError("the number of tokens must be at least 1")
+    return n
 
 
 def run(args) -> int:
