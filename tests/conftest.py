@@ -144,6 +144,8 @@ def spawn_llama_server(tmp_path_factory, llama_server_bin, demo_model):
 
     import httpx
 
+    from bestbox.servers.procs import stop_child
+
     started: list[subprocess.Popen] = []
 
     def spawn(*extra: str, timeout: float = 120.0) -> str:
@@ -169,12 +171,7 @@ def spawn_llama_server(tmp_path_factory, llama_server_bin, demo_model):
 
     yield spawn
     for proc in started:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_child(proc)
 
 
 @pytest.fixture(scope="session")

@@ -17,6 +17,7 @@ from bestbox import paths  # noqa: E402
 from bestbox.bench import gguf_kquant as kq  # noqa: E402
 from bestbox.bench import gguf_random as gr  # noqa: E402
 from bestbox.bench import gguf_vocab as gv  # noqa: E402
+from bestbox.servers.procs import stop_child  # noqa: E402
 
 
 def _free_port() -> int:
@@ -150,10 +151,5 @@ def test_tiny_gguf_loads_and_answers(tmp_path: Path, shape: str, extra: list[str
         text = data["choices"][0]["message"]["content"]
         assert text and text.isprintable() and text.isascii(), repr(text)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_child(proc)
         log.close()

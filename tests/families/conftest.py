@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from family_servers import FAMILIES, TEMPLATES, Family, start_server, stop_server
+from bestbox.servers.procs import stop_child
+from family_servers import FAMILIES, TEMPLATES, Family, start_server
 
 
 @pytest.fixture(scope="module", params=FAMILIES, ids=lambda f: f.key)
@@ -15,7 +16,7 @@ def family(request, tmp_path_factory, llama_server_bin, demo_model):
     log = tmp_path_factory.mktemp(f"family-{fam.key}") / "server.log"
     proc, url = start_server(llama_server_bin, demo_model, log, "--jinja", "--chat-template-file", str(tpl))
     yield fam, url
-    stop_server(proc)
+    stop_child(proc)
 
 
 @pytest.fixture(scope="session")

@@ -65,14 +65,3 @@ def start_server(binary: Path, model: Path, log: Path, *extra: str, timeout: flo
             proc.kill()
             pytest.fail(f"llama-server not healthy within {timeout:.0f} s: {log.read_text(errors='replace')[-2000:]}")
         time.sleep(0.2)
-
-
-def stop_server(proc) -> None:
-    proc.terminate()
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-
-

@@ -15,8 +15,9 @@ from bestbox.config import ServerConfig
 from bestbox.llm.templates import forget, request_fields, server_profile
 from bestbox.servers.gguf import read_keys
 from bestbox.servers.model_check import check_model_file, check_profile, check_server
+from bestbox.servers.procs import stop_child
 
-from family_servers import TEMPLATES, start_server, stop_server
+from family_servers import TEMPLATES, start_server
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -64,7 +65,7 @@ def test_a_running_server_without_template_is_named(bare_gguf, llama_server_bin,
         issues = asyncio.run(check_server("heavy", ServerConfig(model=str(bare_gguf)), url))
         assert issues[0].kind == "no_template"
     finally:
-        stop_server(proc)
+        stop_child(proc)
 
 
 def test_doctor_names_it(bare_gguf, tmp_config, tmp_path):

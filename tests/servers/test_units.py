@@ -121,3 +121,22 @@ def test_gpu_bench_gets_the_apps_command_line_without_pydantic(tmp_path):
         argv = out.stdout.split("\0")[:-1]
         cfg = Config().server(tier).model_copy(update={"model": str(model), "port": 9123})
         assert argv == build_command(tier, cfg, api_key="", server_binary=str(binary)).argv
+
+
+def test_stop_child_terminates_and_kills_one_that_ignores_sigterm():
+    import subprocess
+    import sys
+
+    from bestbox.servers.procs import stop_child
+
+    polite = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    stop_child(polite)
+    assert polite.returncode == -15  # SIGTERM was enough
+    stubborn = subprocess.Popen([sys.executable, "-c", "import signal, time; signal.signal(signal.SIGTERM, "
+                                 "signal.SIG_IGN); print('ready', flush=True); time.sleep(60)"],
+                                stdout=subprocess.PIPE, text=True)
+    assert stubborn.stdout.readline().strip() == "ready"
+    stop_child(stubborn, grace_s=0.5)
+    assert stubborn.returncode == -9  # killed after the grace period, and reaped
+    stubborn.stdout.close()
+    stop_child(stubborn)  # an exited child: nothing to do

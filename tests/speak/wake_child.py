@@ -7,8 +7,8 @@ from __future__ import annotations
 import json
 import sys
 import threading
-import wave
 
+from bestbox.audio.wavfile import write_wav
 from bestbox.speech.wake_listener import WakeListener
 
 
@@ -39,12 +39,7 @@ def main() -> int:
         audio, info = got[0]
         result["info"] = info
         if audio is not None:
-            with wave.open(out_wav, "wb") as w:
-                w.setnchannels(1)
-                w.setsampwidth(2)
-                w.setframerate(16000)
-                w.writeframes((audio.clip(-1, 1) * 32767).astype("<i2").tobytes())
-            result["request"] = out_wav
+            result["request"] = str(write_wav(out_wav, audio, 16000))
     print(json.dumps({"result": result}), flush=True)
     return 0
 

@@ -65,13 +65,10 @@ def _start_display() -> None:
 
 
 def _stop_display() -> None:
+    from bestbox.servers.procs import stop_child
+
     for p in reversed(_STARTED):
-        if p.poll() is None:
-            p.terminate()
-            try:
-                p.wait(3)
-            except subprocess.TimeoutExpired:
-                p.kill()
+        stop_child(p, grace_s=3)
     _STARTED.clear()
 
 

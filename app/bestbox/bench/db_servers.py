@@ -18,6 +18,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..servers.procs import stop_child
+
 ADMIN_PW = "admin-pw-9f3c"
 READER_PW = "reader-Secr3t-7d1a"
 
@@ -195,10 +197,5 @@ def running_mariadb(*sql_files: Path, start_timeout_s: float = 20.0):
                     pass
         yield db
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_child(proc)
         shutil.rmtree(base, ignore_errors=True)

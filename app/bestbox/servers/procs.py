@@ -278,6 +278,19 @@ def signal_tree(pid: int, sig: int) -> None:
             pass
 
 
+def stop_child(proc: subprocess.Popen, grace_s: float = 10.0) -> None:
+    """Stop a child we spawned: SIGTERM, `grace_s` to exit, then SIGKILL; always reaped (no zombie).
+    A child already gone is only reaped. (llama-server groups go through `servers.launch.terminate`.)"""
+    if proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(grace_s)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 def pid_gone(pid: int) -> bool:
     try:
         p = psutil.Process(pid)
