@@ -1,5 +1,5 @@
 """Shared fixtures: a throw-away config on free ports with the demo model, the real llama-server
-binary, and (session-wide) a running heavy+light pair supervised by ServerManager."""
+binary, (session-wide) a running heavy+light pair supervised by ServerManager, and an Assistant on it."""
 from __future__ import annotations
 
 import asyncio
@@ -132,6 +132,28 @@ def running_servers(tmp_path_factory, llama_server_bin, demo_model):
         yield rs
     finally:
         rs.close()
+
+
+class _ClientsOnly:
+    """The session's running servers as the Assistant sees its endpoints: a client per tier."""
+
+    def __init__(self, rs):
+        self.rs = rs
+
+    def client(self, name):
+        return self.rs.client(name)
+
+
+@pytest.fixture
+def assistant(running_servers, tmp_path, monkeypatch):
+    """An Assistant on the session's demo servers, with its own history and data dir."""
+    from bestbox.pipeline.assistant import Assistant
+    from bestbox.pipeline.history import History
+
+    monkeypatch.setenv("BESTBOX_DATA_DIR", str(tmp_path / "data"))
+    a = Assistant(running_servers.config, _ClientsOnly(running_servers), history=History(tmp_path / "h.sqlite"))
+    yield a
+    a.history.close()
 
 
 @pytest.fixture(scope="session")

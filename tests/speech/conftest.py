@@ -99,25 +99,3 @@ def llama_server(spawn_llama_server):
 def pulse_env(virtual_mic):
     """The virtual microphone's environment for child processes (see tests/conftest.py)."""
     return virtual_mic
-
-
-class _ClientsOnly:
-    """The session's running servers as the Assistant sees its endpoints: a client per tier."""
-
-    def __init__(self, rs):
-        self.rs = rs
-
-    def client(self, name):
-        return self.rs.client(name)
-
-
-@pytest.fixture
-def assistant(running_servers, tmp_path, monkeypatch):
-    """An Assistant on the session's demo servers, with its own history and data dir."""
-    from bestbox.pipeline.assistant import Assistant
-    from bestbox.pipeline.history import History
-
-    monkeypatch.setenv("BESTBOX_DATA_DIR", str(tmp_path / "data"))
-    a = Assistant(running_servers.config, _ClientsOnly(running_servers), history=History(tmp_path / "h.sqlite"))
-    yield a
-    a.history.close()

@@ -8,18 +8,24 @@ text is the same, i.e. when the turn took that answer. An answer that is dropped
 another transcript) drops its clause at once.
 
 `shim`: a factory of token-text rewriters for random-weight models (`TextShim`), applied to these
-tokens exactly as to the turn's."""
+tokens exactly as to the turn's.
+
+One of these per speaking front end, for all its turns: the CLI's and the bench's `SpeakingAnswerer`
+and the window's `ui.speak_controller.SpeakController` each `follow` the pipeline's `AnswersAhead`
+and hand `audio_for` to their turn's `Speaker` (`premade=`)."""
 from __future__ import annotations
 
 import concurrent.futures
 import logging
 import threading
-from typing import Callable
-
-import numpy as np
+from collections import deque
+from typing import TYPE_CHECKING, Callable
 
 from .sentences import SentenceAggregator
 from .speech_text import for_speech
+
+if TYPE_CHECKING:  # the window imports this module at start-up: numpy waits for the first spoken answer
+    import numpy as np
 
 log = logging.getLogger(__name__)
 
@@ -35,15 +41,36 @@ class Premade:
 
 
 class FirstClauseAhead:
-    def __init__(self, engine, shim: Callable[[], Callable[[str, str], str]] | None = None) -> None:
+    def __init__(self, engine, shim: Callable[[], Callable[[str, str], str]] | None = None, *,
+                 enabled: Callable[[], bool] | None = None) -> None:
+        """enabled: asked when an answer starts ahead; False (muted, replies not spoken) makes nothing."""
         self.engine = engine
         self.shim = shim
+        self.enabled = enabled
         self._lock = threading.Lock()
         self.current: Premade | None = None
-        self.made: list[Premade] = []   # every clause made (tests, bench)
+        self.made: deque[Premade] = deque(maxlen=16)  # the latest (tests, bench); a window runs for days
+        self._answers = None
+
+    def follow(self, answers) -> None:
+        """Hear of every answer that `answers` (a `pipeline.answer_ahead.AnswersAhead`, or None) starts
+        ahead; an earlier one is no longer followed."""
+        self.detach()
+        if answers is not None:
+            answers.watchers.append(self.watch)
+            self._answers = answers
+
+    def detach(self) -> None:
+        """Stop following (an answerer thrown away, an assistant rebuilt); what is pending is dropped."""
+        answers, self._answers = self._answers, None
+        if answers is not None and self.watch in answers.watchers:
+            answers.watchers.remove(self.watch)
+        self.reset()
 
     def watch(self, ahead) -> None:
         """A watcher for `pipeline.answer_ahead.AnswersAhead.watchers`: follow this answer's tokens."""
+        if self.enabled is not None and not self.enabled():
+            return
         pm = Premade()
         with self._lock:
             if self.current is not None:
@@ -108,3 +135,9 @@ class FirstClauseAhead:
             if self.current is not None:
                 self.current.dropped = True
             self.current = None
+
+    def wait_idle(self, timeout_s: float = 30.0) -> None:
+        """Block until no clause is being synthesized (at quit: the engine must be left first)."""
+        for pm in list(self.made):
+            if pm.future is not None:
+                concurrent.futures.wait([pm.future], timeout=timeout_s)

@@ -30,14 +30,11 @@ class SpeakingAnswerer:
         self.text_shim = text_shim
         # The first clause of an answer started in the silence window (pipeline/answer_ahead.py).
         self.ahead = FirstClauseAhead(engine, text_shim)
-        self._answers = getattr(getattr(inner, "turns", None), "answers_ahead", None)
-        if self._answers is not None:
-            self._answers.watchers.append(self.ahead.watch)
+        self.ahead.follow(getattr(getattr(inner, "turns", None), "answers_ahead", None))
 
     def detach(self) -> None:
         """Stop following answers made ahead (an answerer that is thrown away)."""
-        if self._answers is not None and self.ahead.watch in self._answers.watchers:
-            self._answers.watchers.remove(self.ahead.watch)
+        self.ahead.detach()
 
     def preroute(self, text: str) -> None:
         self.inner.preroute(text)

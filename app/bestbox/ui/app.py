@@ -191,6 +191,7 @@ class AppController(QObject):
         self.speak = SpeakController(self.config.voice_out, getattr(self.loaded, "path", None), self)
         self.speak.microphone = self.config.speech.input_device
         self.speak.barged_in.connect(lambda hit: self.voice.run_audio(hit.audio))
+        self.speak.follow_answers(self.assistant)  # a spoken answer made ahead: its first clause too
         self.window.set_speak(self.speak)
         if self.tray is not None:
             add_tray_mute(self.tray, self.speak)

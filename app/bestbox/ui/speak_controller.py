@@ -4,7 +4,12 @@ mute state shared by the window and the tray (saved to the config).
 
 Nothing slow runs on the UI thread: the voice loads on a worker thread (after start-up, or at the
 first spoken sentence), synthesis has its own thread and playback is PortAudio's callback. This
-object only routes TurnEvents to the current ReplySpeaker and turns its end into a signal."""
+object only routes TurnEvents to the current ReplySpeaker and turns its end into a signal.
+
+A spoken question that needs no tool may be answered ahead, in the silence window
+(`pipeline.answer_ahead`): `follow_answers` hands those answers to one `speak.ahead.FirstClauseAhead`
+(the one the CLI's `voice --speak` uses too), which synthesizes the first clause on its own thread;
+a voice turn's speaker plays it first when the turn took that answer, and never when it was dropped."""
 from __future__ import annotations
 
 import logging
@@ -12,6 +17,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
+from ..speak.ahead import FirstClauseAhead
 from ..speak.lazy import LazyEngine, should_speak
 
 log = logging.getLogger(__name__)
@@ -31,6 +37,8 @@ class SpeakController(QObject):
         self.config_path = config_path
         self.output = output
         self.engine = LazyEngine(voice_out)  # loads on first use or preload(), never here
+        # Nothing is synthesized ahead for an answer that will not be spoken.
+        self.ahead = FirstClauseAhead(self.engine, enabled=lambda: should_speak(self.cfg, "voice"))
         self.reply = None  # speak.reply.ReplySpeaker of the answer being spoken
         self.bubble = None
         self.monitor = None  # BargeInMonitor while a spoken turn's answer plays
@@ -69,6 +77,16 @@ class SpeakController(QObject):
         except Exception as e:  # noqa: BLE001 - said again when speech is asked for
             log.warning("voice preload failed: %s", e)
 
+    def follow_answers(self, adapter) -> None:
+        """Follow the answers made ahead by the assistant behind `adapter` (a `ui.assistant_adapter.
+        AssistantAdapter`), now if it is built, and again whenever it is (re)built."""
+        def attach() -> None:
+            self.ahead.follow(getattr(adapter.assistant, "answers_ahead", None))
+
+        adapter.ready.connect(attach)
+        if adapter.assistant is not None:
+            attach()
+
     @property
     def speaking(self) -> bool:
         return self.reply is not None and not self.reply.finished.is_set()
@@ -79,7 +97,7 @@ class SpeakController(QObject):
         if ev.kind == "route" and bubble is not self.bubble:
             if self.muted or not should_speak(self.cfg, source):
                 return
-            self._start(bubble, listen=source == "voice" and self.cfg.barge_in)
+            self._start(bubble, listen=source == "voice" and self.cfg.barge_in, voice=source == "voice")
         if bubble is self.bubble and self.reply is not None:
             self.reply.on_event(ev)
 
@@ -100,7 +118,8 @@ class SpeakController(QObject):
         if self.reply is not None:
             self.reply.stop()
 
-    def _start(self, bubble, listen: bool = False) -> None:
+    def _start(self, bubble, listen: bool = False, voice: bool = False) -> None:
+        """voice: a spoken question's answer, whose first clause may have been made ahead."""
         self.stop()
         self.bubble = bubble
         self.monitor = None
@@ -112,7 +131,8 @@ class SpeakController(QObject):
             self.monitor = BargeInMonitor(device=self.microphone)
         self.reply = ReplySpeaker(self.engine, output=self.output, device=self.cfg.output_device or None,
                                   volume=self.cfg.volume, on_block=self.monitor.on_block if self.monitor else None,
-                                  on_finished=lambda b=bubble: self._finished.emit(b))
+                                  on_finished=lambda b=bubble: self._finished.emit(b),
+                                  premade=self.ahead.audio_for if voice else None)
         self.speaking_changed.emit(bubble, True)
         if self.monitor is not None:
             import asyncio
@@ -151,6 +171,9 @@ class SpeakController(QObject):
         if task is not None:
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
+        self.ahead.detach()
+        loop = asyncio.get_running_loop()
         reply = self.reply
         if reply is not None:
-            await asyncio.get_running_loop().run_in_executor(None, reply.close)
+            await loop.run_in_executor(None, reply.close)
+        await loop.run_in_executor(None, self.ahead.wait_idle)
