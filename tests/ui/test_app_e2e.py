@@ -55,6 +55,8 @@ def test_typed_question_streams_with_badges(qtbot, aloop, ui_config, shots):
                         timeout=120_000)
         qtbot.waitUntil(lambda: ctrl.startup_done, timeout=120_000)  # incl. Whisper preload
         assert ctrl.assistant.error is None, ctrl.assistant.error
+        # spoken replies hear of answers made ahead (speak/ahead.py: their first clause plays first)
+        assert ctrl.speak.ahead.following is ctrl.assistant.assistant.answers_ahead
         chat = win.chat
         (shots / "stall_culprits.txt").unlink(missing_ok=True)
         meter = StallMeter(watchdog_ms=45)

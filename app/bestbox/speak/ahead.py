@@ -60,6 +60,11 @@ class FirstClauseAhead:
             answers.watchers.append(self.watch)
             self._answers = answers
 
+    @property
+    def following(self):
+        """The `AnswersAhead` followed now, or None."""
+        return self._answers
+
     def detach(self) -> None:
         """Stop following (an answerer thrown away, an assistant rebuilt); what is pending is dropped."""
         answers, self._answers = self._answers, None
