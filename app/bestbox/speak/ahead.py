@@ -75,6 +75,7 @@ class FirstClauseAhead:
     def watch(self, ahead) -> None:
         """A watcher for `pipeline.answer_ahead.AnswersAhead.watchers`: follow this answer's tokens."""
         if self.enabled is not None and not self.enabled():
+            self.reset()   # an older clause is stale now too
             return
         pm = Premade()
         with self._lock:
