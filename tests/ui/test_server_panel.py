@@ -142,3 +142,20 @@ def test_card_says_why_it_restarted(qtbot, aloop):
     assert "Ready" in card.badge.toolTip()  # the state's own tooltip from the table comes first
     card.update_snapshot(_snap(name="light", state=ServerState.STOPPED))
     assert not card.message.isVisible() and "Last exit" not in card.badge.toolTip()
+
+
+def test_a_config_that_names_the_demo_file_is_not_called_missing(qtbot, aloop, demo_model):
+    class Server:
+        model = str(demo_model)
+
+    class Cfg:
+        def server(self, name):
+            return Server()
+
+    card = ServerCard("heavy", lambda n: [])
+    qtbot.addWidget(card)
+    card.config = Cfg()
+    card.update_snapshot(_snap(state=ServerState.READY, pid=77, using_demo_model=True, model_path=str(demo_model)))
+    card.show()
+    assert card.demo.isVisible() and card.demo.text().startswith("Demo model (SmolLM2-135M). Point [servers.heavy]")
+    assert "not found" not in card.demo.text()

@@ -3,6 +3,7 @@ and its own log."""
 from __future__ import annotations
 
 import html
+from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QTextCursor, QTextOption
@@ -212,7 +213,9 @@ class ServerCard(QFrame):
         self.model.setToolTip(g("model_path", "") or "")
         if g("using_demo_model", False):
             cfg_path = self._configured_model()
-            missing = f": configured file {cfg_path} not found" if cfg_path else ""
+            # The config may name the demo file itself: only a file that is not there is "not found".
+            missing = f": configured file {cfg_path} not found" if cfg_path and not Path(cfg_path).expanduser().is_file() \
+                else ""
             self.demo.setText(f"Demo model (SmolLM2-135M){missing}. Point [servers.{self.name}] model at a "
                               "real GGUF for useful answers.")
             self.demo.show()
