@@ -38,7 +38,7 @@ def test_schema_happy_path(shared_db, scripted):
     # the forced request carried the schema; the answer request carried the tool result
     # the request's words narrowed the menu to the one matching tool (see agents/tool_ranker.py)
     assert client.requests[0]["json_schema"]["properties"]["tool"] == {"const": "top_vendors_by_spend"}
-    answer_ctx = json.dumps(client.requests[1]["messages"])
+    answer_ctx = json.dumps(client.requests[1]["messages"], ensure_ascii=False)
     assert "Result of top_vendors_by_spend" in answer_ctx
     assert all(r["vendor"] in answer_ctx for r in res.result["rows"])      # every row reached the model
 
