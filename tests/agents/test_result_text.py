@@ -151,6 +151,17 @@ def test_a_documents_full_text_is_given_once(results):
     assert text.count(body) == 1 and "**" not in text     # the highlighted excerpt of it is not repeated
 
 
+def test_document_passages_are_given_once_with_their_citation_numbers():
+    passage = "Every employee receives 27 days of paid annual leave per calendar year."
+    res = {"rows": [{"cite": "[1]", "source": "handbook.pdf, page 2", "text": passage}], "row_count": 1,
+           "truncated": False, "answered": True, "search_mode": "keyword-only",
+           "citations": [{"id": 1, "path": "/home/me/docs/handbook.pdf", "page": 2, "snippet": passage}],
+           "instruction": "Answer only from these passages and cite each fact with its [n]."}
+    text = compact_result(res)
+    assert text.count(passage) == 1 and "[1]" in text and "handbook.pdf, page 2" in text
+    assert "cite each fact" in text and "/home/me" not in text
+
+
 def test_the_result_message_names_the_tool_and_asks_for_an_answer():
     msg = prompts.tool_result_message("top_vendors_by_spend", "x: 1")
     assert "top_vendors_by_spend" in msg and "x: 1" in msg and "answer" in msg

@@ -11,6 +11,7 @@ H200 for ten vendors; seconds with a 14B model on a CPU), so it says everything 
 - one row is `field: value` lines; nested values are `a=b` lists, not JSON with quotes;
 - amounts keep every cent; only a zero ".00" is left out (Qwen2 reads each digit as one token);
 - `row_count`/`truncated` become one line that says how many rows there are and whether more exist;
+- a document search's citations (paths, snippets) are left out: its rows carry the same passages;
 - a calendar period is its label ("2026-Q4, to date": its first and last day say nothing more, and a
   date is ten tokens); a rolling one keeps its dates; the currency line is left out when it is EUR,
   which every system prompt already says (prompts.STYLE).
@@ -24,7 +25,9 @@ from typing import Any
 
 HOIST_MIN_ROWS = 3          # below this, saying a shared value once saves nothing
 SEP = "\t"
-_NOT_FIELDS = ("rows", "row_count", "truncated")
+# "citations" are for the window (tools/documents.citations_of: paths and snippets); the rows carry
+# the passages with their [n], which is all the model cites.
+_NOT_FIELDS = ("rows", "row_count", "truncated", "citations")
 
 
 def cell(v: Any) -> str:
