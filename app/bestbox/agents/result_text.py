@@ -6,7 +6,8 @@ H200 for ten vendors; seconds with a 14B model on a CPU), so it says everything 
   pipes and the spaces around inner pipes cost ~16 % of the rows' tokens and tell the model nothing (people
   never see this text: the window's tables come from the structured result, and `calls.result_markdown`
   is what people read when the model gives no answer);
-- a column with one value in every row is said once ("every row: ...") instead of on each row;
+- a column with one value in every row is said once ("all 13 rows: has_problem=True") instead of on
+  each row (the count keeps it from reading as true of rows not shown);
 - a `rank` column that only repeats the row order is left out;
 - one row is `field: value` lines; nested values are `a=b` lists, not JSON with quotes;
 - amounts keep every cent; only a zero ".00" is left out (Qwen2 reads each digit as one token);
@@ -68,7 +69,7 @@ def table(rows: list[dict]) -> list[str]:
     if len(rows) >= HOIST_MIN_ROWS:
         same = [c for c in cols if len({_key(r.get(c)) for r in rows}) == 1]
         if same:
-            out.append("every row: " + ", ".join(f"{c}={cell(rows[0].get(c)) or 'none'}" for c in same))
+            out.append(f"all {len(rows)} rows: " + ", ".join(f"{c}={cell(rows[0].get(c)) or 'none'}" for c in same))
             cols = [c for c in cols if c not in same]
     if cols:
         out.append(SEP.join(cols))
@@ -117,7 +118,7 @@ def compact_result(result: dict, shown: int | None = None) -> str:
     """`result` as the model reads it; `shown` rows of its rows (all when None)."""
     lines: list[str] = []
     for k, v in result.items():
-        if k in _NOT_FIELDS or v is None or (k == "currency" and v == "EUR"):
+        if k in _NOT_FIELDS or v is None or v == {} or (k == "currency" and v == "EUR"):
             continue
         lines += _field(k, v)
     rows = result.get("rows")
