@@ -3,9 +3,9 @@
 Reading this text is part of every tool turn's time to first token (160 ms of an 834 ms voice turn on an
 H200 for ten vendors; seconds with a 14B model on a CPU), so it says everything the answer needs once:
 - rows as tab-separated lines under a header line, not a Markdown table: the separator row, the outer
-  pipes and the spaces around inner pipes cost ~16 % of the rows' tokens and tell the model nothing (people
-  never see this text: the window's tables come from the structured result, and `calls.result_markdown`
-  is what people read when the model gives no answer);
+  pipes and the spaces around inner pipes cost 14 % of the rows' Qwen2 tokens and tell the model
+  nothing (people never see this text: the window's tables come from the structured result, and
+  `calls.result_markdown` is what people read when the model gives no answer);
 - a column with one value in every row is said once ("all 13 rows: has_problem=True") instead of on
   each row (the count keeps it from reading as true of rows not shown);
 - a `rank` column that only repeats the row order is left out;
