@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 from bestbox.agents.calls import (CallError, ParsedCall, call_schema, parse_native_call, parse_schema_output,
                                   result_for_model, result_summary)
@@ -74,9 +75,12 @@ def test_call_schema_shapes():
 
 
 def test_result_text_is_bounded():
-    rows = [{"a": i, "b": "x" * 50} for i in range(50)]
+    rows = [{"a": i, "b": "x" * 50 + str(i)} for i in range(50)]
     text = result_for_model({"rows": rows, "row_count": 50, "truncated": True}, max_chars=1000)
-    assert len(text) <= 1000 and "rows_shown_to_model" in text
+    shown = int(re.search(r"(\d+) of 50 rows", text)[1])
+    assert len(text) <= 1000 and 0 < shown < 50 and "left out" in text and "more exist" in text
+    kept = [ln for ln in text.splitlines() if "x" * 50 in ln]        # the rows kept are whole, in order
+    assert [int(re.match(r"\d+", ln)[0]) for ln in kept] == list(range(shown))
     assert result_summary({"error": "boom"}) == (None, "boom", "error: boom")
     assert result_summary({"rows": [1, 2], "row_count": 2, "truncated": True})[2] == "2 rows, more available"
 

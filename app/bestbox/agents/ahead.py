@@ -75,7 +75,7 @@ def result_turns(tool: str, args: dict, result: dict, max_chars: int) -> list[di
     """The call and its result as the schema-mode conversation continues after a tool choice (the
     turn's answer prompt is the tool choice's prompt plus these)."""
     return [{"role": "assistant", "content": json.dumps({"tool": tool, "arguments": args})},
-            {"role": "user", "content": prompts.tool_result_message(tool, args, result_for_model(result, max_chars))}]
+            {"role": "user", "content": prompts.tool_result_message(tool, result_for_model(result, max_chars))}]
 
 
 async def prefill(client: Any, messages: list[dict]) -> tuple[float, float, dict]:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..llm.client import parse_json_object
+from .result_text import compact_result
 from .tools import Tool
 from .tools.base import MAX_ARG_CHARS
 
@@ -178,15 +179,14 @@ def result_markdown(result: dict, max_names: int = 10) -> str:
 
 
 def result_for_model(result: dict, max_chars: int = 6000) -> str:
-    """The text the model sees; drops trailing rows (and says so) to fit `max_chars`."""
-    text = render_result(result)
-    rows = list(result.get("rows") or [])
-    res = dict(result)
-    while rows and len(text) > max_chars:
-        rows = rows[: len(rows) * 2 // 3] if len(rows) > 3 else rows[:-1]
-        res["rows"] = rows
-        res["rows_shown_to_model"] = len(rows)
-        text = render_result(res)
+    """The text the model sees (`result_text.compact_result`); drops trailing rows (and says so) to fit
+    `max_chars`."""
+    text = compact_result(result)
+    rows = result.get("rows")
+    shown = len(rows) if isinstance(rows, list) else 0
+    while shown and len(text) > max_chars:
+        shown = shown * 2 // 3 if shown > 3 else shown - 1
+        text = compact_result(result, shown)
     return text if len(text) <= max_chars else text[: max_chars - 8] + " …(cut)"
 
 

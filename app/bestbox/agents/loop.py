@@ -259,7 +259,7 @@ class AgentRunner:
         msgs = [{"role": "system", "content": sys}, *messages,
                 {"role": "assistant", "content": json.dumps({"tool": name, "arguments": st.last_args})},
                 {"role": "user", "content": prompts.tool_result_message(
-                    name, st.last_args, result_for_model(st.last_result, self.max_result_chars))}]
+                    name, result_for_model(st.last_result, self.max_result_chars))}]
         async for ev in self._final_answer(st, msgs):
             yield ev
 

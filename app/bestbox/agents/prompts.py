@@ -1,7 +1,6 @@
 """System prompts per agent. The static text comes first so llama-server's prompt cache reuses it."""
 from __future__ import annotations
 
-import json
 from datetime import date
 
 from .tools import Tool
@@ -60,9 +59,10 @@ def answer_system_prompt(agent: str, today: date | None = None) -> str:
             f"Answer the user's question from the tool result you are given. {STYLE}")
 
 
-def tool_result_message(name: str, arguments: dict, result_text: str) -> str:
-    """How a schema-mode tool result is shown to the model (as a user turn, which every template has)."""
-    return (f"Result of {name} {json.dumps(arguments)}:\n{result_text}\n"
+def tool_result_message(name: str, result_text: str) -> str:
+    """How a schema-mode tool result is shown to the model (as a user turn, which every template has).
+    The arguments are not repeated: the call turn just before this one carries them."""
+    return (f"Result of {name}:\n{result_text}\n"
             "Now answer my question in plain sentences from this result. Do not call a tool.")
 
 
