@@ -49,7 +49,7 @@ def app_window(qtbot, aloop, tmp_path, assistant):
     qtbot.addWidget(w)
     w.show()
     qtbot.waitExposed(w)
-    yield w, voice, speak, mic
+    yield w, voice, speak, mic, assistant
     closing = asyncio.ensure_future(speak.aclose())
     qtbot.waitUntil(closing.done, timeout=30_000)
     if voice.session is not None:
@@ -68,7 +68,7 @@ def _first_audio_badge(qtbot, bubble, trace) -> str:
 
 
 def test_spoken_question_marks_first_audio_on_its_trace_and_shows_it(qtbot, app_window, tmp_path, shots):
-    w, voice, speak, mic = app_window
+    w, voice, speak, mic, assistant = app_window
     audio, rate = _clip(NO_TOOL, tmp_path / "q.wav")
     mic["device"] = FileSoundDevice(audio, rate, speed=1.0, tail_silence_s=3.0)
     res = _talk(qtbot, w, voice, speak)
@@ -85,10 +85,22 @@ def test_spoken_question_marks_first_audio_on_its_trace_and_shows_it(qtbot, app_
     assert "end of your speech" in tip
     assert ("made while you paused" in tip) is state.premade_first
     save_shot(bubble, shots / "speak_first_audio_voice.png")
+    # kept with the turn (the answer was kept before its sound may have started): a reopened answer shows it
+    cid = res["conversation_id"]
+
+    def kept() -> dict:
+        return [m for m in assistant.history.load(cid) if m["role"] == "assistant"][-1]["meta"]["timings"]
+
+    qtbot.waitUntil(lambda: kept().get("first_audio_ms") == round(first, 2), timeout=10_000)
+    assert kept()["first_audio_ahead"] is state.premade_first
+    w.chat.show_conversation(cid, assistant.history.load(cid))
+    again = w.chat.answers[-1]
+    assert again is not bubble and again.badges.first_audio_badge.text() == bubble.badges.first_audio_badge.text()
+    assert "end of your speech" in again.badges.first_audio_badge.toolTip()
 
 
 def test_typed_question_spoken_marks_first_audio_from_the_send(qtbot, app_window, shots):
-    w, voice, speak, mic = app_window
+    w, voice, speak, mic, assistant = app_window
     speak.cfg.speak_typed = True
     ended = []
     speak.speaking_changed.connect(lambda bubble, on: on or ended.append(bubble))
