@@ -18,6 +18,20 @@ def test_annotate_turn_survives_a_restart(tmp_path):
     h.close()
 
 
+def test_timings_measured_after_the_answer_was_kept_join_its_timings(tmp_path):
+    """A spoken reply's first audio may come after the answer was kept: it joins the answer's timings."""
+    h = History(tmp_path / "h.sqlite")
+    conv = h.new_conversation()
+    h.add_message(conv, "user", "a joke", turn_id="t1", meta={"source": "voice"})
+    h.add_message(conv, "assistant", "Ha.", turn_id="t1", meta={"timings": {"ttft_ms": 812.5, "total_ms": 990.0}})
+    assert h.add_timings("t1", first_audio_ms=1204.31, first_audio_ahead=True) == 1
+    user, answer = h.load(conv)
+    assert answer["meta"]["timings"] == {"ttft_ms": 812.5, "total_ms": 990.0, "first_audio_ms": 1204.31,
+                                         "first_audio_ahead": True}
+    assert "timings" not in user["meta"] and h.add_timings("nope", first_audio_ms=1.0) == 0
+    h.close()
+
+
 def test_a_raw_call_kept_as_an_answer_is_not_fed_back_to_the_model(tmp_path):
     """Older versions stored a call the model wrote as the answer; the next turn's model copied its
     arguments into an unrelated call (the VPN ticket got the room booking's values)."""

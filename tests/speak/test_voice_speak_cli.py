@@ -25,6 +25,7 @@ def test_voice_wav_speak_json(virtual_mic, tmp_path):
     out = json.loads(p.stdout)
     assert out["reply_audio"] == str(reply)
     assert out["timings"]["first_audio_ms"] > out["timings"]["speech_end_to_first_token_ms"]
+    assert out["timings"]["first_audio_ahead"] in (True, False)  # whether it was the clause made ahead
     assert "speak_note" not in out  # the null sink is a real output
     assert out["spoken"] and out["answer"]
     with wave.open(str(reply)) as w:

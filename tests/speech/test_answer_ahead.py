@@ -75,6 +75,7 @@ def test_matching_transcript_plays_the_clause_made_ahead(assistant):
     assert res["route"]["agent"] == "general", res["route"]
     assert trace.values.get("answer_ahead") == "taken", trace.values
     assert pm.used and ans.reply.speaker.state.premade_first
+    assert res["timings"]["first_audio_ahead"] is True and trace.marks["first_audio"] > 0   # the trace says so
     assert ans.reply.speaker.state.queued[0] == pm.text     # what played first is the clause made ahead
     assert ans.engine.said.count(pm.text) == 1 == said_before.count(pm.text)   # synthesized once, ahead
     assert res["answer"].strip()
@@ -98,7 +99,7 @@ def test_resumed_speech_or_other_text_drops_the_answer_made_ahead(assistant, how
     assert trace.values.get("answer_ahead_dropped") == how, trace.values
     assert "answer_ahead" not in trace.values
     assert ahead.state == "dropped" and pm.dropped and not pm.used
-    assert not ans.reply.speaker.state.premade_first
+    assert not ans.reply.speaker.state.premade_first and res["timings"]["first_audio_ahead"] is False
     # nothing of it was shown: every answer token the listener saw came from the turn
     shown_text = "".join(e.data["text"] for e in shown if e.kind == "token")
     assert shown_text == res["answer"]

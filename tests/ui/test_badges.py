@@ -63,3 +63,32 @@ def test_an_answer_from_the_local_stand_in_says_so(qtbot, shots):
     save_shot(row, shots / "badges-local-stand-in.png")
     plain = server_of("heavy", LLMClient(url, name="heavy"))
     assert "stand_in" not in plain  # an ordinary local heavy: no mark
+
+
+def test_first_audio_is_one_badge_after_total_whenever_the_sound_started(qtbot):
+    """A spoken reply may start before the answer is done (its badge then moves after "total") or
+    after it; either way one "first audio" badge, from the end of speech for a voice turn."""
+    route = {"agent": "general", "tier": "light", "decided_by": "fast"}
+    voice = {"asr_ms": 310.0, "ttft_ms": 900.0, "total_ms": 2400.0}
+    early = BadgeRow()
+    qtbot.addWidget(early)
+    early.set_route(route)
+    early.set_first_audio({"first_audio_ms": 1250.0, "voice": True, "first_audio_ahead": True})
+    assert early.texts()[-1] == "first audio 1.25 s"
+    early.set_result(route, "light", {**voice, "first_audio_ms": 1250.0, "first_audio_ahead": True})
+    late = BadgeRow()
+    qtbot.addWidget(late)
+    late.set_route(route)
+    late.set_result(route, "light", voice)
+    late.set_first_audio({"first_audio_ms": 1250.0, "voice": True, "first_audio_ahead": True})
+    for row in (early, late):
+        texts = row.texts()
+        assert texts[-2:] == ["total 2.40 s", "first audio 1.25 s"], texts
+        tip = row.first_audio_badge.toolTip()
+        assert "end of your speech" in tip and "made while you paused" in tip, tip
+    typed = BadgeRow()
+    qtbot.addWidget(typed)
+    typed.set_result(route, "light", {"ttft_ms": 500.0, "total_ms": 900.0, "first_audio_ms": 700.0})
+    assert typed.texts()[-1] == "first audio 700 ms"
+    assert "sending the question" in typed.first_audio_badge.toolTip()
+    assert "made while you paused" not in typed.first_audio_badge.toolTip()

@@ -133,7 +133,7 @@ class Assistant:
             with trace.stage("route"):
                 decision = await self.router.route(text, light, heavy, turn_id=turn_id)
         route = decision.to_dict()
-        yield TurnEvent("route", {"decision": route, "turn_id": turn_id, "conversation_id": conv})
+        yield TurnEvent("route", {"decision": route, "turn_id": turn_id, "conversation_id": conv}, trace=trace)
 
         served_by, client, note = await fallback.pick_server(self.endpoints, decision.tier)
         if client is None:

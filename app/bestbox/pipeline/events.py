@@ -1,7 +1,9 @@
 """What a turn tells its listeners (chat pane, CLI, benchmark). One vocabulary for all of them.
 
 kind → data keys
-  "route":       decision (RouteDecision.to_dict()), turn_id, conversation_id
+  "route":       decision (RouteDecision.to_dict()), turn_id, conversation_id. The event's `trace` is
+                 the turn's own TurnTrace (live: a front end adds its marks, e.g. a spoken reply's
+                 first_audio, to the one trace every number comes from)
   "note":        text (e.g. "Answered by the small model: the heavy server is down")
   "tool_call":   name, arguments
   "tool_result": name, arguments, rows (int | None), summary (str), error (str | None), result (dict)
@@ -41,7 +43,10 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ..trace import TurnTrace
 
 KINDS = ("route", "note", "tool_call", "tool_result", "confirm", "needs_input", "reasoning", "token", "done", "error")
 
@@ -51,6 +56,7 @@ class TurnEvent:
     kind: str
     data: dict[str, Any] = field(default_factory=dict)
     reply: asyncio.Future | None = None  # only for "confirm"
+    trace: TurnTrace | None = field(default=None, repr=False)  # only for "route"
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:

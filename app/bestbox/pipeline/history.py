@@ -106,6 +106,16 @@ class History:
             self.update_message(mid, meta={**json.loads(old or "{}"), **meta})
         return len(rows)
 
+    def add_timings(self, turn_id: str, **timings) -> int:
+        """Merge numbers measured after the answer was kept (a spoken reply's first audio) into the
+        `timings` of the turn's answer; returns how many messages changed."""
+        rows = self._x("SELECT id, meta FROM messages WHERE turn_id=? AND role='assistant'", (turn_id,))
+        for mid, old in rows:
+            meta = json.loads(old or "{}")
+            meta["timings"] = {**(meta.get("timings") or {}), **timings}
+            self.update_message(mid, meta=meta)
+        return len(rows)
+
     def delete(self, conversation_id: str) -> None:
         self._x("DELETE FROM conversations WHERE id=?", (conversation_id,))
 

@@ -1,6 +1,8 @@
 """Speak a turn's answer as it streams: subscribe to its TurnEvents (token/done/error), cut the tokens
 into sentences, hand each to a Speaker at once. The first sentence plays while the model still writes
-the second. `first_audio` is marked on the turn's own TurnTrace (the one trace)."""
+the second. `first_audio` is marked on the turn's own TurnTrace (the one trace) when the first audio
+block is handed to the output (or, with no output, when it is made), with `first_audio_ahead`: whether
+that audio was the first clause made ahead of the turn (`speak.ahead`)."""
 from __future__ import annotations
 
 import functools
@@ -32,8 +34,10 @@ def engine_for(voice_out) -> object:
 
 class ReplySpeaker:
     def __init__(self, engine, *, output: bool = True, device=None, trace: TurnTrace | None = None,
-                 on_block=None, on_finished=None, volume: float = 1.0, premade=None):
+                 on_block=None, on_finished=None, volume: float = 1.0, premade=None, on_first_audio=None):
+        """on_first_audio: called after the mark, on the audio thread (the window turns it into a signal)."""
         self.trace = trace
+        self._on_first_audio = on_first_audio
         self.agg = SentenceAggregator()
         self.streamed = False
         self.speaker = Speaker(engine, output=output, device=device, on_first_audio=self._first_audio,
@@ -47,7 +51,11 @@ class ReplySpeaker:
 
     def _first_audio(self) -> None:
         if self.trace is not None:
+            if "first_audio" not in self.trace.marks:  # first wins, as for the mark
+                self.trace.values["first_audio_ahead"] = self.speaker.state.premade_first
             self.first_audio_ms = self.trace.mark("first_audio")
+        if self._on_first_audio is not None:
+            self._on_first_audio()
 
     def on_event(self, ev) -> None:
         """A TurnEvent listener; safe to call from any thread."""

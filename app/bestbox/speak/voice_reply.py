@@ -73,7 +73,8 @@ class SpeakingAnswerer:
             self.reply.finish()  # idempotent for a turn that ended without "done"
 
     async def finish(self, result: dict, wav_path: str | Path | None) -> dict:
-        """Wait until the reply is spoken; add `reply_audio` and `timings.first_audio_ms`."""
+        """Wait until the reply is spoken; add `reply_audio`, `timings.first_audio_ms` and
+        `timings.first_audio_ahead` (its first clause was made ahead of the turn)."""
         if self.reply is None:
             return result
         loop = asyncio.get_running_loop()
@@ -95,8 +96,9 @@ class SpeakingAnswerer:
             written = self.reply.write(wav_path)
             result["reply_audio"] = str(written) if written else None
         result["spoken"] = self.reply.spoken_text
-        if self.trace is not None:
-            result.setdefault("timings", {})["first_audio_ms"] = self.trace.timings().get("first_audio_ms")
+        if self.trace is not None:  # the reply may have started after the turn's timings were taken
+            t = self.trace.timings()
+            result.setdefault("timings", {}).update({k: t.get(k) for k in ("first_audio_ms", "first_audio_ahead")})
         if self.reply.speaker.output_error:
             result["speak_note"] = self.reply.speaker.output_error
         return result

@@ -154,6 +154,18 @@ class AssistantAdapter(QObject):
         fut = self.worker.call(self.assistant.correct_route, turn_id, agent)
         fut.add_done_callback(lambda f: f.exception() and log.warning("route correction failed: %s", f.exception()))
 
+    def add_timings(self, turn_id: str, timings: dict) -> None:
+        """Keep numbers measured after the turn's answer was kept (a spoken reply's first audio) with
+        it, on the thread its turns run on (fire and forget)."""
+        h = self.history
+        if h is None or not turn_id or not hasattr(h, "add_timings"):
+            return
+        if self.worker is None:
+            h.add_timings(turn_id, **timings)
+            return
+        fut = self.worker.call(lambda: h.add_timings(turn_id, **timings))
+        fut.add_done_callback(lambda f: f.exception() and log.warning("could not keep timings: %s", f.exception()))
+
     def preroute(self, text: str, conversation_id: str | None = None) -> None:
         """Start routing a speculative transcript on the loop the turns run on (fire and forget)."""
         a = self.assistant

@@ -39,6 +39,14 @@ def fmt_ms(ms) -> str | None:
     return f"{ms:.0f} ms" if ms < 1000 else f"{ms / 1000:.2f} s"
 
 
+_SENT, _SPOKEN = "sending the question", "the end of your speech"
+
+
+def _since(timings: dict) -> str:
+    """What a turn's times count from: a voice turn's trace starts at the end of speech."""
+    return _SPOKEN if "asr_ms" in timings else _SENT
+
+
 class Badge(QLabel):
     def __init__(self, text: str, role: str = "meta", tooltip: str = "", parent: QWidget | None = None):
         super().__init__(text, parent)
@@ -169,6 +177,8 @@ class BadgeRow(QWidget):
         super().__init__(parent)
         self._flow = FlowLayout(self)
         self.route_badge: RouteBadge | None = None
+        self.first_audio_badge: Badge | None = None
+        self.total_badge: Badge | None = None
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
 
     def badges(self) -> list[QWidget]:
@@ -188,6 +198,7 @@ class BadgeRow(QWidget):
             if it.widget():
                 it.widget().deleteLater()
         self.route_badge = None
+        self.first_audio_badge = self.total_badge = None
 
     def set_route(self, route: dict | None, *, correctable: bool = True) -> None:
         """Route badges appear as soon as the route is known; timings are added when the turn ends."""
@@ -236,9 +247,10 @@ class BadgeRow(QWidget):
                 tip += f"; the router asked for the {tier} model, which was not running"
             self._add(Badge(label, role, tip))
         route_ms = timings.get("route_ms", (route or {}).get("ms"))
+        since = _since(timings)
         for key, label, tip in (
             (route_ms, "route", "Time to decide the agent and tier"),
-            (timings.get("ttft_ms"), "first token", "From sending the question to the first answer token"),
+            (timings.get("ttft_ms"), "first token", f"From {since} to the first answer token"),
         ):
             s = fmt_ms(key)
             if s:
@@ -248,4 +260,42 @@ class BadgeRow(QWidget):
             self._add(Badge(f"{float(tps):.1f} tok/s", "meta", "Generation speed reported by llama-server"))
         total = fmt_ms(timings.get("total_ms"))
         if total:
-            self._add(Badge(f"total {total}", "meta", "From sending the question to the end of the answer"))
+            self.total_badge = Badge(f"total {total}", "meta", "From sending the question to the end of the answer")
+            self._add(self.total_badge)
+        self._place_first_audio({"voice": since != _SENT, **timings})
+
+    def set_first_audio(self, t: dict) -> None:
+        """The spoken reply's first sound: `first_audio_ms` (from the end of speech for a voice turn,
+        `voice`, else from the send) and `first_audio_ahead`. One badge, after "total" once there is
+        one, updated in place: the sound may start before or after the answer is shown."""
+        s = fmt_ms(t.get("first_audio_ms"))
+        if not s:
+            return
+        tip = f"From {_SPOKEN if t.get('voice') else _SENT} to the first sound of the spoken answer"
+        if t.get("first_audio_ahead"):
+            tip += "; its first sentence was spoken from audio made while you paused (answered ahead)"
+        if self.first_audio_badge is None:
+            self.first_audio_badge = Badge("", "meta", parent=self)
+            self._place_first_audio({})
+        self.first_audio_badge.setText(f"first audio {s}")
+        self.first_audio_badge.setToolTip(tip)
+        self._flow.invalidate()
+        self.updateGeometry()
+
+    def _place_first_audio(self, timings: dict) -> None:
+        """Right after "total" (or last while the answer streams), wherever it was shown first."""
+        b = self.first_audio_badge
+        if b is None:
+            if timings.get("first_audio_ms") is not None:
+                self.set_first_audio(timings)
+            return
+        items = self._flow._items
+        i = next((i for i, it in enumerate(items) if it.widget() is b), None)
+        item = items.pop(i) if i is not None else QWidgetItem(b)
+        at = next((i + 1 for i, it in enumerate(items) if it.widget() is self.total_badge), len(items))
+        items.insert(at, item)
+        b.show()
+        if timings.get("first_audio_ms") is not None:
+            self.set_first_audio(timings)
+        self._flow.invalidate()
+        self.updateGeometry()

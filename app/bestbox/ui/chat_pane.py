@@ -303,6 +303,15 @@ class ChatPane(ChatActionsMixin, QWidget):
             self._note_conversation(d.get("conversation_id"))
             self.turn_finished.emit(d)
 
+    def show_first_audio(self, bubble: AnswerBubble, t: dict) -> None:
+        """A spoken reply's first sound (ui/speak_controller.py): its badge, and kept with the turn so
+        the reopened answer shows it too (the answer may have been kept before the sound started)."""
+        bubble.badges.set_first_audio(t)
+        keep = getattr(self.source, "add_timings", None)
+        if keep is not None and bubble.turn_id and t.get("first_audio_ms") is not None:
+            keep(bubble.turn_id, {"first_audio_ms": round(float(t["first_audio_ms"]), 2),
+                                  "first_audio_ahead": t.get("first_audio_ahead")})
+
     def _note_conversation(self, cid: str | None) -> None:
         if cid and cid != self.conversation_id:
             self.conversation_id = cid

@@ -253,6 +253,7 @@ class MainWindow(QMainWindow):
         self.chat.answer_listeners.append(speak.on_answer_event)
         self.chat.speak_requested.connect(speak.replay)
         speak.speaking_changed.connect(lambda bubble, on: bubble.actions.set_speaking(on))
+        speak.first_audio.connect(self.chat.show_first_audio)
         self.mute_button = MuteButton(speak, self.status)
         self.status.addPermanentWidget(self.mute_button)
         self.chat.composer.stop_requested.connect(speak.stop)

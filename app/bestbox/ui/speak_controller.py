@@ -9,7 +9,11 @@ object only routes TurnEvents to the current ReplySpeaker and turns its end into
 A spoken question that needs no tool may be answered ahead, in the silence window
 (`pipeline.answer_ahead`): `follow_answers` hands those answers to one `speak.ahead.FirstClauseAhead`
 (the one the CLI's `voice --speak` uses too), which synthesizes the first clause on its own thread;
-a voice turn's speaker plays it first when the turn took that answer, and never when it was dropped."""
+a voice turn's speaker plays it first when the turn took that answer, and never when it was dropped.
+
+A turn's spoken reply marks `first_audio` on the turn's own TurnTrace (carried by its "route" event)
+when its first block goes to the output, on the audio thread; `first_audio` re-emits it on the UI
+thread for the answer's badge. A replay (the Speak button) is no turn's reply: it marks nothing."""
 from __future__ import annotations
 
 import logging
@@ -28,7 +32,9 @@ class SpeakController(QObject):
     speaking_changed = Signal(object, bool)  # the answer bubble, speaking or not
     barged_in = Signal(object)  # speak.barge_in.BargeIn: the user talked over a spoken answer
     listening_changed = Signal(bool)  # the barge-in monitor holds the microphone open (or no longer)
+    first_audio = Signal(object, dict)  # the answer bubble, {first_audio_ms, first_audio_ahead, voice}
     _finished = Signal(object)  # from the player's thread
+    _first_audio = Signal(object, object)  # the bubble, its TurnTrace: from the audio thread
 
     def __init__(self, voice_out, config_path: Path | None = None, parent: QObject | None = None, *,
                  output: bool = True):
@@ -44,6 +50,7 @@ class SpeakController(QObject):
         self.monitor = None  # BargeInMonitor while a spoken turn's answer plays
         self._listen_task = None
         self._finished.connect(self._on_finished)
+        self._first_audio.connect(self._on_first_audio)
 
     # -- state -----------------------------------------------------------------------------------
     @property
@@ -97,7 +104,8 @@ class SpeakController(QObject):
         if ev.kind == "route" and bubble is not self.bubble:
             if self.muted or not should_speak(self.cfg, source):
                 return
-            self._start(bubble, listen=source == "voice" and self.cfg.barge_in, voice=source == "voice")
+            self._start(bubble, listen=source == "voice" and self.cfg.barge_in, voice=source == "voice",
+                        trace=getattr(ev, "trace", None))
         if bubble is self.bubble and self.reply is not None:
             self.reply.on_event(ev)
 
@@ -118,8 +126,9 @@ class SpeakController(QObject):
         if self.reply is not None:
             self.reply.stop()
 
-    def _start(self, bubble, listen: bool = False, voice: bool = False) -> None:
-        """voice: a spoken question's answer, whose first clause may have been made ahead."""
+    def _start(self, bubble, listen: bool = False, voice: bool = False, trace=None) -> None:
+        """voice: a spoken question's answer, whose first clause may have been made ahead. trace: the
+        turn's TurnTrace, which gets the first_audio mark."""
         self.stop()
         self.bubble = bubble
         self.monitor = None
@@ -132,7 +141,9 @@ class SpeakController(QObject):
         self.reply = ReplySpeaker(self.engine, output=self.output, device=self.cfg.output_device or None,
                                   volume=self.cfg.volume, on_block=self.monitor.on_block if self.monitor else None,
                                   on_finished=lambda b=bubble: self._finished.emit(b),
-                                  premade=self.ahead.audio_for if voice else None)
+                                  premade=self.ahead.audio_for if voice else None, trace=trace,
+                                  on_first_audio=(lambda b=bubble, t=trace: self._first_audio.emit(b, t))
+                                  if trace is not None else None)
         self.speaking_changed.emit(bubble, True)
         if self.monitor is not None:
             import asyncio
@@ -155,6 +166,11 @@ class SpeakController(QObject):
             self.listening_changed.emit(False)
         if hit is not None and reply is self.reply:
             self.barged_in.emit(hit)
+
+    def _on_first_audio(self, bubble, trace) -> None:
+        # marks and values only: the pipeline thread may still be adding stages to this trace
+        self.first_audio.emit(bubble, {"first_audio_ms": trace.marks.get("first_audio"), "voice": trace.is_voice,
+                                       "first_audio_ahead": trace.values.get("first_audio_ahead")})
 
     def _on_finished(self, bubble) -> None:
         self.speaking_changed.emit(bubble, False)
