@@ -43,8 +43,12 @@ def _subtitle(res: dict) -> str:
     m = res.get("meta", {})
     mach = m.get("machine", {})
     mod = m.get("models", {})
-    return (f"{m.get('date', '')[:10]} · {mach.get('cores')} CPU cores, no GPU · light {mod.get('light')}, "
-            f"heavy {mod.get('heavy')}, Whisper {mod.get('whisper')} · small-model CPU numbers")
+    gpu = str(mach.get("gpu") or "").split(",")[0]
+    where = f"{gpu}, {mach.get('cores')} CPU cores" if gpu else f"{mach.get('cores')} CPU cores, no GPU"
+    kind = "demo-model numbers" if m.get("demo_model", not gpu) else \
+        ("real-sized random-weight models" if "random" in f"{mod.get('light')}{mod.get('heavy')}" else "real models")
+    return (f"{m.get('date', '')[:10]} · {where} · light {mod.get('light')}, "
+            f"heavy {mod.get('heavy')}, Whisper {mod.get('whisper')} · {kind}")
 
 
 def _turn_plot(res: dict, kind: str, path: Path) -> Path | None:
