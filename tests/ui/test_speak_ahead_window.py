@@ -97,10 +97,11 @@ def _clip(text: str, path) -> tuple[np.ndarray, int]:
     return read_audio(speak(text, path)).audio, 16000   # read_audio gives 16 kHz mono
 
 
-@pytest.fixture
-def voice_window(qtbot, aloop, tmp_path, assistant):
+def speaking_window(qtbot, tmp_path, assistant, chat_source=None):
     """The window's voice and speech parts as AppController wires them, over a real Assistant on the
-    pipeline thread; `mic` is set by the test before it talks."""
+    pipeline thread (a generator: yields w, voice, speak, mic, assistant; `mic["device"]` is set by the
+    test before it talks). chat_source: what the chat pane reads (the adapter, as in AppController,
+    when None)."""
     speech = assistant.config.speech.model_copy(update={"turn_end": "fixed"})
     cfg = assistant.config.model_copy(update={"speech": speech}, deep=True)
     cfg.voice_out.engine, cfg.voice_out.rate, cfg.voice_out.muted = "espeak", 2.0, False
@@ -114,7 +115,7 @@ def voice_window(qtbot, aloop, tmp_path, assistant):
         return default_session_factory(cfg, adapter, lambda: assistant.endpoints, sounddevice=mic["device"])(**kw)
 
     voice = VoiceController(factory)
-    w = MainWindow(FakeBridge(_snaps()), HistorySource(assistant.history), voice, loaded)
+    w = MainWindow(FakeBridge(_snaps()), chat_source if chat_source is not None else adapter, voice, loaded)
     speak = SpeakController(cfg.voice_out, loaded.path, w)
     w.set_speak(speak)
     speak.follow_answers(adapter)   # what AppController._wire_speak does
@@ -127,6 +128,11 @@ def voice_window(qtbot, aloop, tmp_path, assistant):
     if voice.session is not None:
         voice.session.transcriber.close()
     adapter.close()
+
+
+@pytest.fixture
+def voice_window(qtbot, aloop, tmp_path, assistant):
+    yield from speaking_window(qtbot, tmp_path, assistant, HistorySource(assistant.history))
 
 
 def _talk(qtbot, w, voice, speak, mic=None) -> dict:
@@ -197,7 +203,10 @@ def test_speech_that_goes_on_drops_the_clause_made_on_its_first_words(qtbot, voi
     t = res["timings"]
     assert "speech resumed" in (t.get("answer_ahead_dropped") or ""), t
     assert pm.dropped and not pm.used                            # the clause of the first words: never played
-    assert "weather" in (res.get("transcript_raw") or "").lower(), res.get("transcript_raw")   # another text
+    # another text: the turn got the words said after the pause too (judged by their number, not by
+    # which words tiny.en heard: under load it mishears, as CI showed elsewhere)
+    heard = (res.get("transcript_raw") or "").split()
+    assert len(heard) >= len(NO_TOOL.split()) + 2, res.get("transcript_raw")
     state = speak.reply.speaker.state
     if state.premade_first:   # the whole request was answered ahead too: that clause, not the dropped one
         assert speak.ahead.made[-1] is not pm and speak.ahead.made[-1].used

@@ -6,19 +6,13 @@ the window's real paths, as AppController wires them: a file played as the micro
 when voice_out.speak_typed is on. Real demo servers, Whisper tiny.en and espeak-ng."""
 from __future__ import annotations
 
-import asyncio
 
 import pytest
 
 from bestbox.audio.filesource import FileSoundDevice
-from bestbox.ui.assistant_adapter import AssistantAdapter
 from bestbox.ui.badges import fmt_ms
-from bestbox.ui.main_window import MainWindow
-from bestbox.ui.speak_controller import SpeakController
-from bestbox.ui.voice_adapter import VoiceController, default_session_factory
 
-from test_main_window import FakeBridge, _Loaded, _snaps
-from test_speak_ahead_window import NO_TOOL, _clip, _talk
+from test_speak_ahead_window import NO_TOOL, _clip, _talk, speaking_window
 from test_speak_window import _speakers  # noqa: F401 - autouse: the replies play into the test's null sink
 from ui_helpers import save_shot
 
@@ -27,34 +21,9 @@ pytestmark = [pytest.mark.gui, pytest.mark.slow]
 
 @pytest.fixture
 def app_window(qtbot, aloop, tmp_path, assistant):
-    """The window over the real Assistant on the pipeline thread, for typed and spoken turns alike
-    (the adapter is the chat's source, as in AppController); `mic` is set by a test that talks."""
-    speech = assistant.config.speech.model_copy(update={"turn_end": "fixed"})
-    cfg = assistant.config.model_copy(update={"speech": speech}, deep=True)
-    cfg.voice_out.engine, cfg.voice_out.rate, cfg.voice_out.muted = "espeak", 2.0, False
-    cfg.voice_out.barge_in = False
-    loaded = _Loaded(tmp_path / "config.toml")
-    loaded.config = cfg
-    adapter = AssistantAdapter(assistant, isolate=True)
-    mic: dict = {}
-
-    def factory(**kw):
-        return default_session_factory(cfg, adapter, lambda: assistant.endpoints, sounddevice=mic["device"])(**kw)
-
-    voice = VoiceController(factory)
-    w = MainWindow(FakeBridge(_snaps()), adapter, voice, loaded)
-    speak = SpeakController(cfg.voice_out, loaded.path, w)
-    w.set_speak(speak)
-    speak.follow_answers(adapter)
-    qtbot.addWidget(w)
-    w.show()
-    qtbot.waitExposed(w)
-    yield w, voice, speak, mic, assistant
-    closing = asyncio.ensure_future(speak.aclose())
-    qtbot.waitUntil(closing.done, timeout=30_000)
-    if voice.session is not None:
-        voice.session.transcriber.close()
-    adapter.close()
+    """The window over the real Assistant, for typed and spoken turns alike (the adapter is the
+    chat's source, as in AppController); `mic` is set by a test that talks."""
+    yield from speaking_window(qtbot, tmp_path, assistant)
 
 
 def _first_audio_badge(qtbot, bubble, trace) -> str:
