@@ -9,6 +9,7 @@ from ..stats import summary
 from ..trace import TurnTrace, now_ms
 from . import utterances as U
 from .context import Ctx, rot
+from .loop_lag import LoopLag
 from .tool_rounds import capped_on_random_weights
 from .turn_analysis import analyse, summarise_turns
 
@@ -107,7 +108,11 @@ async def _voice_turn(ctx: Ctx, config: str, u: U.Utterance) -> dict:
     session = VoiceSession(ctx.cfg, transcriber=ctx.transcriber, glossary=ctx.glossary, endpoints=ctx.rec,
                            answerer=Answerer(ctx.assistants[config], on_event=on_event),
                            cleanup_client=cleanup_client)
-    res = await session.run_file(str(ctx.wavs[u.key]), realtime=True)
+    lag = LoopLag().start()
+    try:
+        res = await session.run_file(str(ctx.wavs[u.key]), realtime=True)
+    finally:
+        lag.stop()
     calls = ctx.rec.reset()
     trace = holder.get("trace")
     if trace is None:
@@ -121,7 +126,7 @@ async def _voice_turn(ctx: Ctx, config: str, u: U.Utterance) -> dict:
              asr_ms=t.get("asr_ms"), vad_wait_ms=t.get("vad_wait_ms"), agent=route.get("agent"),
              route_speculative="speculative" in (route.get("detail") or {}),
              tool_calls=len(res.get("tool_calls") or []), tool_choice_ahead=t.get("tool_choice_ahead"),
-             model=res.get("model"), error=res.get("error"))
+             model=res.get("model"), error=res.get("error"), loop_lag=lag.summary(trace.t0_ms))
     return s
 
 
