@@ -257,9 +257,7 @@ class AgentRunner:
             return
         sys = prompts.agent_system_prompt(st.agent, tools_for(st.agent), mode="schema", today=today())
         msgs = [{"role": "system", "content": sys}, *messages,
-                {"role": "assistant", "content": json.dumps({"tool": name, "arguments": st.last_args})},
-                {"role": "user", "content": prompts.tool_result_message(
-                    name, result_for_model(st.last_result, self.max_result_chars))}]
+                *result_turns(name, st.last_args, st.last_result, self.max_result_chars)]
         async for ev in self._final_answer(st, msgs):
             yield ev
 

@@ -147,12 +147,8 @@ class AssistantAdapter(QObject):
     def correct_route(self, turn_id: str, agent: str) -> None:
         if self.assistant is None or not turn_id:
             return
-        if self.worker is None:
-            self.assistant.correct_route(turn_id, agent)
-            return
         # On the pipeline thread: the router reloads its examples between turns, never during one.
-        fut = self.worker.call(self.assistant.correct_route, turn_id, agent)
-        fut.add_done_callback(lambda f: f.exception() and log.warning("route correction failed: %s", f.exception()))
+        self._on_pipeline(self.assistant.correct_route, turn_id, agent, failed="route correction failed")
 
     def add_timings(self, turn_id: str, timings: dict) -> None:
         """Keep numbers measured after the turn's answer was kept (a spoken reply's first audio) with
@@ -160,32 +156,30 @@ class AssistantAdapter(QObject):
         h = self.history
         if h is None or not turn_id or not hasattr(h, "add_timings"):
             return
-        if self.worker is None:
-            h.add_timings(turn_id, **timings)
-            return
-        fut = self.worker.call(lambda: h.add_timings(turn_id, **timings))
-        fut.add_done_callback(lambda f: f.exception() and log.warning("could not keep timings: %s", f.exception()))
+        self._on_pipeline(lambda: h.add_timings(turn_id, **timings), failed="could not keep timings")
 
     def preroute(self, text: str, conversation_id: str | None = None) -> None:
         """Start routing a speculative transcript on the loop the turns run on (fire and forget)."""
         a = self.assistant
         if a is None or not hasattr(a, "preroute"):
             return
-        if self.worker is None:
-            a.preroute(text, conversation_id)
-            return
-        fut = self.worker.call(a.preroute, text, conversation_id)
-        fut.add_done_callback(lambda f: f.exception() and log.debug("preroute failed: %s", f.exception()))
+        self._on_pipeline(a.preroute, text, conversation_id, failed="preroute failed", level=logging.DEBUG)
 
     def drop_ahead(self) -> None:
         """Speech resumed: drop the tool choice started on the last speculative transcript."""
         a = self.assistant
         if a is None or not hasattr(a, "drop_ahead"):
             return
+        self._on_pipeline(a.drop_ahead, failed="drop_ahead failed", level=logging.DEBUG)
+
+    def _on_pipeline(self, fn, *args, failed: str, level: int = logging.WARNING) -> None:
+        """Run `fn(*args)` on the thread the turns run on (here when there is none), fire and forget;
+        a failure is logged as `failed`."""
         if self.worker is None:
-            a.drop_ahead()
-        else:
-            self.worker.call(a.drop_ahead)
+            fn(*args)
+            return
+        fut = self.worker.call(fn, *args)
+        fut.add_done_callback(lambda f: f.exception() and log.log(level, "%s: %s", failed, f.exception()))
 
     async def call_async(self, coro_fn):
         """Await a coroutine of the assistant on the loop its turns run on."""

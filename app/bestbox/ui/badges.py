@@ -262,7 +262,10 @@ class BadgeRow(QWidget):
         if total:
             self.total_badge = Badge(f"total {total}", "meta", "From sending the question to the end of the answer")
             self._add(self.total_badge)
-        self._place_first_audio({"voice": since != _SENT, **timings})
+        if timings.get("first_audio_ms") is not None:
+            self.set_first_audio({"voice": since != _SENT, **timings})
+        else:
+            self._place_first_audio()   # shown while the answer streamed: after "total" now
 
     def set_first_audio(self, t: dict) -> None:
         """The spoken reply's first sound: `first_audio_ms` (from the end of speech for a voice turn,
@@ -276,18 +279,14 @@ class BadgeRow(QWidget):
             tip += "; its first sentence was spoken from audio made while you paused (answered ahead)"
         if self.first_audio_badge is None:
             self.first_audio_badge = Badge("", "meta", parent=self)
-            self._place_first_audio({})
         self.first_audio_badge.setText(f"first audio {s}")
         self.first_audio_badge.setToolTip(tip)
-        self._flow.invalidate()
-        self.updateGeometry()
+        self._place_first_audio()
 
-    def _place_first_audio(self, timings: dict) -> None:
+    def _place_first_audio(self) -> None:
         """Right after "total" (or last while the answer streams), wherever it was shown first."""
         b = self.first_audio_badge
         if b is None:
-            if timings.get("first_audio_ms") is not None:
-                self.set_first_audio(timings)
             return
         items = self._flow._items
         i = next((i for i, it in enumerate(items) if it.widget() is b), None)
@@ -295,7 +294,5 @@ class BadgeRow(QWidget):
         at = next((i + 1 for i, it in enumerate(items) if it.widget() is self.total_badge), len(items))
         items.insert(at, item)
         b.show()
-        if timings.get("first_audio_ms") is not None:
-            self.set_first_audio(timings)
         self._flow.invalidate()
         self.updateGeometry()
