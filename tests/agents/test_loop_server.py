@@ -79,16 +79,26 @@ def test_cancel_mid_stream_stops_generation(llama_server, shared_db):
         client = LLMClient(llama_server, timeout=300)
         runner = AgentRunner(client, shared_db, "schema", answer_max_tokens=400)
 
+        first_token = asyncio.Event()
+
         async def consume():
-            async for ev in runner.run("erp", QUESTION, tool_choice="top_vendors_by_spend"):
-                got.append(ev)
+            agen = runner.run("erp", QUESTION, tool_choice="top_vendors_by_spend")
+            try:
+                async for ev in agen:
+                    got.append(ev)
+                    if isinstance(ev, TokenEvent):
+                        # Held here, mid-stream, until cancelled: a short answer could otherwise end
+                        # between the first token and the cancel (seen once in a full run).
+                        first_token.set()
+                        await asyncio.Event().wait()
+            finally:
+                await agen.aclose()
 
         task = asyncio.create_task(consume())
-        deadline = time.monotonic() + 300
-        while not any(isinstance(e, TokenEvent) for e in got):
-            assert not task.done(), "run ended before any token"
-            assert time.monotonic() < deadline
-            await asyncio.sleep(0.02)
+        waiting = asyncio.create_task(first_token.wait())
+        await asyncio.wait([task, waiting], timeout=300, return_when=asyncio.FIRST_COMPLETED)
+        waiting.cancel()
+        assert first_token.is_set(), "run ended before any token" if task.done() else "no token in 300 s"
         task.cancel()
         outcome = "finished"
         try:
