@@ -160,6 +160,10 @@ class SpeechConfig(_Strict):
                                                                "request waits for the speaker to go on.")
     beam_size: int = Field(5, ge=1, le=10, description="Whisper's beam width. 5 heard more key terms than 1 "
                            "on the hearing bench, held-out voices too, for ~1.1x the time (docs/benchmarks.md).")
+    whisper_window: Literal["short", "full"] = Field(
+        "short", description="short: Whisper reads the utterance plus a second of silence instead of a 30 s "
+                             "window — about 4x faster on a CPU and more key terms heard on the hearing bench "
+                             "(speech/whisper_window.py, docs/benchmarks.md); full: faster-whisper's 30 s window.")
     tool_choice_ahead: bool = Field(True, description="Start the tool choice (and a tool that only reads) on the "
                                     "speculative transcript in the silence window; kept when the final text "
                                     "matches (agents/ahead.py).")

@@ -26,6 +26,7 @@ import numpy as np
 from .. import paths
 from ..config import Config, SpeechConfig
 from ..trace import now_ms
+from .whisper_window import FULL_FRAMES, drop_repeats, short_window, windowed_whisper
 
 log = logging.getLogger(__name__)
 RATE = 16000
@@ -112,6 +113,7 @@ class Transcriber:
         self._model: Any = None
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="whisper")
         self._lock = threading.Lock()
+        self._call_lock = threading.Lock()  # the model's window size is set per call
         self.state = "idle"  # idle | loading | ready | error
         self.error: str | None = None
         self.load_ms: float | None = None
@@ -128,10 +130,8 @@ class Transcriber:
             t = now_ms()
             try:
                 name = resolve_model(self.sc)
-                from faster_whisper import WhisperModel  # heavy: ctranslate2, onnxruntime, tokenizers
-
                 device = self.sc.device
-                self._model = WhisperModel(name, device=device, compute_type=self.sc.compute_type,
+                self._model = windowed_whisper()(name, device=device, compute_type=self.sc.compute_type,
                                            cpu_threads=self.cpu_threads, local_files_only=True)
                 self.model_name = Path(name).name if os.sep in name else name
             except TranscriberUnavailable as e:
@@ -183,16 +183,23 @@ class Transcriber:
                               reason=f"silence (loudest frame {peak:.0f} dBFS)")
         if self._model is None:
             self.load()
-        segs_iter, info = self._model.transcribe(
-            audio, language=(self.sc.language or None), beam_size=beam_size or self.sc.beam_size, best_of=1,
-            temperature=0.0, condition_on_previous_text=False, without_timestamps=True,
-            hotwords=hotwords or None, initial_prompt=initial_prompt or None, vad_filter=False)
-        segs = list(segs_iter)
+        window = short_window(audio) if self.sc.whisper_window == "short" else None
+        fed, frames, cap = window if window is not None else (audio, FULL_FRAMES, None)
+        with self._call_lock:
+            self._model.frames = frames
+            segs_iter, info = self._model.transcribe(
+                fed, language=(self.sc.language or None), beam_size=beam_size or self.sc.beam_size, best_of=1,
+                temperature=0.0, condition_on_previous_text=False, without_timestamps=True,
+                hotwords=hotwords or None, initial_prompt=initial_prompt or None, vad_filter=False,
+                max_new_tokens=cap)
+            segs = list(segs_iter)
         asr_ms = now_ms() - t
         segments = [{"start": round(s.start, 2), "end": round(s.end, 2), "text": s.text.strip(),
                      "avg_logprob": round(s.avg_logprob, 3), "no_speech_prob": round(s.no_speech_prob, 3)}
                     for s in segs]
         text = " ".join(s["text"] for s in segments).strip()
+        if window is not None:
+            text = drop_repeats(text)
         if segs:
             w = np.array([max(1, len(s.tokens)) for s in segs], dtype=float)
             avg_lp = float(np.average([s.avg_logprob for s in segs], weights=w))

@@ -1,0 +1,77 @@
+"""Whisper reads a short request in a short window instead of 30 seconds.
+
+faster-whisper pads every utterance to Whisper's 30 s window, so a 2-second request costs the
+encoder 1,500 positions of mostly padding: 650 of tiny.en's ~800 ms per request on one core of this
+machine. CTranslate2's encoder takes fewer frames, so the window here is the utterance plus a second
+of real silence (digital zeros through the log-mel, as Whisper's own padding is) — a quarter of the
+time, and on the hearing bench more key terms heard, not fewer (docs/benchmarks.md, "Whisper reads a
+short window"). Without that second of silence Whisper ends a request badly; with it, it sometimes
+says the request again, which `drop_repeats` removes, and the decoder is capped by the audio's
+length so a loop cannot run on.
+"""
+from __future__ import annotations
+
+import functools
+import re
+from difflib import SequenceMatcher
+
+import numpy as np
+
+RATE = 16000
+HOP = 160                 # samples per log-mel frame
+FULL_FRAMES = 3000        # Whisper's 30 s window
+PAD_S = 1.0               # silence after the utterance inside the short window
+TOKENS_PER_S = 8          # the decoder's cap: no request is spoken faster than this many tokens a second
+_SENTENCE_END = re.compile(r"(?<=[.?!])\s+")
+_WORD = re.compile(r"[a-z0-9']+")
+
+
+@functools.cache
+def windowed_whisper() -> type:
+    """faster-whisper's model class whose encoder reads the first `frames` frames of the padded
+    window (set per call; Whisper calls are serialized in the transcriber's one worker)."""
+    from faster_whisper import WhisperModel  # heavy (ctranslate2, onnxruntime): only when a model loads
+
+    class WindowedWhisper(WhisperModel):
+        frames = FULL_FRAMES
+
+        def encode(self, features: np.ndarray):
+            if features.ndim == 2:
+                features = features[None]
+            return super().encode(np.ascontiguousarray(features[..., :self.frames]))
+
+    return WindowedWhisper
+
+
+def short_window(audio: np.ndarray) -> tuple[np.ndarray, int, int] | None:
+    """(audio with its silence pad, encoder frames, decoder token cap), or None when the utterance
+    fills Whisper's whole window anyway."""
+    fed = np.concatenate([audio, np.zeros(int(PAD_S * RATE), np.float32)])
+    frames = len(fed) // HOP + 1
+    if frames >= FULL_FRAMES:
+        return None
+    # at most 200: with faster-whisper's longest prompt (223 tokens) the decoder stays within 448
+    return fed, frames, min(200, int(len(audio) / RATE * TOKENS_PER_S) + 16)
+
+
+def _words(s: str) -> list[str]:
+    return _WORD.findall(s.lower())
+
+
+def drop_repeats(text: str, ratio: float = 0.8) -> str:
+    """The text up to the first sentence that says an earlier one again (or starts to, cut off by the
+    token cap). A request of two different sentences keeps both: "Show me the vendors. Show me the
+    customers." differ in a quarter of their words."""
+    kept: list[str] = []
+    for s in (x for x in _SENTENCE_END.split(text.strip()) if x):
+        w = _words(s)
+        if not w:
+            continue
+        cut = not re.search(r"[.?!]$", s)
+        for k in kept:
+            kw = _words(k)
+            if SequenceMatcher(None, kw, w).ratio() >= ratio or (
+                    cut and len(w) < len(kw) and SequenceMatcher(None, kw[:len(w)], w).ratio() >= ratio):
+                return " ".join(kept)
+        kept.append(s)
+    return " ".join(kept)
