@@ -22,6 +22,9 @@ def test_drop_repeats_keeps_the_request_once():
                         "How many vacation") == "How many vacation days do I have left?"
     # cut off by the token cap in the middle of the repeat
     assert drop_repeats("Show me the top vendors by spend. Show me the top") == "Show me the top vendors by spend."
+    # a phrase said again at once, inside one sentence (seen on the real-time end-of-turn bench)
+    assert drop_repeats("call north wind, call north wind, call north wind, call north") == "call north wind"
+    assert drop_repeats("no no no") == "no"
 
 
 def test_drop_repeats_keeps_two_different_sentences():
@@ -30,6 +33,8 @@ def test_drop_repeats_keeps_two_different_sentences():
     assert drop_repeats("Open a ticket. The VPN is down.") == "Open a ticket. The VPN is down."
     assert drop_repeats("list unpaid invoices from last month") == "list unpaid invoices from last month"
     assert drop_repeats("") == ""
+    assert drop_repeats("very very good") == "very very good"
+    assert drop_repeats("purchase order 4500 4500") == "purchase order 4500 4500"
 
 
 def test_short_window_is_the_utterance_plus_a_second():

@@ -1,11 +1,11 @@
 """The end-of-turn decision replayed with the transcript ready at once (as on a GPU, where Whisper
-takes ~20-40 ms inside the 160 ms before the speculation starts).
+takes ~20-40 ms).
 
 The real-time run (`turn_end.py`) closes where the speculative transcript arrived; on this 2-core
 machine Whisper takes longer than any window, so smart never gets its text in time and its cut-offs
 say nothing about its rules. This replay feeds a clip to the app's `EndpointDetector` block by block
-like the recorder (20 ms), starts the speculation where the voice turn starts it (`silence_started`,
-on the audio up to the last voiced sample plus the speculation's tail) and hands its transcript to
+like the recorder (20 ms), starts the speculation where the voice turn starts it (`START_AFTER_MS` of
+silence, on the audio up to the last voiced sample plus the speculation's tail) and hands its transcript to
 the policy on the next block, as `VoiceSession._record` does. Whisper's text is the real one
 (tiny.en here); only its delay is taken out. Decisions (cut-offs, silence at close) are in audio time.
 """
@@ -16,7 +16,7 @@ from typing import Awaitable, Callable
 import numpy as np
 
 from ..audio.vad import RATE, EndpointDetector
-from ..speech.speculation import TAIL_S
+from ..speech.speculation import START_AFTER_MS, TAIL_S
 from ..speech.transcriber import Transcript
 from ..speech.turn_end import TurnEndPolicy, verdict
 
@@ -44,7 +44,8 @@ async def replay(audio: np.ndarray, end_s: float, policy: TurnEndPolicy, transcr
         if det.ended:
             break
         lv = det.last_voiced_sample
-        if policy.mode == "smart" and det.silence_reported and lv is not None and lv not in texts:
+        if (policy.mode == "smart" and det.in_speech and lv is not None and lv not in texts
+                and det.samples_seen - lv >= START_AFTER_MS * RATE // 1000):
             end = min(det.samples_seen, lv + int(TAIL_S * RATE))
             if end not in cache:
                 cache[end] = await transcribe(sig[:end].copy())

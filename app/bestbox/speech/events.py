@@ -4,7 +4,7 @@ Events (`VoiceEvent.kind`, `data` keys), delivered on the event loop via `on_eve
     recording_started   device, samplerate, mode
     level               dbfs (≈ 20 per second while recording)
     speech_started      at_s
-    silence_started     at_s (the speculative transcription starts here)
+    silence_started     at_s (the speculative transcription started 80 ms after the last voiced frame)
     speech_resumed      at_s (the speculation is discarded)
     recording_stopped   reason (vad_end | stopped | max_length | device_error | cancelled | file),
                         audio_s, dropped_blocks, error (a device that went away; audio is kept)

@@ -58,20 +58,37 @@ def _words(s: str) -> list[str]:
     return _WORD.findall(s.lower())
 
 
+def _loop_cut(tokens: list[str]) -> list[str]:
+    """The tokens up to the end of the first phrase said again at once ("call north wind, call north
+    wind, ..."): two words or more said twice in a row, or one word three times."""
+    norm = [" ".join(_words(t)) for t in tokens]
+    n = len(norm)
+    for i in range(n):
+        for k in range(1, (n - i) // 2 + 1):
+            if norm[i:i + k] == norm[i + k:i + 2 * k] and any(norm[i:i + k]) and (
+                    k >= 2 or norm[i + 2 * k:i + 3 * k] == norm[i:i + k]):
+                return tokens[:i + k]
+    return tokens
+
+
 def drop_repeats(text: str, ratio: float = 0.8) -> str:
-    """The text up to the first sentence that says an earlier one again (or starts to, cut off by the
-    token cap). A request of two different sentences keeps both: "Show me the vendors. Show me the
-    customers." differ in a quarter of their words."""
+    """The text up to where Whisper starts to say it again: a phrase repeated at once, or a sentence
+    that says an earlier one again (or starts to, cut off by the token cap). A request of two
+    different sentences keeps both: "Show me the vendors. Show me the customers." differ in a
+    quarter of their words."""
+    tokens = text.split()
+    cut = _loop_cut(tokens)
+    text = " ".join(cut).rstrip(",;:") if len(cut) < len(tokens) else text
     kept: list[str] = []
     for s in (x for x in _SENTENCE_END.split(text.strip()) if x):
         w = _words(s)
         if not w:
             continue
-        cut = not re.search(r"[.?!]$", s)
+        unfinished = not re.search(r"[.?!]$", s)
         for k in kept:
             kw = _words(k)
             if SequenceMatcher(None, kw, w).ratio() >= ratio or (
-                    cut and len(w) < len(kw) and SequenceMatcher(None, kw[:len(w)], w).ratio() >= ratio):
+                    unfinished and len(w) < len(kw) and SequenceMatcher(None, kw[:len(w)], w).ratio() >= ratio):
                 return " ".join(kept)
         kept.append(s)
     return " ".join(kept)
