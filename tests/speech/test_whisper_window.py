@@ -25,6 +25,8 @@ def test_drop_repeats_keeps_the_request_once():
     # a phrase said again at once, inside one sentence (seen on the real-time end-of-turn bench)
     assert drop_repeats("call north wind, call north wind, call north wind, call north") == "call north wind"
     assert drop_repeats("no no no") == "no"
+    assert drop_repeats("Listly unpided invoices from last month, last month, listly unpided invoices from last "
+                        "month, last month, last") == "Listly unpided invoices from last month"
 
 
 def test_drop_repeats_keeps_two_different_sentences():
@@ -40,9 +42,9 @@ def test_drop_repeats_keeps_two_different_sentences():
 def test_short_window_is_the_utterance_plus_a_second():
     fed, frames, cap = short_window(np.ones(32000, np.float32))
     assert len(fed) == 48000 and not fed[32000:].any()
-    assert frames == 301 and cap == 32
+    assert frames == 301 and cap == 24
     assert short_window(np.ones(16000 * 29, np.float32)) is None  # fills the 30 s window anyway
-    assert short_window(np.ones(16000 * 28, np.float32))[2] == 200  # the decoder cap stays within 448
+    assert short_window(np.ones(16000 * 28, np.float32))[2] <= 200  # with the longest prompt, within 448 tokens
 
 
 @pytest.fixture(scope="module")

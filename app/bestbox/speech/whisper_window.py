@@ -21,7 +21,7 @@ RATE = 16000
 HOP = 160                 # samples per log-mel frame
 FULL_FRAMES = 3000        # Whisper's 30 s window
 PAD_S = 1.0               # silence after the utterance inside the short window
-TOKENS_PER_S = 8          # the decoder's cap: no request is spoken faster than this many tokens a second
+TOKENS_PER_S = 6          # the decoder's cap: espeak-ng at 190 words a minute needs ~4.5 tokens a second
 _SENTENCE_END = re.compile(r"(?<=[.?!])\s+")
 _WORD = re.compile(r"[a-z0-9']+")
 
@@ -51,7 +51,7 @@ def short_window(audio: np.ndarray) -> tuple[np.ndarray, int, int] | None:
     if frames >= FULL_FRAMES:
         return None
     # at most 200: with faster-whisper's longest prompt (223 tokens) the decoder stays within 448
-    return fed, frames, min(200, int(len(audio) / RATE * TOKENS_PER_S) + 16)
+    return fed, frames, min(200, int(len(audio) / RATE * TOKENS_PER_S) + 12)
 
 
 def _words(s: str) -> list[str]:
@@ -77,8 +77,9 @@ def drop_repeats(text: str, ratio: float = 0.8) -> str:
     different sentences keeps both: "Show me the vendors. Show me the customers." differ in a
     quarter of their words."""
     tokens = text.split()
-    cut = _loop_cut(tokens)
-    text = " ".join(cut).rstrip(",;:") if len(cut) < len(tokens) else text
+    while (cut := _loop_cut(tokens)) != tokens:  # a loop can hold a loop: "X last month, last month, X ..."
+        tokens = cut
+        text = " ".join(cut).rstrip(",;:")
     kept: list[str] = []
     for s in (x for x in _SENTENCE_END.split(text.strip()) if x):
         w = _words(s)
