@@ -23,10 +23,12 @@ def test_drop_repeats_keeps_the_request_once():
     # cut off by the token cap in the middle of the repeat
     assert drop_repeats("Show me the top vendors by spend. Show me the top") == "Show me the top vendors by spend."
     # a phrase said again at once, inside one sentence (seen on the real-time end-of-turn bench)
-    assert drop_repeats("call north wind, call north wind, call north wind, call north") == "call north wind"
-    assert drop_repeats("no no no") == "no"
+    # the whole request said again: Whisper had read it to the end, as a full stop would say
+    assert drop_repeats("call north wind, call north wind, call north wind, call north") == "call north wind."
+    assert drop_repeats("Show me the top vendors, show me the top vendors,") == "Show me the top vendors."
+    assert drop_repeats("no no no") == "no."
     assert drop_repeats("Listly unpided invoices from last month, last month, listly unpided invoices from last "
-                        "month, last month, last") == "Listly unpided invoices from last month"
+                        "month, last month, last") == "Listly unpided invoices from last month."
 
 
 def test_drop_repeats_keeps_two_different_sentences():

@@ -6,6 +6,8 @@ is transcribed raw (no prompt), with the glossary prompt (what the app does), me
 (`speech.mend`: near misses of glossary terms), after the light model's cleanup of the mended
 text, and as the cleanup policy answers it (`speech.cleanup_policy`: cleaned first only when
 unsure or near a glossary word). Word error rate and key-term recall for each.
+The same model with the other `speech.whisper_window` (short or full) is run on the same clips with the
+prompt, mended, so the two windows are compared in one run.
 `BESTBOX_BENCH_WHISPER_ALT` (a faster-whisper model dir) adds a second model, timed on the same clips.
 """
 from __future__ import annotations
@@ -155,8 +157,19 @@ async def _cleanup(ctx: Ctx, items: list[dict]) -> None:
         it["answered"] = it["mended"] if as_heard else res.text
 
 
-async def bench_hearing(ctx: Ctx) -> dict:
+async def _other_transcriber(ctx: Ctx, speech: dict, items: list[dict], prompt: str, key: str) -> None:
     from ..speech.transcriber import Transcriber
+
+    t2 = Transcriber(ctx.cfg.model_copy(update={"speech": ctx.cfg.speech.model_copy(update=speech)}))
+    try:
+        t2.load()
+        await _transcribe_all(t2, items, prompt, key)
+    finally:
+        t2.close()
+
+
+async def bench_hearing(ctx: Ctx) -> dict:
+    from ..speech.cleanup_policy import mender_for
 
     tr = await ctx.transcriber_ready()
     d = ctx.opt.out_dir / "wav" / "hearing"
@@ -166,17 +179,18 @@ async def bench_hearing(ctx: Ctx) -> dict:
     await _transcribe_all(tr, items, None, "raw")
     await _transcribe_all(tr, items, prompt, "glossary")
     await _cleanup(ctx, items)
-    out = {"clips": len(items), "whisper": "tiny.en (bundled)" if getattr(tr, "model_name", "") in ("", "model") else tr.model_name, "prompt": prompt,
+    out = {"clips": len(items), "whisper": "tiny.en (bundled)" if getattr(tr, "model_name", "") in ("", "model") else tr.model_name,
+           "window": ctx.cfg.speech.whisper_window, "prompt": prompt,
            "stages": {k: _score(items, k) for k in ("raw", "glossary", "mended", "cleaned", "answered")}}
+    other = "full" if ctx.cfg.speech.whisper_window == "short" else "short"
+    await _other_transcriber(ctx, {"whisper_window": other}, items, prompt, "other_window")
+    mender = mender_for(ctx.glossary)
+    for it in items:
+        it["other_window"] = mender.mend(it["other_window"])[0]
+    out["other_window"] = {"window": other, **_score(items, "other_window")}
     alt = os.environ.get("BESTBOX_BENCH_WHISPER_ALT")
     if alt:
-        cfg = ctx.cfg.model_copy(update={"speech": ctx.cfg.speech.model_copy(update={"whisper_model": alt})})
-        t2 = Transcriber(cfg)
-        try:
-            t2.load()
-            await _transcribe_all(t2, items, prompt, "alt")
-        finally:
-            t2.close()
+        await _other_transcriber(ctx, {"whisper_model": alt}, items, prompt, "alt")
         out["alt"] = {"model": alt, **_score(items, "alt")}
     out["samples"] = [{k: v for k, v in i.items() if k != "audio"} for i in items]
     return out
@@ -187,9 +201,11 @@ def hearing_lines(res: dict, add) -> None:
     if not s:
         return
     add("")
-    add(f"Hearing ({s['clips']} clips; Whisper {s['whisper']}): WER / key-term recall, all | default voice set"
-        " | held-out phrases | held-out voices")
+    add(f"Hearing ({s['clips']} clips; Whisper {s['whisper']}, {s.get('window', 'full')} window): WER / key-term "
+        "recall, all | default voice set | held-out phrases | held-out voices")
     rows = dict(s["stages"])
+    if s.get("other_window"):
+        rows[f"{s['other_window']['window']} window"] = s["other_window"]  # with the prompt, mended
     if s.get("alt"):
         rows[f"alt {Path(s['alt']['model']).name}"] = s["alt"]
     for k, v in rows.items():

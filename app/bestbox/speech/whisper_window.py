@@ -58,17 +58,18 @@ def _words(s: str) -> list[str]:
     return _WORD.findall(s.lower())
 
 
-def _loop_cut(tokens: list[str]) -> list[str]:
+def _loop_cut(tokens: list[str]) -> tuple[list[str], bool]:
     """The tokens up to the end of the first phrase said again at once ("call north wind, call north
-    wind, ..."): two words or more said twice in a row, or one word three times."""
+    wind, ..."): two words or more said twice in a row, or one word three times; and whether the
+    phrase said again was the whole text from its first word."""
     norm = [" ".join(_words(t)) for t in tokens]
     n = len(norm)
     for i in range(n):
         for k in range(1, (n - i) // 2 + 1):
             if norm[i:i + k] == norm[i + k:i + 2 * k] and any(norm[i:i + k]) and (
                     k >= 2 or norm[i + 2 * k:i + 3 * k] == norm[i:i + k]):
-                return tokens[:i + k]
-    return tokens
+                return tokens[:i + k], i == 0
+    return tokens, False
 
 
 def drop_repeats(text: str, ratio: float = 0.8) -> str:
@@ -76,10 +77,15 @@ def drop_repeats(text: str, ratio: float = 0.8) -> str:
     that says an earlier one again (or starts to, cut off by the token cap). A request of two
     different sentences keeps both: "Show me the vendors. Show me the customers." differ in a
     quarter of their words."""
-    tokens = text.split()
-    while (cut := _loop_cut(tokens)) != tokens:  # a loop can hold a loop: "X last month, last month, X ..."
-        tokens = cut
-        text = " ".join(cut).rstrip(",;:")
+    tokens, restarted = text.split(), False
+    while (cut := _loop_cut(tokens))[0] != tokens:  # a loop can hold a loop: "X last month, last month, X ..."
+        tokens, restarted = cut[0], restarted or cut[1]
+        text = " ".join(tokens).rstrip(",;:")
+    if restarted and not re.search(r"[.?!]$", text):
+        # "Show me the top vendors, show me the top vendors, ...": Whisper read the request to the end
+        # of the audio and began it again, which is what its full stop says; without one the end of
+        # turn would take a finished request for an unsure one
+        text += "."
     kept: list[str] = []
     for s in (x for x in _SENTENCE_END.split(text.strip()) if x):
         w = _words(s)
