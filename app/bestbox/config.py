@@ -137,7 +137,8 @@ class SpeechConfig(_Strict):
     """Voice input: microphone, silence detection, Whisper."""
 
     whisper_model: str = Field("", description="Empty: the bundled tiny.en; or a faster-whisper model dir / name.")
-    device: Literal["auto", "cpu", "cuda"] = Field("auto", description="auto | cpu | cuda.")
+    device: Literal["auto", "cpu", "cuda"] = Field("auto", description="auto: CUDA where CTranslate2 sees a GPU, "
+                                                                  "else the CPU; or cpu | cuda.")
     compute_type: str = Field("auto", description="auto: float16 on a CUDA GPU, int8 on the CPU (the fastest "
                                                   "measured on each, docs/benchmarks.md); or any CTranslate2 "
                                                   "compute type.")
@@ -146,16 +147,15 @@ class SpeechConfig(_Strict):
     language: str = Field("en", description="The language spoken.")
     input_device: str = Field("", description="Empty: the system default microphone.")
     vad_silence_ms: int = Field(VAD_SILENCE_MS, ge=100, le=5000, description="Silence after speech that ends a turn.")
-    # smart is the default: it cut fewer speakers off than fixed on every split measured (dev and
-    # held-out replay 4 vs 6 each; real time on a 2-core CPU 0 vs 12) and closes a finished request at
-    # ~260 ms where Whisper is fast; where Whisper is slower than the window the answer starts when
-    # Whisper is done in both modes (docs/benchmarks.md).
+    # smart is the default: it cut fewer speakers off than fixed on every split measured (real time,
+    # dev / held-out: 4 vs 6 and 5 vs 6 on a 2-core CPU, the same on an H200) and, with Whisper's short
+    # window, closes a finished request 260-300 ms after the speaker stops (docs/benchmarks.md).
     turn_end: Literal["fixed", "smart"] = Field(
         "smart", description="fixed: a turn ends after vad_silence_ms of silence; smart: the transcript so far "
                              "decides — a finished request ends after turn_min_ms, a short or unsure one after "
                              "vad_silence_ms, an unfinished one waits up to turn_max_ms (speech/turn_end.py, "
-                             "measured in docs/benchmarks.md). smart cuts fewer speakers off, and closes sooner "
-                             "where Whisper is fast (a GPU).")
+                             "measured in docs/benchmarks.md). smart cuts fewer speakers off, and starts the "
+                             "answer ~370 ms sooner on a 2-core CPU, ~440 ms on a GPU.")
     turn_min_ms: int = Field(250, ge=100, le=5000, description="smart: silence that ends a finished request.")
     turn_max_ms: int = Field(1500, ge=100, le=5000, description="smart: the longest silence an unfinished "
                                                                "request waits for the speaker to go on.")
