@@ -149,8 +149,15 @@ def test_logs_follow_prints_new_lines_through_a_restart(tmp_config):
     heavy, light = paths.state_dir() / "heavy.log", paths.state_dir() / "light.log"
     heavy.write_text("old line 1\nold line 2\n")
     light.write_text("light line\n")
+    def as_in_a_terminal() -> None:
+        # Ctrl+C reaches the command as in a terminal: a test run started in the background of a
+        # non-interactive shell ignores SIGINT, and Python children inherit that (seen in a full run)
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
     proc = subprocess.Popen([sys.executable, "-m", "bestbox", "servers", "logs", "all", "-f", "-n", "1"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=os.environ.copy())
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=os.environ.copy(),
+                            preexec_fn=as_in_a_terminal)
     got: list[str] = []
 
     def read_until(needle: str) -> None:
