@@ -34,9 +34,6 @@ async def bench_asr(ctx: Ctx) -> dict:
         out.append({"target_s": t, "audio_s": round(len(seg) / U.RATE, 2), "voiced_s": round(voiced, 2),
                     "text": u.text, "transcript": ss[-1]["text"], "confident": ss[-1]["confident"],
                     "ms": summary([s["ms"] for s in ss]), "rtf": summary([s["rtf"] for s in ss])})
-    from ..speech.transcriber import resolve_device
-
-    device, ctype, _ = resolve_device(ctx.cfg.speech)
-    return {"model": "tiny.en (bundled)" if tr.model_name in ("", "model") else tr.model_name, "device": device,
-            "compute_type": ctype, "window": ctx.cfg.speech.whisper_window, "cpu_threads": tr.cpu_threads,
+    return {"model": "tiny.en (bundled)" if tr.model_name in ("", "model") else tr.model_name, "device": tr.device,
+            "compute_type": tr.compute_type, "window": ctx.cfg.speech.whisper_window, "cpu_threads": tr.cpu_threads,
             "lengths": out}

@@ -16,7 +16,7 @@ from typing import Awaitable, Callable
 import numpy as np
 
 from ..audio.vad import RATE, EndpointDetector
-from ..speech.speculation import START_AFTER_MS, TAIL_S
+from ..speech.speculation import TAIL_S, speculation_due
 from ..speech.transcriber import Transcript
 from ..speech.turn_end import TurnEndPolicy, verdict
 
@@ -44,8 +44,7 @@ async def replay(audio: np.ndarray, end_s: float, policy: TurnEndPolicy, transcr
         if det.ended:
             break
         lv = det.last_voiced_sample
-        if (policy.mode == "smart" and det.in_speech and lv is not None and lv not in texts
-                and det.samples_seen - lv >= START_AFTER_MS * RATE // 1000):
+        if policy.mode == "smart" and speculation_due(det) and lv not in texts:
             end = min(det.samples_seen, lv + int(TAIL_S * RATE))
             if end not in cache:
                 cache[end] = await transcribe(sig[:end].copy())

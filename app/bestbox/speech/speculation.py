@@ -26,6 +26,12 @@ TAIL_S = 0.3  # audio kept after the last voiced sample for Whisper
 # one discarded Whisper run (docs/benchmarks.md, end of a turn).
 START_AFTER_MS = 80
 
+def speculation_due(det) -> bool:
+    """The detector (`audio.vad.EndpointDetector`) has heard `START_AFTER_MS` of silence after speech."""
+    lv = det.last_voiced_sample
+    return det.in_speech and not det.ended and lv is not None and det.samples_seen - lv >= START_AFTER_MS * RATE // 1000
+
+
 Transcribe = Callable[[np.ndarray], Awaitable[tuple[Transcript, float, float]]]
 
 

@@ -138,7 +138,7 @@ class Transcriber:
         self.error: str | None = None
         self.load_ms: float | None = None
         self.model_name = ""
-        self.device_choice = ""  # "cpu (no CUDA GPU found), int8 (fastest measured on the CPU)" once loaded
+        self.device = self.compute_type = ""  # what the model loaded with (resolve_device), once loaded
         self._load_future: asyncio.Future | None = None
 
     # -- loading ---------------------------------------------------------------------------------
@@ -151,10 +151,11 @@ class Transcriber:
             t = now_ms()
             try:
                 name = resolve_model(self.sc)
-                device, ctype, self.device_choice = resolve_device(self.sc)
+                device, ctype, _ = resolve_device(self.sc)
                 self._model = windowed_whisper()(name, device=device, compute_type=ctype,
                                            cpu_threads=self.cpu_threads, local_files_only=True)
                 self.model_name = Path(name).name if os.sep in name else name
+                self.device, self.compute_type = device, ctype
             except TranscriberUnavailable as e:
                 self.state, self.error = "error", str(e)
                 raise

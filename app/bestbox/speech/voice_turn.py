@@ -28,7 +28,7 @@ from .cleanup_policy import answer_as_heard, clean_and_answer, mender_for
 from .events import DIDNT_CATCH, VOICE_EVENT_KINDS, VoiceEvent, VoiceInputError, didnt_catch
 from .glossary import Glossary
 from .handoff import Answerer
-from .speculation import RATE, START_AFTER_MS, TAIL_S, Speculation, Speculator
+from .speculation import RATE, TAIL_S, Speculation, Speculator, speculation_due
 from .transcriber import Transcriber, Transcript, TranscriberUnavailable, loudest_frame_dbfs
 from .turn_end import TurnEndPolicy, speculative_transcript
 
@@ -239,8 +239,7 @@ class VoiceSession:
                     self._emit(ev.kind, at_s=round(ev.at_s, 3))
                     if ev.kind == "speech_resumed":
                         self._drop_ahead()
-            quiet = det.samples_seen - (det.last_voiced_sample or det.samples_seen)
-            if self.speculate and det.in_speech and not det.ended and quiet >= START_AFTER_MS * RATE // 1000:
+            if self.speculate and speculation_due(det):
                 spec.update(det.last_voiced_sample, rec.samples_recorded, rec.audio)
             if self._stop_requested and not rec.stop_reason:
                 rec.stop(self._stop_requested)
